@@ -1,0 +1,1 @@
+//! TODO(skeleton): admin — filled by the emulator developers.

@@ -1,0 +1,1 @@
+//! TODO(skeleton): bulk — filled by the emulator developers.

@@ -1,0 +1,1 @@
+//! TODO(skeleton): counters — filled by the emulator developers.

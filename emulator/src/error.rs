@@ -1,0 +1,1 @@
+//! TODO(skeleton): error — filled by the emulator developers.

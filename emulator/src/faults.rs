@@ -1,0 +1,1 @@
+//! TODO(skeleton): faults — filled by the emulator developers.

@@ -1,0 +1,1 @@
+//! TODO(skeleton): limits — filled by the emulator developers.

@@ -1,0 +1,1 @@
+//! TODO(skeleton): oauth — filled by the emulator developers.

@@ -1,0 +1,1 @@
+//! TODO(skeleton): org — filled by the emulator developers.

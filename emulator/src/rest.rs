@@ -1,0 +1,1 @@
+//! TODO(skeleton): rest — filled by the emulator developers.

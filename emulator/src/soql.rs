@@ -1,0 +1,1 @@
+//! TODO(skeleton): soql — filled by the emulator developers.

@@ -1,0 +1,1 @@
+//! TODO(skeleton): sosl — filled by the emulator developers.

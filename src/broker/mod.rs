@@ -1,0 +1,1 @@
+//! TODO(skeleton): broker — filled by its developers.

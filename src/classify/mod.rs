@@ -1,0 +1,1 @@
+//! TODO(skeleton): classify — filled by its developers.

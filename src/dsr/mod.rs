@@ -1,0 +1,1 @@
+//! TODO(skeleton): dsr — filled by its developers.

@@ -1,0 +1,28 @@
+//! sfprivacy: a queue-driven worker that carries out privacy work (data subject requests and
+//! data classification) in customers' Salesforce orgs.
+//!
+//! Layers, dependencies pointing one way:
+//! `main → broker/ops → jobs → dsr/classify → salesforce/store → message/config`.
+//!
+//! - [`config`]: settings and connections, validated at start; secrets redacted in Debug.
+//! - [`message`]: wire contract v1 (requests, results, progress) and its validation.
+//! - [`store`]: Redis adapters: token cache, job state, locks, scan aggregation, budgets.
+//! - [`salesforce`]: OAuth grants, REST client with retry/backoff, describe cache, SOQL/SOSL
+//!   builders with escaping, collections, Bulk API 2.0.
+//! - [`dsr`]: discover a subject's records; copy, delete and anonymize plans; verification.
+//! - [`classify`]: detectors, validators, field verdicts, scans, scoring.
+//! - [`jobs`]: the orchestration layer: one validated request in, one outcome out.
+//! - [`broker`]: RabbitMQ topology, consumer loop, confirmed publisher, retry tiers, DLQ, replay.
+//! - [`ops`]: health/readiness/metrics HTTP, graceful shutdown.
+//! - [`telemetry`]: the one tracing subscriber for the binary and tests.
+
+pub mod broker;
+pub mod classify;
+pub mod config;
+pub mod dsr;
+pub mod jobs;
+pub mod message;
+pub mod ops;
+pub mod salesforce;
+pub mod store;
+pub mod telemetry;

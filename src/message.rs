@@ -1,0 +1,723 @@
+//! Wire contract v1: every message the platform sends us and every message we send back.
+//!
+//! A delivery becomes a validated [`Request`] exactly once, here, at the edge ([`Request::parse`]);
+//! inner code only ever holds validated values (emails are [`SubjectEmail`]s). What fails
+//! validation is a [`ContractError`] whose `code()` the broker writes into the dead-letter headers.
+//! `sfprivacy schema` prints the JSON Schemas produced by [`schemas`].
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// The only contract version this worker speaks.
+pub const VERSION: u32 = 1;
+
+/// Why a message body is not a valid request. Each variant has a stable code.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ContractError {
+    #[error("body is not valid UTF-8 JSON: {0}")]
+    InvalidJson(String),
+    #[error("unknown message type {0:?}")]
+    UnknownType(String),
+    #[error("unsupported version {0} (this worker speaks version {VERSION})")]
+    UnsupportedVersion(u64),
+    #[error("invalid field `{field}`: {reason}")]
+    InvalidField { field: String, reason: String },
+    #[error("invalid email address at subject.emails[{index}]")]
+    InvalidEmail { index: usize },
+}
+
+impl ContractError {
+    /// Stable machine-readable code, used in dead-letter headers and `failed` results.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::InvalidJson(_) => "invalid_json",
+            Self::UnknownType(_) => "unknown_type",
+            Self::UnsupportedVersion(_) => "unsupported_version",
+            Self::InvalidField { .. } => "invalid_field",
+            Self::InvalidEmail { .. } => "invalid_email",
+        }
+    }
+
+    fn field(field: &str, reason: impl Into<String>) -> Self {
+        Self::InvalidField {
+            field: field.to_string(),
+            reason: reason.into(),
+        }
+    }
+}
+
+/// An email address that passed validation, trimmed and lowercased (Salesforce compares email
+/// fields case-insensitively). Its `Debug` and `Display` never show the address: use
+/// [`SubjectEmail::hashed`] in logs and [`SubjectEmail::as_str`] only where Salesforce needs it.
+#[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(try_from = "String", into = "String")]
+pub struct SubjectEmail(String);
+
+impl SubjectEmail {
+    pub fn parse(raw: &str) -> Option<Self> {
+        let s = raw.trim();
+        if s.len() > 254 || s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return None;
+        }
+        let (local, domain) = s.rsplit_once('@')?;
+        let labels_ok = domain.split('.').all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.chars().all(|c| c.is_alphanumeric() || c == '-')
+        });
+        let ok = !local.is_empty()
+            && local.len() <= 64
+            && !local.contains('@')
+            && !local.starts_with('.')
+            && !local.ends_with('.')
+            && !local.contains("..")
+            && domain.contains('.')
+            && labels_ok;
+        ok.then(|| Self(s.to_lowercase()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Short SHA-256 digest for logs: lets an operator correlate without seeing the address.
+    pub fn hashed(&self) -> String {
+        use sha2::Digest;
+        let digest = sha2::Sha256::digest(self.0.as_bytes());
+        format!("sha256:{}", &hex::encode(digest)[..16])
+    }
+}
+
+impl fmt::Debug for SubjectEmail {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SubjectEmail({})", self.hashed())
+    }
+}
+
+impl TryFrom<String> for SubjectEmail {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        Self::parse(&s).ok_or_else(|| "invalid email address".to_string())
+    }
+}
+
+impl From<SubjectEmail> for String {
+    fn from(e: SubjectEmail) -> String {
+        e.0
+    }
+}
+
+/// Any request the worker consumes, routed by its `type`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Request {
+    Dsr(DsrRequest),
+    Scan(ScanRequest),
+    ScanPart(ScanPart),
+}
+
+impl Request {
+    /// Validates a delivery body. The only way raw bytes become a request.
+    pub fn parse(body: &[u8]) -> Result<Self, ContractError> {
+        let value: serde_json::Value =
+            serde_json::from_slice(body).map_err(|e| ContractError::InvalidJson(e.to_string()))?;
+        let obj = value
+            .as_object()
+            .ok_or_else(|| ContractError::InvalidJson("top-level value is not an object".into()))?;
+        let kind = match obj.get("type") {
+            Some(serde_json::Value::String(s)) => s.clone(),
+            Some(_) => return Err(ContractError::field("type", "must be a string")),
+            None => return Err(ContractError::field("type", "missing")),
+        };
+        if !matches!(kind.as_str(), "dsr.request" | "scan.request" | "scan.part") {
+            return Err(ContractError::UnknownType(kind));
+        }
+        match obj.get("version") {
+            Some(v) => match v.as_u64() {
+                Some(n) if n == u64::from(VERSION) => {}
+                Some(n) => return Err(ContractError::UnsupportedVersion(n)),
+                None => return Err(ContractError::field("version", "must be an integer")),
+            },
+            None => return Err(ContractError::field("version", "missing")),
+        }
+        let request = match kind.as_str() {
+            "dsr.request" => Request::Dsr(from_value(value)?),
+            "scan.request" => Request::Scan(from_value(value)?),
+            _ => Request::ScanPart(from_value(value)?),
+        };
+        request.validate()?;
+        Ok(request)
+    }
+
+    /// The id results are correlated with (`request_id`, `scan_id`).
+    pub fn id(&self) -> &str {
+        match self {
+            Request::Dsr(r) => &r.request_id,
+            Request::Scan(r) => &r.scan_id,
+            Request::ScanPart(p) => &p.part_id,
+        }
+    }
+
+    pub fn connection_id(&self) -> &str {
+        match self {
+            Request::Dsr(r) => &r.connection_id,
+            Request::Scan(r) => &r.connection_id,
+            Request::ScanPart(p) => &p.connection_id,
+        }
+    }
+
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Request::Dsr(_) => "dsr.request",
+            Request::Scan(_) => "scan.request",
+            Request::ScanPart(_) => "scan.part",
+        }
+    }
+
+    fn validate(&self) -> Result<(), ContractError> {
+        check_id("connection_id", self.connection_id())?;
+        match self {
+            Request::Dsr(r) => {
+                check_id("request_id", &r.request_id)?;
+                if r.subject.emails.is_empty() {
+                    return Err(ContractError::field("subject.emails", "must not be empty"));
+                }
+                if r.subject.emails.len() > 50 {
+                    return Err(ContractError::field(
+                        "subject.emails",
+                        "at most 50 addresses",
+                    ));
+                }
+                if let ObjectSelection::Listed(list) = &r.options.objects {
+                    for o in list {
+                        check_api_name("options.objects", o)?;
+                    }
+                }
+                Ok(())
+            }
+            Request::Scan(r) => {
+                check_id("scan_id", &r.scan_id)?;
+                if let Some(list) = &r.objects {
+                    for o in list {
+                        check_api_name("objects", o)?;
+                    }
+                }
+                if r.max_records_per_object == Some(0) {
+                    return Err(ContractError::field(
+                        "max_records_per_object",
+                        "must be positive",
+                    ));
+                }
+                Ok(())
+            }
+            Request::ScanPart(p) => {
+                check_id("scan_id", &p.scan_id)?;
+                check_id("part_id", &p.part_id)?;
+                check_api_name("object", &p.object)
+            }
+        }
+    }
+
+    /// Best-effort read of the request id from a body that failed validation, so the platform
+    /// can still get a `failed` result for it.
+    pub fn salvage_id(body: &[u8]) -> Option<(String, Option<String>)> {
+        let v: serde_json::Value = serde_json::from_slice(body).ok()?;
+        let id = v
+            .get("request_id")
+            .or_else(|| v.get("scan_id"))
+            .and_then(|x| x.as_str())
+            .filter(|s| check_id("id", s).is_ok())?
+            .to_string();
+        let conn = v
+            .get("connection_id")
+            .and_then(|x| x.as_str())
+            .map(str::to_string);
+        Some((id, conn))
+    }
+}
+
+fn from_value<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> Result<T, ContractError> {
+    serde_json::from_value(v).map_err(|e| {
+        let msg = e.to_string();
+        if msg.contains("invalid email address") {
+            // serde's message has no index; report the first bad one.
+            return ContractError::InvalidEmail { index: 0 };
+        }
+        ContractError::InvalidField {
+            field: "body".into(),
+            reason: msg,
+        }
+    })
+}
+
+fn check_id(field: &str, id: &str) -> Result<(), ContractError> {
+    if id.is_empty() || id.len() > 128 {
+        return Err(ContractError::field(field, "must be 1 to 128 characters"));
+    }
+    if !id
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':'))
+    {
+        return Err(ContractError::field(
+            field,
+            "may hold only letters, digits and - _ . :",
+        ));
+    }
+    Ok(())
+}
+
+fn check_api_name(field: &str, name: &str) -> Result<(), ContractError> {
+    let ok = !name.is_empty()
+        && name.len() <= 80
+        && name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if ok {
+        Ok(())
+    } else {
+        Err(ContractError::field(field, "not a Salesforce API name"))
+    }
+}
+
+/// A data subject request: copy, delete or anonymize one person's records.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct DsrRequest {
+    #[serde(rename = "type")]
+    #[schemars(with = "DsrRequestType")]
+    pub kind: String,
+    pub version: u32,
+    pub request_id: String,
+    pub connection_id: String,
+    pub action: DsrAction,
+    pub subject: Subject,
+    #[serde(default)]
+    pub options: DsrOptions,
+}
+
+#[derive(JsonSchema)]
+#[allow(dead_code)]
+enum DsrRequestType {
+    #[serde(rename = "dsr.request")]
+    DsrRequest,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DsrAction {
+    Copy,
+    Delete,
+    Anonymize,
+}
+
+impl DsrAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DsrAction::Copy => "copy",
+            DsrAction::Delete => "delete",
+            DsrAction::Anonymize => "anonymize",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Subject {
+    pub emails: Vec<SubjectEmail>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+pub struct DsrOptions {
+    /// Plan only: report what would be done and write nothing.
+    #[serde(default)]
+    pub dry_run: bool,
+    /// `null`: User, Lead, Contact (and their associated records for delete/anonymize);
+    /// `"all"`: every object with an email field; a list: those objects.
+    #[serde(default)]
+    pub objects: ObjectSelection,
+    /// Also purge deleted rows from the recycle bin.
+    #[serde(default)]
+    pub hard_delete: bool,
+}
+
+/// Which objects a DSR covers.
+#[derive(Debug, Clone, PartialEq, Default, JsonSchema)]
+pub enum ObjectSelection {
+    #[default]
+    Default,
+    All,
+    Listed(Vec<String>),
+}
+
+impl Serialize for ObjectSelection {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            ObjectSelection::Default => s.serialize_none(),
+            ObjectSelection::All => s.serialize_str("all"),
+            ObjectSelection::Listed(v) => v.serialize(s),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for ObjectSelection {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Str(String),
+            List(Vec<String>),
+        }
+        match Option::<Raw>::deserialize(d)? {
+            None => Ok(ObjectSelection::Default),
+            Some(Raw::Str(s)) if s == "all" => Ok(ObjectSelection::All),
+            Some(Raw::Str(s)) => Err(serde::de::Error::custom(format!(
+                "objects: expected null, \"all\" or a list, got {s:?}"
+            ))),
+            Some(Raw::List(v)) => Ok(ObjectSelection::Listed(v)),
+        }
+    }
+}
+
+/// A data classification scan of a whole org (or of the listed objects).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ScanRequest {
+    #[serde(rename = "type")]
+    #[schemars(with = "ScanRequestType")]
+    pub kind: String,
+    pub version: u32,
+    pub scan_id: String,
+    pub connection_id: String,
+    #[serde(default)]
+    pub confidence: ConfidenceLevel,
+    #[serde(default)]
+    pub objects: Option<Vec<String>>,
+    #[serde(default)]
+    pub max_records_per_object: Option<u64>,
+}
+
+#[derive(JsonSchema)]
+#[allow(dead_code)]
+enum ScanRequestType {
+    #[serde(rename = "scan.request")]
+    ScanRequest,
+}
+
+/// One part of a scan (an object, or a slice of a large one); internal, on `scan.part`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ScanPart {
+    #[serde(rename = "type")]
+    #[schemars(with = "ScanPartType")]
+    pub kind: String,
+    pub version: u32,
+    pub scan_id: String,
+    pub part_id: String,
+    pub connection_id: String,
+    pub object: String,
+    /// Exclusive lower bound on `Id` for a slice; `None` from the start.
+    #[serde(default)]
+    pub id_after: Option<String>,
+    /// Inclusive upper bound on `Id` for a slice; `None` to the end.
+    #[serde(default)]
+    pub id_upto: Option<String>,
+    #[serde(default)]
+    pub max_records: Option<u64>,
+    pub confidence: ConfidenceLevel,
+    /// Where the final report goes (the scan request's `reply_to`), if set.
+    #[serde(default)]
+    pub reply_to: Option<String>,
+}
+
+#[derive(JsonSchema)]
+#[allow(dead_code)]
+enum ScanPartType {
+    #[serde(rename = "scan.part")]
+    ScanPart,
+}
+
+/// Confidence levels; the request's level is the threshold for reporting a data type.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum ConfidenceLevel {
+    Low,
+    #[default]
+    Medium,
+    High,
+}
+
+/// Terminal (or `dead_lettered`) status of a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ResultStatus {
+    /// Everything was done.
+    Completed,
+    /// Some records or fields could not be processed; each is listed with its error code.
+    Partial,
+    /// The request itself is invalid or impossible.
+    Failed,
+    /// Not terminal: parked in the dead-letter queue for an operator; a replay produces the
+    /// terminal result.
+    DeadLettered,
+}
+
+/// A machine-readable error with a human-readable message (never personal data).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ErrorInfo {
+    pub code: String,
+    pub message: String,
+}
+
+/// What happened to one record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordOutcomeKind {
+    Copied,
+    Deleted,
+    Anonymized,
+    Skipped,
+    Failed,
+    AlreadyDeleted,
+    CascadeDeleted,
+    /// Dry run: this is what would happen.
+    Planned,
+}
+
+/// One record's line in a result: names of fields, never their values.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct RecordOutcome {
+    pub object: String,
+    pub id: String,
+    pub outcome: RecordOutcomeKind,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<String>,
+    /// Salesforce's errorCode/statusCode where the record failed (or a field was left out).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<String>,
+    /// Why: Salesforce's message, or our reason for skipping (no personal data).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// One chunk of an export, published before the terminal result when an export is large.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ExportChunk {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub version: u32,
+    pub message_id: String,
+    pub correlation_id: String,
+    pub request_id: String,
+    /// 1-based.
+    pub chunk: u32,
+    pub records: Vec<ExportedRecord>,
+}
+
+/// A record as exported to the subject: every readable field, compound fields as components.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ExportedRecord {
+    pub object: String,
+    pub id: String,
+    pub fields: serde_json::Map<String, serde_json::Value>,
+}
+
+/// A reference to a published chunk, listed in the terminal result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ChunkRef {
+    pub chunk: u32,
+    pub message_id: String,
+    pub records: u32,
+    /// `sha256:` + hex of the chunk's `records` array serialised as compact JSON.
+    pub checksum: String,
+}
+
+/// The export part of a copy result: inline records, or the chunks that carried them.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+pub struct Export {
+    pub record_count: u32,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub records: Vec<ExportedRecord>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub chunks: Vec<ChunkRef>,
+}
+
+/// The result of a DSR.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct DsrResult {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub version: u32,
+    pub message_id: String,
+    pub correlation_id: String,
+    pub request_id: String,
+    pub connection_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action: Option<DsrAction>,
+    pub status: ResultStatus,
+    #[serde(default)]
+    pub dry_run: bool,
+    #[serde(default)]
+    pub records: Vec<RecordOutcome>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub export: Option<Export>,
+    /// Proof after delete/anonymize, or the plan on a dry run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verification: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<ErrorInfo>,
+    /// Salesforce API calls this request used (all attempts).
+    pub api_calls: u64,
+    pub started_at: String,
+    pub finished_at: String,
+}
+
+/// Progress of long work (not terminal).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Progress {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub version: u32,
+    pub message_id: String,
+    pub correlation_id: String,
+    pub phase: String,
+    #[serde(default)]
+    pub objects_done: u64,
+    #[serde(default)]
+    pub objects_total: u64,
+    #[serde(default)]
+    pub records_done: u64,
+}
+
+/// One data type found in a field.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct DataTypeVerdict {
+    /// e.g. `email`, `phone`, `person_name`, `credit_card`, `iban`, `us_ssn`.
+    pub data_type: String,
+    /// Taxonomy category, e.g. `user.contact.email`.
+    pub category: String,
+    /// hits / non-empty values.
+    pub prevalence: f64,
+    pub hits: u64,
+    /// 0..=1.
+    pub confidence: f64,
+    pub level: ConfidenceLevel,
+    /// What the verdict rests on: `metadata`, `content`, or both.
+    pub evidence: Vec<String>,
+}
+
+/// The verdict for one field.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct FieldVerdict {
+    pub field: String,
+    pub non_empty: u64,
+    pub data_types: Vec<DataTypeVerdict>,
+}
+
+/// The report for one object.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ObjectReport {
+    pub object: String,
+    pub records_scanned: u64,
+    pub fields: Vec<FieldVerdict>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<ErrorInfo>,
+}
+
+/// The terminal result of a scan.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ScanResult {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub version: u32,
+    pub message_id: String,
+    pub correlation_id: String,
+    pub scan_id: String,
+    pub connection_id: String,
+    pub status: ResultStatus,
+    pub confidence: ConfidenceLevel,
+    pub objects: Vec<ObjectReport>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<ErrorInfo>,
+    pub api_calls: u64,
+    pub records_scanned: u64,
+    pub started_at: String,
+    pub finished_at: String,
+}
+
+/// JSON Schemas of every message type, by type name.
+pub fn schemas() -> serde_json::Value {
+    serde_json::json!({
+        "dsr.request": schemars::schema_for!(DsrRequest),
+        "scan.request": schemars::schema_for!(ScanRequest),
+        "scan.part": schemars::schema_for!(ScanPart),
+        "dsr.result": schemars::schema_for!(DsrResult),
+        "dsr.export_chunk": schemars::schema_for!(ExportChunk),
+        "scan.result": schemars::schema_for!(ScanResult),
+        "progress": schemars::schema_for!(Progress),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dsr(body: serde_json::Value) -> Result<Request, ContractError> {
+        Request::parse(body.to_string().as_bytes())
+    }
+
+    #[test]
+    fn parses_the_documented_dsr_example() {
+        let r = dsr(serde_json::json!({
+            "type": "dsr.request", "version": 1,
+            "request_id": "b5f0c6d2-1", "connection_id": "acme-prod",
+            "action": "copy",
+            "subject": { "emails": ["Jane.Doe+x@Example.com"] },
+            "options": { "dry_run": false, "objects": null, "hard_delete": false }
+        }))
+        .unwrap();
+        let Request::Dsr(r) = r else {
+            panic!("not a dsr")
+        };
+        assert_eq!(r.subject.emails[0].as_str(), "jane.doe+x@example.com");
+        assert_eq!(r.options.objects, ObjectSelection::Default);
+    }
+
+    #[test]
+    fn rejects_each_kind_of_bad_message_with_its_code() {
+        let cases: Vec<(&[u8], &str)> = vec![
+            (b"not json", "invalid_json"),
+            (br#"[1,2]"#, "invalid_json"),
+            (br#"{"type":"dsr.nope","version":1}"#, "unknown_type"),
+            (br#"{"type":"dsr.request","version":2}"#, "unsupported_version"),
+            (br#"{"type":"dsr.request","version":1,"request_id":"a","connection_id":"c","action":"copy"}"#, "invalid_field"),
+            (br#"{"type":"dsr.request","version":1,"request_id":"a","connection_id":"c","action":"copy","subject":{"emails":["no-at-sign"]}}"#, "invalid_email"),
+            (br#"{"type":"dsr.request","version":1,"request_id":"a b","connection_id":"c","action":"copy","subject":{"emails":["a@b.co"]}}"#, "invalid_field"),
+            (br#"{"type":"dsr.request","version":1,"request_id":"a","connection_id":"c","action":"purge","subject":{"emails":["a@b.co"]}}"#, "invalid_field"),
+        ];
+        for (body, code) in cases {
+            let err = Request::parse(body).unwrap_err();
+            assert_eq!(err.code(), code, "{}", String::from_utf8_lossy(body));
+        }
+    }
+
+    #[test]
+    fn email_debug_never_shows_the_address() {
+        let e = SubjectEmail::parse("jane@example.com").unwrap();
+        assert!(!format!("{e:?}").contains("jane"));
+    }
+
+    #[test]
+    fn schemas_cover_every_message_type() {
+        let s = schemas();
+        for k in [
+            "dsr.request",
+            "scan.request",
+            "dsr.result",
+            "scan.result",
+            "progress",
+        ] {
+            assert!(s.get(k).is_some(), "{k}");
+        }
+    }
+}

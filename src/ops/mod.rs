@@ -1,0 +1,1 @@
+//! TODO(skeleton): ops — filled by its developers.

@@ -1,0 +1,177 @@
+//! Salesforce errors, classified in one place. Retry decisions read [`SfError::kind`].
+
+use std::time::Duration;
+
+/// How the caller should treat a failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// Worth retrying soon: 5xx, `SERVER_UNAVAILABLE`, `UNABLE_TO_LOCK_ROW`, `QUERY_TIMEOUT`,
+    /// concurrent-request `REQUEST_LIMIT_EXCEEDED`, timeouts, dropped connections.
+    Transient,
+    /// The session is invalid: refresh the token once and retry once.
+    Auth,
+    /// The credential itself is dead (`invalid_grant` after a re-read, revoked, inactive user):
+    /// an operator must fix it; dead-letter.
+    CredentialRevoked,
+    /// The daily API allocation is spent: defer until it frees up; dead-letter past the budget.
+    DailyLimit,
+    /// Will fail again the same way: a terminal `failed` (or per-record `failed`).
+    Permanent,
+}
+
+/// One Salesforce error entry: `{"message","errorCode","fields"}`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApiErrorBody {
+    pub message: String,
+    #[serde(alias = "statusCode")]
+    pub error_code: String,
+    #[serde(default)]
+    pub fields: Vec<String>,
+}
+
+/// A failed Salesforce call.
+#[derive(Debug, thiserror::Error)]
+pub enum SfError {
+    /// Salesforce answered with an error status and body.
+    #[error("Salesforce {status} {code}: {message}")]
+    Api {
+        status: u16,
+        code: String,
+        message: String,
+        retry_after: Option<Duration>,
+    },
+    /// OAuth token endpoint error (`{"error","error_description"}`).
+    #[error("OAuth {error}: {description}")]
+    OAuth {
+        status: u16,
+        error: String,
+        description: String,
+    },
+    /// The request never got an answer (connect, reset, timeout).
+    #[error("transport error: {0}")]
+    Transport(String),
+    /// The answer could not be understood.
+    #[error("unexpected response: {0}")]
+    Decode(String),
+    /// Store (Redis) failure while handling tokens or limits.
+    #[error("store error: {0}")]
+    Store(String),
+    /// The connection's configuration is unusable.
+    #[error("connection misconfigured: {0}")]
+    Config(String),
+}
+
+impl SfError {
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            SfError::Api {
+                status,
+                code,
+                message,
+                ..
+            } => classify_api(*status, code, message),
+            SfError::OAuth { error, status, .. } => match error.as_str() {
+                "invalid_grant"
+                | "invalid_client_id"
+                | "invalid_client"
+                | "unauthorized_client"
+                | "inactive_user"
+                | "inactive_org" => ErrorKind::CredentialRevoked,
+                _ if *status >= 500 => ErrorKind::Transient,
+                _ => ErrorKind::Permanent,
+            },
+            SfError::Transport(_) | SfError::Store(_) => ErrorKind::Transient,
+            SfError::Decode(_) | SfError::Config(_) => ErrorKind::Permanent,
+        }
+    }
+
+    /// Salesforce's errorCode (or the OAuth error), for results and dead-letter headers.
+    pub fn code(&self) -> String {
+        match self {
+            SfError::Api { code, .. } => code.clone(),
+            SfError::OAuth { error, .. } => error.clone(),
+            SfError::Transport(_) => "TRANSPORT_ERROR".into(),
+            SfError::Decode(_) => "UNEXPECTED_RESPONSE".into(),
+            SfError::Store(_) => "STORE_UNAVAILABLE".into(),
+            SfError::Config(_) => "CONNECTION_MISCONFIGURED".into(),
+        }
+    }
+
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            SfError::Api { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+}
+
+/// Per-record status codes (`statusCode` in collection results) that are worth retrying.
+pub fn is_transient_status_code(code: &str) -> bool {
+    matches!(
+        code,
+        "UNABLE_TO_LOCK_ROW" | "SERVER_UNAVAILABLE" | "QUERY_TIMEOUT"
+    )
+}
+
+fn classify_api(status: u16, code: &str, message: &str) -> ErrorKind {
+    match code {
+        "INVALID_SESSION_ID" => ErrorKind::Auth,
+        // Salesforce uses one code for both; the message tells them apart.
+        "REQUEST_LIMIT_EXCEEDED" if message.contains("TotalRequests") => ErrorKind::DailyLimit,
+        "REQUEST_LIMIT_EXCEEDED" => ErrorKind::Transient,
+        c if is_transient_status_code(c) => ErrorKind::Transient,
+        _ if status >= 500 || status == 429 => ErrorKind::Transient,
+        _ if status == 401 => ErrorKind::Auth,
+        _ => ErrorKind::Permanent,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn api(status: u16, code: &str, message: &str) -> SfError {
+        SfError::Api {
+            status,
+            code: code.into(),
+            message: message.into(),
+            retry_after: None,
+        }
+    }
+
+    #[test]
+    fn classifies_salesforce_errors() {
+        assert_eq!(
+            api(401, "INVALID_SESSION_ID", "Session expired or invalid").kind(),
+            ErrorKind::Auth
+        );
+        assert_eq!(
+            api(
+                403,
+                "REQUEST_LIMIT_EXCEEDED",
+                "TotalRequests Limit exceeded."
+            )
+            .kind(),
+            ErrorKind::DailyLimit
+        );
+        assert_eq!(
+            api(
+                403,
+                "REQUEST_LIMIT_EXCEEDED",
+                "ConcurrentPerOrgLongTxn Limit exceeded."
+            )
+            .kind(),
+            ErrorKind::Transient
+        );
+        assert_eq!(
+            api(503, "SERVER_UNAVAILABLE", "x").kind(),
+            ErrorKind::Transient
+        );
+        assert_eq!(
+            api(400, "MALFORMED_QUERY", "x").kind(),
+            ErrorKind::Permanent
+        );
+        assert_eq!(api(404, "NOT_FOUND", "x").kind(), ErrorKind::Permanent);
+    }
+}

@@ -1,0 +1,49 @@
+//! Redis adapters: token cache, job state (idempotency, checkpoints), locks, scan aggregation,
+//! per-org budgets. Every key lives under one prefix so tests and deployments never collide.
+//!
+//! Redis calls go through a `ConnectionManager`, which reconnects after a Redis restart; a
+//! command that hit the dropped connection fails once (the manager does not retry it), and the
+//! callers treat that as a transient error.
+
+use redis::aio::ConnectionManager;
+
+/// Redis failures; always transient for the caller (the job is retried).
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("redis: {0}")]
+    Redis(#[from] redis::RedisError),
+    #[error("stored value is corrupt: {0}")]
+    Corrupt(String),
+}
+
+/// A handle on Redis with the deployment's key prefix. Cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    conn: ConnectionManager,
+    prefix: String,
+}
+
+impl Store {
+    pub async fn connect(url: &str, prefix: &str) -> Result<Self, StoreError> {
+        let client = redis::Client::open(url)?;
+        let conn = ConnectionManager::new(client).await?;
+        Ok(Self {
+            conn,
+            prefix: prefix.to_string(),
+        })
+    }
+
+    /// `{prefix}:{part}` — every key the worker writes.
+    pub fn key(&self, part: &str) -> String {
+        format!("{}:{}", self.prefix, part)
+    }
+
+    /// A connection to run commands on (clones share one multiplexed connection).
+    pub fn conn(&self) -> ConnectionManager {
+        self.conn.clone()
+    }
+
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+}
