@@ -1,1 +1,85 @@
-//! TODO(skeleton): counters — filled by the emulator developers.
+//! API-call counters, per endpoint and per connection, so a test can say exactly how many
+//! Salesforce calls a piece of work cost.
+//!
+//! An endpoint is `METHOD route-template` (`GET /services/data/{version}/query`). A
+//! connection is the [`ConnectionId`] the session middleware (oauth) puts in the request's
+//! extensions — the OAuth client/user behind the token — or `anonymous` without one.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
+use serde::Serialize;
+
+use crate::server::AppState;
+
+/// Who made a call; set in request extensions by the authentication layer.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ConnectionId(pub String);
+
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct Tally {
+    pub total: u64,
+    pub endpoints: BTreeMap<String, u64>,
+}
+
+impl Tally {
+    fn add(&mut self, endpoint: &str) {
+        self.total += 1;
+        *self.endpoints.entry(endpoint.to_string()).or_default() += 1;
+    }
+}
+
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct Snapshot {
+    pub total: u64,
+    pub endpoints: BTreeMap<String, u64>,
+    pub connections: BTreeMap<String, Tally>,
+}
+
+#[derive(Debug, Default)]
+pub struct Counters {
+    inner: Mutex<Snapshot>,
+}
+
+impl Counters {
+    pub fn record(&self, endpoint: &str, connection: &str) {
+        if let Ok(mut s) = self.inner.lock() {
+            s.total += 1;
+            *s.endpoints.entry(endpoint.to_string()).or_default() += 1;
+            s.connections
+                .entry(connection.to_string())
+                .or_default()
+                .add(endpoint);
+        }
+    }
+
+    pub fn snapshot(&self) -> Snapshot {
+        self.inner.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    pub fn reset(&self) {
+        if let Ok(mut s) = self.inner.lock() {
+            *s = Snapshot::default();
+        }
+    }
+}
+
+/// Middleware: counts the call once it has been routed (so the template is known).
+pub async fn count(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+    let endpoint = format!(
+        "{} {}",
+        req.method(),
+        req.extensions()
+            .get::<MatchedPath>()
+            .map_or_else(|| req.uri().path().to_string(), |m| m.as_str().to_string())
+    );
+    let connection = req
+        .extensions()
+        .get::<ConnectionId>()
+        .map_or_else(|| "anonymous".to_string(), |c| c.0.clone());
+    state.counters.record(&endpoint, &connection);
+    next.run(req).await
+}

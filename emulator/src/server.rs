@@ -1,6 +1,21 @@
 //! Builds the emulator's router from every module's routes and runs it.
+//!
+//! [`AppState`] holds one org (behind a `RwLock`), the shared [`Clock`], query cursors,
+//! counters and search settings. Each module contributes its routes with one
+//! line in [`Emulator::router`]; layers are added there too, outermost last.
 
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+
+use axum::extract::{Request, State};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+
+use crate::clock::Clock;
+use crate::counters::Counters;
+use crate::error::ApiError;
+use crate::org::Org;
+use crate::soql::Cursors;
 
 /// Everything that can be set at start (flags/env of `sf-emulator`, or tests).
 #[derive(Debug, Clone)]
@@ -9,17 +24,61 @@ pub struct EmulatorConfig {
     pub seed: u64,
     /// Approximate number of records to seed (0 = an empty org with only the integration user).
     pub size: usize,
+    /// Person accounts enabled (Account gets the person-account fields; 1 in 5 seeded
+    /// accounts is a person account).
+    pub person_accounts: bool,
+    /// Rows written within this window are not yet returned by SOSL.
+    pub index_lag_ms: u64,
 }
 
 impl Default for EmulatorConfig {
     fn default() -> Self {
-        Self { seed: 42, size: 0 }
+        Self {
+            seed: 42,
+            size: 0,
+            person_accounts: true,
+            index_lag_ms: 3000,
+        }
     }
 }
 
 /// Shared state of one emulated org.
 pub struct AppState {
     pub config: EmulatorConfig,
+    pub org: RwLock<Org>,
+    pub clock: Arc<Clock>,
+    pub cursors: Cursors,
+    pub counters: Counters,
+    /// Current search index lag (admin-settable).
+    pub index_lag_ms: AtomicU64,
+}
+
+impl AppState {
+    pub fn new(config: EmulatorConfig) -> Self {
+        let org = Org::new(config.seed, config.size as u64, config.person_accounts);
+        Self {
+            index_lag_ms: AtomicU64::new(config.index_lag_ms),
+            config,
+            org: RwLock::new(org),
+            clock: Arc::new(Clock::new()),
+            cursors: Cursors::default(),
+            counters: Counters::default(),
+        }
+    }
+
+    /// Read access to the org (a poisoned lock still holds consistent data: writers
+    /// validate before they mutate).
+    pub fn org(&self) -> std::sync::RwLockReadGuard<'_, Org> {
+        self.org.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn org_mut(&self) -> std::sync::RwLockWriteGuard<'_, Org> {
+        self.org.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn index_lag_ms(&self) -> u64 {
+        self.index_lag_ms.load(Ordering::Relaxed)
+    }
 }
 
 /// An emulator ready to be served.
@@ -34,15 +93,47 @@ pub struct RunningEmulator {
     pub shutdown: tokio_util::sync::CancellationToken,
 }
 
+/// Until a session layer is installed, the data API accepts any `Authorization: Bearer`
+/// token and refuses requests without one, as Salesforce does.
+async fn require_bearer(req: Request, next: Next) -> Response {
+    let ok = req
+        .headers()
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.len() > 7 && v[..7].eq_ignore_ascii_case("bearer "));
+    if !ok {
+        return ApiError::new(
+            axum::http::StatusCode::UNAUTHORIZED,
+            "INVALID_SESSION_ID",
+            "Session expired or invalid",
+        )
+        .into_response();
+    }
+    next.run(req).await
+}
+
 impl Emulator {
     pub fn new(config: EmulatorConfig) -> Self {
         Self {
-            state: Arc::new(AppState { config }),
+            state: Arc::new(AppState::new(config)),
         }
     }
 
     pub fn router(&self) -> axum::Router {
-        axum::Router::new().with_state(self.state.clone())
+        let state = self.state.clone();
+        // Data API: counted, then authenticated (layers run outermost-last).
+        let data = axum::Router::new()
+            .merge(crate::rest::routes())
+            .route_layer(middleware::from_fn_with_state(
+                state.clone(),
+                crate::counters::count,
+            ))
+            .route_layer(middleware::from_fn(require_bearer));
+        axum::Router::new()
+            .merge(data)
+            .merge(crate::rest::public_routes())
+            .merge(crate::admin::routes())
+            .with_state(state)
     }
 
     /// Binds `addr` (port 0 for a random port) and serves in a background task.
@@ -64,3 +155,6 @@ impl Emulator {
         })
     }
 }
+
+/// Handy for handlers: the state type.
+pub type Shared = State<Arc<AppState>>;
