@@ -224,10 +224,10 @@ fn field_matches(term: &Term, kind: FType, value: &str) -> bool {
         }
     }
     // Cheap pre-check on the first literal token before tokenising.
-    if let Some(first) = term.tokens.first().filter(|t| !t.contains(['*', '?'])) {
-        if !value.to_lowercase().contains(first.as_str()) {
-            return false;
-        }
+    if let Some(first) = term.tokens.first().filter(|t| !t.contains(['*', '?']))
+        && !value.to_lowercase().contains(first.as_str())
+    {
+        return false;
     }
     phrase_in(term, &tokens(value))
 }
@@ -550,7 +550,7 @@ pub fn execute(
             if r.is_deleted() || r.written_ms() > indexed_before {
                 continue;
             }
-            if row_matches(&r, &fis, &search.expr) && matches(&r, where_, now) {
+            if row_matches(&r, &fis, &search.expr) && matches(&r, where_) {
                 hits.push(r);
                 if order.is_empty() && hits.len() >= cap {
                     break;
@@ -580,7 +580,7 @@ pub fn execute(
             if out.len() >= search.limit {
                 break;
             }
-            out.push(render(&r, tree, version, now));
+            out.push(render(&r, tree, version));
         }
     }
     Ok(json!({ "searchRecords": out }))

@@ -24,6 +24,9 @@ use schema::{ObjectDef, Schema};
 use seeded::{Gen, Generator};
 use store::{Row, StoredRow, Table};
 
+/// Sorted (parent row number, child row number) pairs of one reference field.
+type ChildIndex = Arc<Vec<(u64, u64)>>;
+
 /// Settings tests can change at run time through the admin API.
 #[derive(Debug, Clone)]
 pub struct OrgSettings {
@@ -50,7 +53,7 @@ pub struct Org {
     pub settings: OrgSettings,
     /// Lazily built (child object, field, parent object) → sorted (parent row number, child
     /// row number) over seeded rows; seeded rows never change, so it never goes stale.
-    child_index: Mutex<HashMap<(usize, usize, usize), Arc<Vec<(u64, u64)>>>>,
+    child_index: Mutex<HashMap<(usize, usize, usize), ChildIndex>>,
 }
 
 /// A readable row: where it lives, and its values on demand.
@@ -255,10 +258,10 @@ impl Org {
             if stored.purged || (stored.deleted && !include_deleted) {
                 continue;
             }
-            if stored.values.get(fi).and_then(Value::as_str) == Some(parent_id.as_str()) {
-                if let Some(r) = self.row(child_oi, *num) {
-                    out.push(r);
-                }
+            if stored.values.get(fi).and_then(Value::as_str) == Some(parent_id.as_str())
+                && let Some(r) = self.row(child_oi, *num)
+            {
+                out.push(r);
             }
         }
         out.sort_by_key(|r| r.number);
@@ -279,10 +282,10 @@ impl Org {
         let prefix = self.schema.objects[parent_oi].key_prefix;
         let mut v = Vec::new();
         for row in 0..self.tables[child_oi].seeded {
-            if let Value::String(id) = self.generator.value(&self.schema, obj, row, fi) {
-                if let Some(p) = parse_id(&id).filter(|p| p.prefix == prefix) {
-                    v.push((p.number, row + 1));
-                }
+            if let Value::String(id) = self.generator.value(&self.schema, obj, row, fi)
+                && let Some(p) = parse_id(&id).filter(|p| p.prefix == prefix)
+            {
+                v.push((p.number, row + 1));
             }
         }
         v.sort_unstable();

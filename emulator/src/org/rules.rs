@@ -306,19 +306,17 @@ impl Org {
         if self.settings.duplicate_rules
             && !opts.allow_save
             && matches!(obj.name, "Contact" | "Lead")
+            && let Some(fi) = obj.field_index_any("Email")
+            && changed.iter().any(|(c, _)| *c == fi)
+            && let Some(email) = values[fi].as_str()
+            && !email.is_empty()
+            && self.find_equal(oi, fi, email, self_number).is_some()
         {
-            if let Some(fi) = obj.field_index_any("Email") {
-                let touched = changed.iter().any(|(c, _)| *c == fi);
-                if let (true, Some(email)) = (touched, values[fi].as_str()) {
-                    if !email.is_empty() && self.find_equal(oi, fi, email, self_number).is_some() {
-                        return Err(err(
-                            "DUPLICATES_DETECTED",
-                            "Use one of these records?",
-                            vec![],
-                        ));
-                    }
-                }
-            }
+            return Err(err(
+                "DUPLICATES_DETECTED",
+                "Use one of these records?",
+                vec![],
+            ));
         }
         Ok(())
     }
@@ -357,7 +355,7 @@ impl Org {
         let Some(oi) = self.object_index(object) else {
             return Err(err(
                 "NOT_FOUND",
-                format!("The requested resource does not exist"),
+                "The requested resource does not exist",
                 vec![],
             ));
         };
@@ -431,16 +429,15 @@ impl Org {
         if !obj.updateable {
             return Err(err("INSUFFICIENT_ACCESS_OR_READONLY", ACCESS_MSG, vec![]));
         }
-        if obj.name == "Lead" {
-            if let Some(r) = self.row(oi, number) {
-                if r.get_by_name("IsConverted") == Value::Bool(true) {
-                    return Err(err(
-                        "CANNOT_UPDATE_CONVERTED_LEAD",
-                        "cannot reference converted lead",
-                        vec![],
-                    ));
-                }
-            }
+        if obj.name == "Lead"
+            && let Some(r) = self.row(oi, number)
+            && r.get_by_name("IsConverted") == Value::Bool(true)
+        {
+            return Err(err(
+                "CANNOT_UPDATE_CONVERTED_LEAD",
+                "cannot reference converted lead",
+                vec![],
+            ));
         }
         let changed = self.prepare(oi, fields, false)?;
         let current = self
@@ -502,10 +499,10 @@ impl Org {
                 ));
             }
         };
-        if let Some(o) = object {
-            if !r.obj().name.eq_ignore_ascii_case(o) {
-                return Err(malformed());
-            }
+        if let Some(o) = object
+            && !r.obj().name.eq_ignore_ascii_case(o)
+        {
+            return Err(malformed());
         }
         if deleted {
             return Err(err("ENTITY_IS_DELETED", "entity is deleted", vec![]));

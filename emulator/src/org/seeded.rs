@@ -376,15 +376,15 @@ impl Generator {
         let data = locale::data(locale);
         Persona {
             locale,
-            first: *r.pick(data.first),
-            last: *r.pick(data.last),
+            first: data.first[r.below(data.first.len() as u64) as usize],
+            last: data.last[r.below(data.last.len() as u64) as usize],
             key,
             family,
         }
     }
 
     fn is_converted_lead(&self, row: u64) -> bool {
-        row % 5 == 0 && self.count("Contact") > 0
+        row.is_multiple_of(5) && self.count("Contact") > 0
     }
 
     pub fn is_person_account(&self, row: u64) -> bool {
@@ -416,10 +416,10 @@ impl Generator {
                 });
                 if let (Some(o), Some(fd)) = (o, via) {
                     let idx = o.field_index_any(fd.name).unwrap_or(0);
-                    if let Value::String(id) = self.value(schema, o, row, idx) {
-                        if let Some((pobj, prow)) = self.locate(schema, &id) {
-                            return self.persona(schema, pobj, prow);
-                        }
+                    if let Value::String(id) = self.value(schema, o, row, idx)
+                        && let Some((pobj, prow)) = self.locate(schema, &id)
+                    {
+                        return self.persona(schema, pobj, prow);
                     }
                 }
                 self.persona_for("Contact", row)
@@ -992,7 +992,8 @@ impl Generator {
 }
 
 fn history_field(r: &mut Rng) -> &'static str {
-    *r.pick(&["Email", "Phone", "LastName", "MailingCity"])
+    const FIELDS: [&str; 4] = ["Email", "Phone", "LastName", "MailingCity"];
+    FIELDS[r.below(4) as usize]
 }
 
 fn company(r: &mut Rng) -> String {

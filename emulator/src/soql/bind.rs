@@ -257,8 +257,10 @@ impl Binder<'_> {
                 nulls_last: o.nulls_last,
             });
         }
-        if let Some(off) = query.offset {
-            if off > 2000 {
+        if let Some(off) = query.offset
+            && off > 2000
+        {
+            {
                 return Err(err_at(
                     self.q,
                     query.object_pos,
@@ -316,10 +318,10 @@ impl Binder<'_> {
                     canonical = fd.relationship_name;
                     via.push((o, fi));
                     for t in &fd.reference_to {
-                        if let Some(ti) = self.org.object_index(t) {
-                            if !next.contains(&ti) {
-                                next.push(ti);
-                            }
+                        if let Some(ti) = self.org.object_index(t)
+                            && !next.contains(&ti)
+                        {
+                            next.push(ti);
                         }
                     }
                 }
@@ -460,7 +462,7 @@ impl Binder<'_> {
         let (_, fi) = at[0];
         let mut set = HashSet::new();
         let mut scan = super::exec::Scan::start(&bound);
-        while let Some(r) = scan.next_match(self.org, &bound, self.include_deleted, self.now) {
+        while let Some(r) = scan.next_match(self.org, &bound, self.include_deleted) {
             if let Value::String(s) = r.get(fi) {
                 set.insert(s);
             }
@@ -568,11 +570,11 @@ fn insert(tree: &mut Vec<Entry>, bp: &BPath, depth: usize) {
     }
     let hop = &bp.hops[depth];
     for e in tree.iter_mut() {
-        if let Entry::Parent { hop: h, tree: sub } = e {
-            if h.name == hop.name {
-                insert(sub, bp, depth + 1);
-                return;
-            }
+        if let Entry::Parent { hop: h, tree: sub } = e
+            && h.name == hop.name
+        {
+            insert(sub, bp, depth + 1);
+            return;
         }
     }
     let mut sub = Vec::new();

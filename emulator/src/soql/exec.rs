@@ -45,7 +45,6 @@ impl Scan {
         org: &'o Org,
         b: &Bound,
         include_deleted: bool,
-        now: chrono::DateTime<Utc>,
     ) -> Option<RowRef<'o>> {
         match self {
             Scan::Sorted { numbers, pos } => {
@@ -78,7 +77,7 @@ impl Scan {
                     *next = r.number + 1;
                     r
                 };
-                if (!include_deleted && r.is_deleted()) || !matches(&r, b.where_.as_ref(), now) {
+                if (!include_deleted && r.is_deleted()) || !matches(&r, b.where_.as_ref()) {
                     continue;
                 }
                 if *skipped < b.offset {
@@ -178,12 +177,12 @@ fn cmp_op(v: &Value, kind: FType, op: &str, val: &BVal) -> bool {
     }
 }
 
-pub fn matches(r: &RowRef<'_>, c: Option<&BCond>, now: chrono::DateTime<Utc>) -> bool {
+pub fn matches(r: &RowRef<'_>, c: Option<&BCond>) -> bool {
     let Some(c) = c else { return true };
     match c {
-        BCond::And(v) => v.iter().all(|c| matches(r, Some(c), now)),
-        BCond::Or(v) => v.iter().any(|c| matches(r, Some(c), now)),
-        BCond::Not(c) => !matches(r, Some(c), now),
+        BCond::And(v) => v.iter().all(|c| matches(r, Some(c))),
+        BCond::Or(v) => v.iter().any(|c| matches(r, Some(c))),
+        BCond::Not(c) => !matches(r, Some(c)),
         BCond::Cmp { path, op, val } => cmp_op(&path_value(r, path), path.kind, op, val),
         BCond::Like { path, re, not } => {
             let v = path_value(r, path);
@@ -224,13 +223,13 @@ fn sort_key(v: Value) -> Key {
 }
 
 /// Sorts every match (keys plus row numbers only; records are rendered page by page).
-pub fn sorted(org: &Org, b: &Bound, include_deleted: bool, now: chrono::DateTime<Utc>) -> Vec<u64> {
+pub fn sorted(org: &Org, b: &Bound, include_deleted: bool) -> Vec<u64> {
     // OFFSET applies after sorting: scan every match, then skip.
     let mut unsorted = b.clone();
     unsorted.offset = 0;
     let mut scan = Scan::start(&unsorted);
     let mut keyed: Vec<(Vec<Key>, u64)> = Vec::new();
-    while let Some(r) = scan.next_match(org, &unsorted, include_deleted, now) {
+    while let Some(r) = scan.next_match(org, &unsorted, include_deleted) {
         let keys = b
             .order
             .iter()
@@ -277,7 +276,7 @@ pub fn sorted(org: &Org, b: &Bound, include_deleted: bool, now: chrono::DateTime
 }
 
 /// Renders one record: `attributes`, then the selected fields, parents and children.
-pub fn render(r: &RowRef<'_>, tree: &[Entry], version: &str, now: chrono::DateTime<Utc>) -> Value {
+pub fn render(r: &RowRef<'_>, tree: &[Entry], version: &str) -> Value {
     let obj = r.obj();
     let mut m = Map::new();
     m.insert(
@@ -305,7 +304,7 @@ pub fn render(r: &RowRef<'_>, tree: &[Entry], version: &str, now: chrono::DateTi
                         },
                         _ => None,
                     });
-                let v = parent.map_or(Value::Null, |p| render(&p, tree, version, now));
+                let v = parent.map_or(Value::Null, |p| render(&p, tree, version));
                 m.insert(hop.name.to_string(), v);
             }
             Entry::Children(sub) => {
@@ -314,7 +313,7 @@ pub fn render(r: &RowRef<'_>, tree: &[Entry], version: &str, now: chrono::DateTi
                     .org
                     .children(sub.child_oi, sub.field, r, false)
                     .into_iter()
-                    .filter(|k| matches(k, q.where_.as_ref(), now))
+                    .filter(|k| matches(k, q.where_.as_ref()))
                     .collect();
                 if !q.order.is_empty() {
                     let numbers = {
@@ -356,7 +355,7 @@ pub fn render(r: &RowRef<'_>, tree: &[Entry], version: &str, now: chrono::DateTi
                     json!({
                         "totalSize": kids.len(),
                         "done": true,
-                        "records": kids.iter().map(|k| render(k, &q.tree, version, now)).collect::<Vec<_>>(),
+                        "records": kids.iter().map(|k| render(k, &q.tree, version)).collect::<Vec<_>>(),
                     })
                 };
                 m.insert(sub.rel_name.to_string(), v);
@@ -367,7 +366,7 @@ pub fn render(r: &RowRef<'_>, tree: &[Entry], version: &str, now: chrono::DateTi
 }
 
 /// Total rows the query returns (LIMIT/OFFSET applied), counted without rendering.
-pub fn total(org: &Org, b: &Bound, include_deleted: bool, now: chrono::DateTime<Utc>) -> u64 {
+pub fn total(org: &Org, b: &Bound, include_deleted: bool) -> u64 {
     let all = if b.where_.is_none() && b.only.is_none() && b.first <= 1 && b.last == u64::MAX {
         org.tables[b.oi]
             .count(include_deleted)
@@ -376,7 +375,7 @@ pub fn total(org: &Org, b: &Bound, include_deleted: bool, now: chrono::DateTime<
         let mut scan = Scan::start(b);
         let mut n = 0u64;
         let cap = b.limit.unwrap_or(u64::MAX);
-        while n < cap && scan.next_match(org, b, include_deleted, now).is_some() {
+        while n < cap && scan.next_match(org, b, include_deleted).is_some() {
             n += 1;
         }
         n

@@ -75,20 +75,18 @@ fn invalid_locator() -> ApiError {
 }
 
 /// Produces up to `want` records from `scan`.
-#[allow(clippy::too_many_arguments)]
 fn fill(
     org: &Org,
     b: &Bound,
     scan: &mut Scan,
     want: u64,
     include_deleted: bool,
-    now: chrono::DateTime<Utc>,
     version: &str,
 ) -> (Vec<Value>, bool) {
     let mut out = Vec::new();
     while (out.len() as u64) < want {
-        match scan.next_match(org, b, include_deleted, now) {
-            Some(r) => out.push(exec::render(&r, &b.tree, version, now)),
+        match scan.next_match(org, b, include_deleted) {
+            Some(r) => out.push(exec::render(&r, &b.tree, version)),
             None => return (out, true),
         }
     }
@@ -124,7 +122,7 @@ impl Cursors {
         if let Some((path, alias)) = &bound.count_of {
             let mut scan = Scan::start(&bound);
             let mut n = 0u64;
-            while let Some(r) = scan.next_match(org, &bound, include_deleted, now) {
+            while let Some(r) = scan.next_match(org, &bound, include_deleted) {
                 if !exec::path_value(&r, path).is_null() {
                     n += 1;
                 }
@@ -134,7 +132,7 @@ impl Cursors {
                 "records": [{"attributes": {"type": "AggregateResult"}, alias.as_str(): n}],
             }));
         }
-        let total = exec::total(org, &bound, include_deleted, now);
+        let total = exec::total(org, &bound, include_deleted);
         if bound.count_only {
             return Ok(json!({"totalSize": total, "done": true, "records": []}));
         }
@@ -142,13 +140,12 @@ impl Cursors {
             Scan::start(&bound)
         } else {
             Scan::Sorted {
-                numbers: Arc::new(exec::sorted(org, &bound, include_deleted, now)),
+                numbers: Arc::new(exec::sorted(org, &bound, include_deleted)),
                 pos: 0,
             }
         };
         let want = (batch as u64).min(total);
-        let (records, exhausted) =
-            fill(org, &bound, &mut scan, want, include_deleted, now, version);
+        let (records, exhausted) = fill(org, &bound, &mut scan, want, include_deleted, version);
         let returned = records.len() as u64;
         let done = exhausted || returned >= total;
         let mut body = json!({"totalSize": total, "done": done, "records": records});
@@ -203,19 +200,16 @@ impl Cursors {
             (c.bound.clone(), c.include_deleted, c.total, c.batch, scan)
         };
         let want = (batch as u64).min(total.saturating_sub(offset));
-        let (records, exhausted) =
-            fill(org, &bound, &mut scan, want, include_deleted, now, version);
+        let (records, exhausted) = fill(org, &bound, &mut scan, want, include_deleted, version);
         let returned = offset + records.len() as u64;
         let done = exhausted || returned >= total;
         let mut body = json!({"totalSize": total, "done": done, "records": records});
-        if let Ok(mut m) = self.map.lock() {
-            if let Some(c) = m.get_mut(id) {
-                if done {
-                    // Keep earlier positions so a retried page still works until expiry.
-                } else {
-                    c.positions.insert(returned, scan);
-                }
-            }
+        // Earlier positions stay, so a retried page still works until the cursor expires.
+        if !done
+            && let Ok(mut m) = self.map.lock()
+            && let Some(c) = m.get_mut(id)
+        {
+            c.positions.insert(returned, scan);
         }
         if !done {
             body["nextRecordsUrl"] =

@@ -55,7 +55,8 @@ impl Parser<'_> {
     }
     fn next(&mut self) -> Token {
         let t = self.peek().clone();
-        if self.i < self.toks.len() - 1 {
+        // May step past the final Eof; `peek` clamps, and callers step back with `i -= 1`.
+        if self.i < self.toks.len() {
             self.i += 1;
         }
         t
