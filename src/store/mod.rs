@@ -47,3 +47,5 @@ impl Store {
         &self.prefix
     }
 }
+
+pub mod checkpoint;
