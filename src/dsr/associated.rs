@@ -7,7 +7,7 @@
 //! cannot query is noted and skipped rather than failing the whole request.
 
 use super::policy::Policy;
-use crate::salesforce::client::soql_literal;
+use crate::salesforce::soql_literal;
 use crate::salesforce::{ErrorKind, SObjectDescribe, SalesforceClient, SfError};
 use serde::{Deserialize, Serialize};
 
@@ -147,7 +147,6 @@ pub(crate) mod tests {
     }
 
     #[test]
-    #[ignore = "TEMP: needs sf-client's soql_literal/sosl_escape (todo!() in the skeleton)"]
     fn only_policy_children_are_queried() {
         let parent = SObjectDescribe {
             name: "Contact".into(),

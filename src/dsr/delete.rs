@@ -17,7 +17,7 @@ use super::{
     COLLECTION_CHUNK, DsrContext, DsrError, DsrReport, checkpoint, outcome, overall_status,
 };
 use crate::message::{DsrRequest, RecordOutcome, RecordOutcomeKind};
-use crate::salesforce::client::soql_literal;
+use crate::salesforce::soql_literal;
 use crate::salesforce::{ErrorKind, SalesforceClient, SaveResult};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashMap};

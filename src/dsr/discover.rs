@@ -8,8 +8,8 @@
 //! built by pure functions ([`sosl_statements`], [`soql_statements`]) with the client's escapers.
 
 use crate::message::{ObjectSelection, SubjectEmail};
-use crate::salesforce::client::{soql_literal, sosl_escape};
 use crate::salesforce::{Record, SObjectDescribe, SalesforceClient, SfError};
+use crate::salesforce::{soql_literal, sosl_escape};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -389,7 +389,6 @@ mod tests {
     }
 
     #[test]
-    #[ignore = "TEMP: needs sf-client's soql_literal/sosl_escape (todo!() in the skeleton)"]
     fn sosl_is_escaped_and_split() {
         let emails = [email("jane+x@example.com")];
         let cands: Vec<Candidate> = (0..45)
@@ -411,7 +410,6 @@ mod tests {
     }
 
     #[test]
-    #[ignore = "TEMP: needs sf-client's soql_literal/sosl_escape (todo!() in the skeleton)"]
     fn soql_uses_literals_on_every_email_field() {
         let emails = [email("o'neil@example.com")];
         let s = soql_statements(&emails, &contact(), &["IsPersonAccount"]);
