@@ -54,3 +54,5 @@ impl Store {
         &self.prefix
     }
 }
+
+pub mod checkpoint;
