@@ -53,3 +53,5 @@ impl Store {
         &self.prefix
     }
 }
+
+pub mod checkpoint;
