@@ -88,6 +88,9 @@ pub struct Connection {
     pub client_id: String,
     pub client_secret: Option<Secret>,
     pub grant: Grant,
+    /// Where the refresh token lives on disk (written by `sfprivacy connect`, rewritten when
+    /// Salesforce rotates the token, re-read on `invalid_grant`). `None`: inline or not used.
+    pub refresh_token_file: Option<std::path::PathBuf>,
     /// e.g. `62.0`.
     pub api_version: String,
     /// The org's session timeout: the TTL of a cached access token (Salesforce sends no

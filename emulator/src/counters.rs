@@ -2,8 +2,8 @@
 //! Salesforce calls a piece of work cost.
 //!
 //! An endpoint is `METHOD route-template` (`GET /services/data/{version}/query`). A
-//! connection is the [`ConnectionId`] the session middleware (oauth) puts in the request's
-//! extensions — the OAuth client/user behind the token — or `anonymous` without one.
+//! connection is the connected app (OAuth client id) of the session the guard put in the
+//! request's extensions, or `anonymous` without one (OAuth endpoints).
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -14,10 +14,6 @@ use axum::response::Response;
 use serde::Serialize;
 
 use crate::server::AppState;
-
-/// Who made a call; set in request extensions by the authentication layer.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct ConnectionId(pub String);
 
 #[derive(Debug, Default, Clone, Serialize)]
 pub struct Tally {
@@ -78,8 +74,8 @@ pub async fn count(State(state): State<Arc<AppState>>, req: Request, next: Next)
     );
     let connection = req
         .extensions()
-        .get::<ConnectionId>()
-        .map_or_else(|| "anonymous".to_string(), |c| c.0.clone());
+        .get::<crate::oauth::Session>()
+        .map_or_else(|| "anonymous".to_string(), |s| s.client_id.clone());
     state.counters.record(&endpoint, &connection);
     next.run(req).await
 }

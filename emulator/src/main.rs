@@ -20,6 +20,8 @@ struct Cli {
     /// Disable person accounts.
     #[arg(long, env = "SF_EMULATOR_NO_PERSON_ACCOUNTS")]
     no_person_accounts: bool,
+    #[command(flatten)]
+    edge: sf_emulator::faults::EdgeFlags,
 }
 
 #[tokio::main]
@@ -32,7 +34,9 @@ async fn main() -> anyhow::Result<()> {
         index_lag_ms: cli.index_lag_ms,
     };
     let started = std::time::Instant::now();
-    let running = sf_emulator::Emulator::new(config).start(&cli.addr).await?;
+    let emulator = sf_emulator::Emulator::new(config);
+    let tls = cli.edge.apply(&emulator.state)?;
+    let running = emulator.start_with_tls(&cli.addr, tls).await?;
     println!(
         "sf-emulator listening on {} (seed {}, size {}, ready in {} ms)",
         running.base_url,

@@ -7,13 +7,10 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
-use axum::extract::{Request, State};
-use axum::middleware::{self, Next};
-use axum::response::{IntoResponse, Response};
+use axum::extract::State;
 
 use crate::clock::Clock;
 use crate::counters::Counters;
-use crate::error::ApiError;
 use crate::org::Org;
 use crate::soql::Cursors;
 
@@ -45,6 +42,9 @@ impl Default for EmulatorConfig {
 /// Shared state of one emulated org.
 pub struct AppState {
     pub config: EmulatorConfig,
+    pub oauth: crate::oauth::OAuthState,
+    pub limits: crate::limits::LimitsState,
+    pub faults: crate::faults::FaultState,
     pub org: RwLock<Org>,
     pub clock: Arc<Clock>,
     pub cursors: Cursors,
@@ -59,6 +59,9 @@ impl AppState {
         Self {
             index_lag_ms: AtomicU64::new(config.index_lag_ms),
             config,
+            oauth: Default::default(),
+            limits: Default::default(),
+            faults: Default::default(),
             org: RwLock::new(org),
             clock: Arc::new(Clock::new()),
             cursors: Cursors::default(),
@@ -93,25 +96,6 @@ pub struct RunningEmulator {
     pub shutdown: tokio_util::sync::CancellationToken,
 }
 
-/// Until a session layer is installed, the data API accepts any `Authorization: Bearer`
-/// token and refuses requests without one, as Salesforce does.
-async fn require_bearer(req: Request, next: Next) -> Response {
-    let ok = req
-        .headers()
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.len() > 7 && v[..7].eq_ignore_ascii_case("bearer "));
-    if !ok {
-        return ApiError::new(
-            axum::http::StatusCode::UNAUTHORIZED,
-            "INVALID_SESSION_ID",
-            "Session expired or invalid",
-        )
-        .into_response();
-    }
-    next.run(req).await
-}
-
 impl Emulator {
     pub fn new(config: EmulatorConfig) -> Self {
         Self {
@@ -120,36 +104,55 @@ impl Emulator {
     }
 
     pub fn router(&self) -> axum::Router {
+        use axum::middleware::from_fn_with_state;
         let state = self.state.clone();
-        // Data API: counted, then authenticated (layers run outermost-last).
+        // Data routes, layers innermost first: faults (injected latency is server time, so it
+        // makes requests long), limits, counters (every call that reached the API, faulted
+        // ones included), then the session guard outermost (unauthenticated calls cost nothing).
         let data = axum::Router::new()
             .merge(crate::rest::routes())
-            .route_layer(middleware::from_fn_with_state(
+            .merge(crate::limits::data_routes())
+            .route_layer(from_fn_with_state(state.clone(), crate::faults::layer))
+            .route_layer(from_fn_with_state(state.clone(), crate::limits::layer))
+            .route_layer(from_fn_with_state(state.clone(), crate::counters::count))
+            .route_layer(from_fn_with_state(
                 state.clone(),
-                crate::counters::count,
-            ))
-            .route_layer(middleware::from_fn(require_bearer));
+                crate::oauth::require_session,
+            ));
         axum::Router::new()
             .merge(data)
+            .merge(
+                crate::oauth::routes()
+                    .route_layer(from_fn_with_state(state.clone(), crate::faults::layer))
+                    .route_layer(from_fn_with_state(state.clone(), crate::counters::count)),
+            )
             .merge(crate::rest::public_routes())
             .merge(crate::admin::routes())
+            .merge(crate::limits::admin_routes())
+            .merge(crate::faults::admin_routes())
             .with_state(state)
     }
 
     /// Binds `addr` (port 0 for a random port) and serves in a background task.
     pub async fn start(self, addr: &str) -> std::io::Result<RunningEmulator> {
+        self.start_with_tls(addr, None).await
+    }
+
+    /// Like [`Emulator::start`], over TLS when a config is given (see [`crate::listener`]).
+    pub async fn start_with_tls(
+        self,
+        addr: &str,
+        tls: Option<Arc<tokio_rustls::rustls::ServerConfig>>,
+    ) -> std::io::Result<RunningEmulator> {
+        let scheme = if tls.is_some() { "https" } else { "http" };
         let listener = tokio::net::TcpListener::bind(addr).await?;
         let local = listener.local_addr()?;
         let shutdown = tokio_util::sync::CancellationToken::new();
         let router = self.router();
         let stop = shutdown.clone();
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, router)
-                .with_graceful_shutdown(async move { stop.cancelled().await })
-                .await;
-        });
+        tokio::spawn(crate::listener::serve(listener, router, tls, stop));
         Ok(RunningEmulator {
-            base_url: format!("http://{local}"),
+            base_url: format!("{scheme}://{local}"),
             state: self.state,
             shutdown,
         })

@@ -9,6 +9,7 @@ const V: &str = "v59.0";
 struct App {
     emu: RunningEmulator,
     http: reqwest::Client,
+    token: String,
 }
 
 impl App {
@@ -21,10 +22,27 @@ impl App {
         .start("127.0.0.1:0")
         .await
         .unwrap();
-        App {
-            emu,
-            http: reqwest::Client::new(),
-        }
+        let http = reqwest::Client::new();
+        // Log in as the integration user with the directory's fixed refresh token.
+        let token: Value = http
+            .post(format!("{}/services/oauth2/token", emu.base_url))
+            .form(&[
+                ("grant_type", "refresh_token"),
+                ("client_id", "sfprivacy-emulator-client"),
+                ("client_secret", "sfprivacy-emulator-secret"),
+                (
+                    "refresh_token",
+                    "5Aep861EMULATOR.integration.refresh.token.TEST.ONLY",
+                ),
+            ])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let token = token["access_token"].as_str().unwrap().to_string();
+        App { emu, http, token }
     }
     fn url(&self, path: &str) -> String {
         if path.starts_with("/") {
@@ -37,7 +55,7 @@ impl App {
         let r = self
             .http
             .get(self.url(path))
-            .bearer_auth("token")
+            .bearer_auth(&self.token)
             .send()
             .await
             .unwrap();
@@ -48,7 +66,7 @@ impl App {
         let mut rb = self
             .http
             .request(method, self.url(path))
-            .bearer_auth("token");
+            .bearer_auth(&self.token);
         if let Some(b) = body {
             rb = rb.json(&b);
         }
@@ -61,7 +79,7 @@ impl App {
             .http
             .get(self.url("query"))
             .query(&[("q", soql)])
-            .bearer_auth("token")
+            .bearer_auth(&self.token)
             .send()
             .await
             .unwrap();
@@ -239,9 +257,20 @@ async fn missing_session_is_invalid_session_id() {
     let r = app.http.get(app.url("sobjects")).send().await.unwrap();
     assert_eq!(r.status(), 401);
     let v: Value = r.json().await.unwrap();
+    assert_eq!(v[0]["errorCode"], "INVALID_SESSION_ID");
+    // Sessions idle out on the shared clock (default timeout 2 h).
+    let (s, _) = app.get("sobjects").await;
+    assert_eq!(s, 200);
+    app.http
+        .post(app.url("/__emulator/clock/advance"))
+        .json(&json!({"seconds": 3 * 3600}))
+        .send()
+        .await
+        .unwrap();
+    let (s, v) = app.get("sobjects").await;
     assert_eq!(
-        v,
-        json!([{"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID", "fields": []}])
+        (s, v[0]["errorCode"].as_str()),
+        (401, Some("INVALID_SESSION_ID"))
     );
 }
 
@@ -257,7 +286,7 @@ async fn query_pages_until_done_with_batch_size() {
         .get(app.url("query"))
         .query(&[("q", "SELECT Id, Email, Account.Name FROM Contact")])
         .header("Sforce-Query-Options", "batchSize=700")
-        .bearer_auth("t")
+        .bearer_auth(&app.token)
         .send()
         .await
         .unwrap();
@@ -306,7 +335,7 @@ async fn query_pages_until_done_with_batch_size() {
         ids[100..105].iter().map(String::as_str).collect::<Vec<_>>()
     );
 
-    let (s, e) = app.get("query/01g8d000000000zAAA-2000").await;
+    let (s, e) = app.get("query/01g000000000zZZAAA-2000").await;
     assert_eq!(
         (s, e[0]["errorCode"].as_str()),
         (400, Some("INVALID_QUERY_LOCATOR"))
@@ -486,7 +515,7 @@ async fn rows_recycle_bin_and_query_all() {
         .http
         .get(app.url("queryAll"))
         .query(&[("q", "SELECT Id, IsDeleted FROM Contact")])
-        .bearer_auth("t")
+        .bearer_auth(&app.token)
         .send()
         .await
         .unwrap();
@@ -585,7 +614,7 @@ async fn sosl_is_tokenised_and_lags_writes() {
                 .http
                 .get(app.url("search"))
                 .query(&[("q", q)])
-                .bearer_auth("t")
+                .bearer_auth(&app.token)
                 .send()
                 .await
                 .unwrap();
@@ -655,6 +684,14 @@ async fn counters_ground_truth_and_reset() {
     app.query("SELECT Id FROM Contact").await;
     app.query("SELECT Id FROM Lead").await;
     app.get("sobjects/Contact/describe").await;
+    app.http
+        .post(app.url("/__emulator/counters/reset"))
+        .send()
+        .await
+        .unwrap();
+    app.query("SELECT Id FROM Contact").await;
+    app.query("SELECT Id FROM Lead").await;
+    app.get("sobjects/Contact/describe").await;
     let (_, c) = app.get("/__emulator/counters").await;
     assert_eq!(c["endpoints"]["GET /services/data/{version}/query"], 2);
     assert_eq!(
@@ -662,7 +699,11 @@ async fn counters_ground_truth_and_reset() {
         1
     );
     assert_eq!(c["total"], 3);
-    assert_eq!(c["connections"]["anonymous"]["total"], 3);
+    assert_eq!(c["connections"]["sfprivacy-emulator-client"]["total"], 3);
+    assert_eq!(
+        c["connections"]["sfprivacy-emulator-client"]["endpoints"]["GET /services/data/{version}/query"],
+        2
+    );
 
     let (_, gt) = app.get("/__emulator/ground-truth").await;
     assert_eq!(gt["objects"]["Contact"]["Email"], json!(["email"]));
@@ -683,7 +724,15 @@ async fn counters_ground_truth_and_reset() {
     let (_, v) = app.query("SELECT COUNT() FROM Contact").await;
     assert_eq!(v["totalSize"], 0);
     let (_, v) = app.query("SELECT Username FROM User").await;
-    assert_eq!(v["totalSize"], 1, "only the integration user");
+    assert_eq!(v["totalSize"], 3, "only the directory's users");
+    let (_, v) = app
+        .query("SELECT Id, Name FROM User WHERE Username = 'integration@sfprivacy.example'")
+        .await;
+    assert_eq!(
+        v["records"][0]["Id"], "005000000000001AAA",
+        "same id as the OAuth directory"
+    );
+    assert_eq!(v["records"][0]["Name"], "Integration User");
 }
 
 #[tokio::test]

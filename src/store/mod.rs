@@ -5,7 +5,14 @@
 //! command that hit the dropped connection fails once (the manager does not retry it), and the
 //! callers treat that as a transient error.
 
+pub mod crypto;
+pub mod lock;
+pub mod scan_state;
+pub mod tokens;
+
 use redis::aio::ConnectionManager;
+
+pub mod budget;
 
 /// Redis failures; always transient for the caller (the job is retried).
 #[derive(Debug, thiserror::Error)]
@@ -47,3 +54,5 @@ impl Store {
         &self.prefix
     }
 }
+
+pub mod checkpoint;

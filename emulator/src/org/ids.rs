@@ -7,8 +7,9 @@
 
 const BASE62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 const SUFFIX: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ012345";
-/// Pod characters and the reserved digit, constant for the emulated org.
-const POD: &str = "8d0";
+/// Pod characters and the reserved digit, constant for the emulated org (the OAuth
+/// directory's user ids, `005000000000001AAA`, follow the same scheme).
+const POD: &str = "000";
 
 /// Builds the 18-character id of row `number` of the object with `prefix`.
 pub fn make_id(prefix: &str, number: u64) -> String {

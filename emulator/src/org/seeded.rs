@@ -7,8 +7,9 @@
 //! fields of a million rows computes two values per row, not a whole record.
 //!
 //! Choices (documented in the README's "Seeded org" section):
-//! - counts per object are proportional to `size` ([`counts`]); user 0 is the integration
-//!   user, user 1 a customer-portal user linked to contact 0;
+//! - counts per object are proportional to `size` ([`counts`]); users 1–3 are the OAuth
+//!   directory's users (integration, denier, inactive: same ids and usernames), user 4 a
+//!   customer-portal user linked to contact 0, the rest owners of seeded records;
 //! - 8 locales (US, GB, CA, BR, IN, NL, ES, FR) for names, phones, addresses, national ids;
 //! - every 5th lead (i % 5 == 0) is converted and is the same person as a contact;
 //!   contact `k` has individual `k`; every 5th account (i % 5 == 4) is a person account;
@@ -264,9 +265,9 @@ pub fn counts(schema: &Schema, size: u64) -> HashMap<&'static str, u64> {
         .map(|o| {
             let n = if o.name == "User" {
                 if size == 0 {
-                    1
+                    SYSTEM_USERS.len() as u64
                 } else {
-                    (2 + size * 2 / 1000).max(3)
+                    (5 + size * 2 / 1000).max(6)
                 }
             } else if size == 0 {
                 0
@@ -286,6 +287,16 @@ fn fnv(s: &str) -> u64 {
     }
     h
 }
+
+/// The OAuth directory's users (`oauth::directory`), rows 0–2 of User: first name, last
+/// name, username (= email), active.
+pub const SYSTEM_USERS: [(&str, &str, &str, bool); 3] = [
+    ("Integration", "User", "integration@sfprivacy.example", true),
+    ("Dana", "Denier", "denier@sfprivacy.example", true),
+    ("Ivan", "Inactive", "inactive@sfprivacy.example", false),
+];
+/// Row of the customer-portal user.
+const PORTAL_USER: u64 = 3;
 
 /// Who a seeded row is about: locale and names, shared by every field of the row.
 #[derive(Debug, Clone)]
@@ -399,7 +410,9 @@ impl Generator {
                 self.persona_for("Contact", (row / 5) % self.count("Contact"))
             }
             "Individual" => self.persona_for("Contact", row),
-            "User" if row == 1 && self.count("Contact") > 0 => self.persona_for("Contact", 0),
+            "User" if row == PORTAL_USER && self.count("Contact") > 0 => {
+                self.persona_for("Contact", 0)
+            }
             "Contact" => self.persona_for("Contact", row),
             "Lead" => self.persona_for("Lead", row),
             "User" => self.persona_for("User", row),
@@ -476,6 +489,11 @@ impl Generator {
         picklist: &[&'static str],
     ) -> Value {
         let name = obj.name;
+        if name == "User"
+            && let Some(v) = system_user_value(row, field)
+        {
+            return v;
+        }
         let mut r = self.rng(name, row, field);
         let s = |v: String| Value::String(v);
         match g {
@@ -496,7 +514,12 @@ impl Generator {
             },
             Gen::Owner => {
                 let n = self.count("User");
-                let u = if n > 2 { 2 + r.below(n - 2) } else { 0 };
+                let first = PORTAL_USER + 1;
+                let u = if n > first {
+                    first + r.below(n - first)
+                } else {
+                    0
+                };
                 self.id_of(schema, "User", u)
             }
             Gen::Salutation => {
@@ -508,16 +531,8 @@ impl Generator {
             }
             Gen::FirstName => s(self.persona(schema, name, row).first.to_string()),
             Gen::LastName => s(self.persona(schema, name, row).last.to_string()),
-            Gen::Email => {
-                if name == "User" && row == 0 {
-                    return s("integration@sfprivacy-emulator.example.com".into());
-                }
-                s(self.persona(schema, name, row).email())
-            }
+            Gen::Email => s(self.persona(schema, name, row).email()),
             Gen::Username => {
-                if row == 0 {
-                    return s("integration@sfprivacy-emulator.example.com".into());
-                }
                 let p = self.persona(schema, name, row);
                 s(format!(
                     "{}.{}{}@sfprivacy-emulator.example.com",
@@ -710,14 +725,14 @@ impl Generator {
                 }
             }
             Gen::IsPersonAccount => Value::Bool(self.is_person_account(row)),
-            Gen::UserType => s(if row == 1 {
+            Gen::UserType => s(if row == PORTAL_USER {
                 "PowerCustomerSuccess"
             } else {
                 "Standard"
             }
             .into()),
             Gen::PortalContact => {
-                if row == 1 && self.count("Contact") > 0 {
+                if row == PORTAL_USER && self.count("Contact") > 0 {
                     self.id_of(schema, "Contact", 0)
                 } else {
                     Value::Null
@@ -989,6 +1004,26 @@ impl Generator {
         }
         Value::String(out)
     }
+}
+
+/// Fixed values of the directory users' identity fields.
+fn system_user_value(row: u64, field: &str) -> Option<Value> {
+    let (first, last, username, active) = *SYSTEM_USERS.get(row as usize)?;
+    Some(match field {
+        "FirstName" => Value::String(first.into()),
+        "LastName" => Value::String(last.into()),
+        "Username" | "Email" => Value::String(username.into()),
+        "IsActive" => Value::Bool(active),
+        "Alias" => Value::String(
+            format!("{}{}", &first[..1], last)
+                .to_ascii_lowercase()
+                .chars()
+                .take(8)
+                .collect(),
+        ),
+        "CommunityNickname" => Value::String(username.split('@').next().unwrap_or(username).into()),
+        _ => return None,
+    })
 }
 
 fn history_field(r: &mut Rng) -> &'static str {
