@@ -7,6 +7,8 @@
 
 use redis::aio::ConnectionManager;
 
+pub mod budget;
+
 /// Redis failures; always transient for the caller (the job is retried).
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
