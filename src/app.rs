@@ -122,15 +122,6 @@ pub fn redact_url(raw: &str) -> String {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn urls_lose_their_password() {
-        let r = super::redact_url("amqp://guest:hunter2@127.0.0.1:5672/%2f");
-        assert!(!r.contains("hunter2") && r.contains("***"), "{r}");
-    }
-}
-
 /// The production client factory: one [`crate::salesforce::SalesforceClient`] per connection.
 pub fn salesforce_factory(_settings: &Settings) -> ClientFactory {
     // TEMP until the sf-client constructor lands on main.
@@ -139,4 +130,13 @@ pub fn salesforce_factory(_settings: &Settings) -> ClientFactory {
             "Salesforce client not wired yet".into(),
         ))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn urls_lose_their_password() {
+        let r = super::redact_url("amqp://guest:hunter2@127.0.0.1:5672/%2f");
+        assert!(!r.contains("hunter2") && r.contains("***"), "{r}");
+    }
 }

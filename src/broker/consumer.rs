@@ -126,7 +126,7 @@ impl From<BrokerError> for SessionError {
 }
 
 enum Event {
-    Delivery(&'static str, lapin::Result<Delivery>),
+    Delivery(&'static str, Box<lapin::Result<Delivery>>),
     Ended(&'static str),
 }
 
@@ -176,7 +176,7 @@ async fn session(
         tags.push(consumer.tag());
         streams.push(
             consumer
-                .map(move |d| Event::Delivery(rk, d))
+                .map(move |d| Event::Delivery(rk, Box::new(d)))
                 .chain(futures::stream::once(async move { Event::Ended(rk) }))
                 .boxed(),
         );
@@ -195,7 +195,8 @@ async fn session(
                 break SessionEnd::Shutdown;
             }
             ev = events.next() => match ev {
-                Some(Event::Delivery(rk, Ok(delivery))) => {
+                Some(Event::Delivery(rk, d)) => match *d {
+                    Ok(delivery) => {
                     let ctx = TaskCtx {
                         jobs: jobs.clone(),
                         publisher: publisher.clone(),
@@ -203,8 +204,9 @@ async fn session(
                         handle: handle.clone(),
                     };
                     tracker.spawn(ctx.process(rk, delivery));
-                }
-                Some(Event::Delivery(_, Err(e))) => break SessionEnd::Lost(e.to_string()),
+                    }
+                    Err(e) => break SessionEnd::Lost(e.to_string()),
+                },
                 Some(Event::Ended(rk)) => break SessionEnd::Lost(format!("consumer on {rk} was cancelled")),
                 None => break SessionEnd::Lost("all consumers ended".into()),
             }
