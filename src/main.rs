@@ -25,9 +25,35 @@ enum Cli {
     },
     /// Print the JSON Schemas of the wire contract v1.
     Schema,
+    /// Run the emulator, a worker and a few requests on this machine; print a summary.
+    Demo {
+        /// Use the emulator at this URL instead of starting one in-process.
+        #[arg(long)]
+        emulator: Option<String>,
+        /// Do not start a worker: rely on one already consuming (docker-compose).
+        #[arg(long)]
+        no_worker: bool,
+        /// Records to seed in the in-process emulator.
+        #[arg(long, default_value_t = 300)]
+        org_size: usize,
+        /// Seconds to wait for all results.
+        #[arg(long, default_value_t = 120)]
+        timeout: u64,
+    },
 }
 
-fn main() -> anyhow::Result<()> {
+fn main() -> std::process::ExitCode {
+    match real_main() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            // `{:#}`: the whole cause chain on one line, no backtrace noise.
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn real_main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     if let Cli::Schema = cli {
         println!(
@@ -45,6 +71,12 @@ fn main() -> anyhow::Result<()> {
             Cli::Worker => worker().await,
             Cli::Run { request } => run_one(&request).await,
             Cli::Schema => Ok(()),
+            Cli::Demo {
+                emulator,
+                no_worker,
+                org_size,
+                timeout,
+            } => demo(emulator, no_worker, org_size, timeout).await,
         }
     })
 }
@@ -63,8 +95,7 @@ async fn worker() -> anyhow::Result<()> {
         );
     }
     tracing::info!(settings = ?settings, "starting worker");
-    let factory = sfprivacy::app::salesforce_factory(&settings);
-    let app = sfprivacy::app::Application::build(settings, factory).await?;
+    let app = sfprivacy::app::Application::build(settings, None).await?;
     let cancel = CancellationToken::new();
     let signals = cancel.clone();
     tokio::spawn(async move {
@@ -75,6 +106,33 @@ async fn worker() -> anyhow::Result<()> {
     app.run_until_stopped(cancel).await?;
     tracing::info!("worker stopped");
     Ok(())
+}
+
+async fn demo(
+    emulator: Option<String>,
+    no_worker: bool,
+    org_size: usize,
+    timeout: u64,
+) -> anyhow::Result<()> {
+    // Quiet logs: the demo talks through its progress bar and summary.
+    sfprivacy::telemetry::init_with_default(false, "error");
+    let opts = sfprivacy::demo::DemoOptions {
+        emulator_url: emulator,
+        run_worker: !no_worker,
+        org_size,
+        timeout: std::time::Duration::from_secs(timeout),
+        ..Default::default()
+    };
+    match sfprivacy::demo::run(opts).await {
+        Ok(report) => {
+            println!("{}", report.render());
+            if !report.all_succeeded() {
+                anyhow::bail!("some requests did not succeed (see the summary above)");
+            }
+            Ok(())
+        }
+        Err(e) => Err(anyhow::anyhow!("demo failed: {e}")),
+    }
 }
 
 async fn shutdown_signal() {
@@ -96,7 +154,6 @@ async fn run_one(path: &std::path::Path) -> anyhow::Result<()> {
     let settings = settings()?;
     sfprivacy::telemetry::init(false);
     let body = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-    let factory = sfprivacy::app::salesforce_factory(&settings);
     let store = sfprivacy::store::Store::connect(settings.redis_url.expose(), &settings.redis_prefix)
         .await
         .with_context(|| {
@@ -105,6 +162,11 @@ async fn run_one(path: &std::path::Path) -> anyhow::Result<()> {
                 sfprivacy::app::redact_url(settings.redis_url.expose())
             )
         })?;
+    let factory = sfprivacy::app::salesforce_factory(
+        &settings,
+        &store,
+        sfprivacy::salesforce::ClientOptions::default(),
+    )?;
     // No job state: `run` is for operators and debugging and always does the work.
     let jobs = sfprivacy::jobs::Jobs::new(
         settings.connections.clone(),

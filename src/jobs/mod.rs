@@ -286,10 +286,14 @@ impl Jobs {
                 .run()
                 .await
             }
-            _ => JobEnd::Failed {
-                code: "not_supported".into(),
-                message: "this worker version cannot run classification scans yet".into(),
-            },
+            _ => {
+                // TEMP(worker): replaced when `dsr::execute` and `classify::scan` land on main.
+                let _unwired = (&client, started_at, &self.store, self.options.chunk_bytes);
+                JobEnd::Failed {
+                    code: "not_supported".into(),
+                    message: format!("this build cannot run {} yet", request.type_name()),
+                }
+            }
         }
     }
 }
