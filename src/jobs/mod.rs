@@ -15,7 +15,6 @@
 //!
 //! It knows nothing about lapin: the broker maps outcomes to acks, tiers and dead letters.
 
-#[cfg(any())] // TEMP until dsr lands
 pub mod dsr_job;
 pub mod export;
 pub mod outcome;
@@ -270,7 +269,6 @@ impl Jobs {
             }
         };
         match request {
-            #[cfg(any())]
             Request::Dsr(r) => {
                 dsr_job::DsrJob {
                     client: &client,
@@ -286,14 +284,11 @@ impl Jobs {
                 .run()
                 .await
             }
-            _ => {
-                // TEMP(worker): replaced when `dsr::execute` and `classify::scan` land on main.
-                let _unwired = (&client, started_at, &self.store, self.options.chunk_bytes);
-                JobEnd::Failed {
-                    code: "not_supported".into(),
-                    message: format!("this build cannot run {} yet", request.type_name()),
-                }
-            }
+            Request::Scan(_) | Request::ScanPart(_) => JobEnd::Failed {
+                // TEMP(worker): replaced when `classify::scan` lands on main.
+                code: "not_supported".into(),
+                message: format!("this build cannot run {} yet", request.type_name()),
+            },
         }
     }
 }

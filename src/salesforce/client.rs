@@ -243,6 +243,19 @@ impl SalesforceClient {
         self.shared.limits.subscribe()
     }
 
+    /// `GET /limits`: every org limit by name (`DailyApiRequests`, `DailyBulkV2QueryJobs`, …).
+    /// Entries that are not `{Max, Remaining}` pairs are skipped.
+    pub async fn org_limits(
+        &self,
+    ) -> Result<std::collections::BTreeMap<String, super::limits::OrgLimit>, SfError> {
+        let raw: serde_json::Map<String, serde_json::Value> =
+            self.send(&ApiRequest::get("limits")).await?.json()?;
+        Ok(raw
+            .into_iter()
+            .filter_map(|(k, v)| serde_json::from_value(v).ok().map(|l| (k, l)))
+            .collect())
+    }
+
     pub async fn describe_global(&self) -> Result<Arc<Vec<SObjectSummary>>, SfError> {
         if let Some(hit) = self.shared.describe.global() {
             return Ok(hit);
@@ -278,14 +291,23 @@ impl SalesforceClient {
             .await
     }
 
-    /// One attempt, plus exactly one renewal and resend if the token was rejected.
+    /// One attempt; if the token is rejected, one renewal (at most one token request) and
+    /// one resend. A renewal served from the shared cache may hold a token killed by the same
+    /// event as ours (an admin ending all sessions); if that one is rejected too, it is
+    /// renewed again, which then asks the token endpoint.
     async fn send_authenticated(&self, req: &ApiRequest) -> Result<Response, SfError> {
         let session = self.shared.sessions.get().await?;
         match self.send_once(&session, req).await {
             Err(e) if e.kind() == ErrorKind::Auth => {
-                tracing::info!(connection_id = %self.connection_id(), "session rejected; renewing the token once");
+                tracing::info!(connection_id = %self.connection_id(), "session rejected; renewing the token");
                 let renewed = self.shared.sessions.renew(&session).await?;
-                self.send_once(&renewed, req).await
+                match self.send_once(&renewed, req).await {
+                    Err(e) if e.kind() == ErrorKind::Auth && !renewed.fresh => {
+                        let refreshed = self.shared.sessions.renew(&renewed).await?;
+                        self.send_once(&refreshed, req).await
+                    }
+                    other => other,
+                }
             }
             other => other,
         }

@@ -28,6 +28,9 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 pub struct Session {
     pub access_token: Secret,
     pub instance_url: String,
+    /// Obtained from the token endpoint by this process (not read from the shared cache,
+    /// where a token killed by the same event as ours may still sit).
+    pub fresh: bool,
 }
 
 /// Lock and wait settings.
@@ -161,6 +164,7 @@ impl Sessions {
                     Arc::new(Session {
                         access_token: c.access_token,
                         instance_url: c.instance_url,
+                        fresh: false,
                     }),
                     issued,
                 )
@@ -336,6 +340,7 @@ impl Sessions {
             Arc::new(Session {
                 access_token: cached.access_token,
                 instance_url: cached.instance_url,
+                fresh: true,
             }),
             issued_at_ms,
         ))
