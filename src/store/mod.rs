@@ -7,6 +7,7 @@
 
 pub mod crypto;
 pub mod lock;
+pub mod scan_state;
 pub mod tokens;
 
 use redis::aio::ConnectionManager;
