@@ -290,13 +290,21 @@ impl Sessions {
     }
 
     async fn request(&self, refresh_token: Option<&Secret>) -> Result<TokenResponse, SfError> {
-        self.options
+        let result = self
+            .options
             .retry
             .run(|| {
                 self.token_requests.fetch_add(1, Ordering::Relaxed);
                 auth::grant(&self.http, &self.connection, refresh_token)
             })
-            .await
+            .await;
+        metrics::counter!(
+            crate::ops::metrics::TOKEN_REFRESHES,
+            "connection" => self.connection.id.clone(),
+            "outcome" => if result.is_ok() { "ok" } else { "failed" }
+        )
+        .increment(1);
+        result
     }
 
     async fn store(

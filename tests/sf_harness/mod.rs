@@ -129,3 +129,47 @@ impl Harness {
         self.emu.shutdown.cancel();
     }
 }
+
+impl Harness {
+    /// Inserts records through the emulator's admin API; `searchable` skips the index lag.
+    pub async fn insert(
+        &self,
+        object: &str,
+        records: Vec<serde_json::Value>,
+        searchable: bool,
+    ) -> Vec<String> {
+        let resp = reqwest::Client::new()
+            .post(format!("{}/__emulator/records/{object}", self.emu.base_url))
+            .json(&serde_json::json!({"records": records, "searchable": searchable}))
+            .send()
+            .await
+            .unwrap();
+        assert!(resp.status().is_success(), "insert {object}: {}", resp.status());
+        let v: serde_json::Value = resp.json().await.unwrap();
+        v["ids"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|id| id.as_str().unwrap().to_string())
+            .collect()
+    }
+
+    /// The emulator's API-call counters (`{"total", "endpoints": {"GET /services/…": n}}`).
+    pub async fn counters(&self) -> serde_json::Value {
+        reqwest::Client::new()
+            .get(format!("{}/__emulator/counters", self.emu.base_url))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    /// Calls to one endpoint (`"POST /services/oauth2/token"`), from the counters.
+    pub async fn count(&self, endpoint: &str) -> u64 {
+        self.counters().await["endpoints"][endpoint]
+            .as_u64()
+            .unwrap_or(0)
+    }
+}
