@@ -95,6 +95,7 @@ async fn dispatch(
             };
         }
     };
+    crate::listener::strip_trailing_slash(&mut req);
     let headers = req.headers_mut();
     for name in [header::HOST, header::AUTHORIZATION] {
         if let Some(v) = parent.get(&name) {
