@@ -213,7 +213,39 @@ impl Detector {
             self.whole_value(value, p, &mut f);
         }
         self.embedded(value, p, region, whole, &mut f);
+        if p.kind == ContentKind::FreeText {
+            self.embedded_names(value, &mut f);
+        }
         f
+    }
+
+    /// Names inside text: two to four capitalised words where a word is a known given name
+    /// followed by another capitalised word ("Hi, this is Jane Doe."), or a known given name
+    /// and a known surname. Sentence-initial single words never count.
+    fn embedded_names(&self, s: &str, f: &mut Findings) {
+        let words: Vec<&str> = s
+            .split(|c: char| {
+                c.is_whitespace()
+                    || matches!(c, ',' | '.' | ';' | ':' | '!' | '?' | '(' | ')' | '"')
+            })
+            .filter(|w| !w.is_empty())
+            .collect();
+        let capitalised = |w: &str| {
+            let mut cs = w.chars();
+            cs.next().is_some_and(char::is_uppercase)
+                && cs.all(|c| c.is_alphabetic() || c == '\'' || c == '-')
+        };
+        for pair in words.windows(2) {
+            if capitalised(pair[0]) && capitalised(pair[1]) {
+                let (a, b) = (lexicon::fold(pair[0]), lexicon::fold(pair[1]));
+                if lexicon::FIRST.contains(&a)
+                    && (lexicon::LAST.contains(&b) || !lexicon::COMPANY.contains(&b))
+                {
+                    f.hit(DataType::PersonName);
+                    return;
+                }
+            }
+        }
     }
 
     /// Detectors that judge the value as a whole: names, places, hinted identifiers.
@@ -497,7 +529,8 @@ impl Detector {
             let bsn_shape = groups == [4, 2, 3] && only(b".");
             let id_hints = [UsSsn, UsItin, CaSin, NlBsn, AbaRouting];
             let hinted: Vec<DataType> = id_hints.iter().copied().filter(|t| hint(*t)).collect();
-            if dashed_ssn || (plain && (hint(UsSsn) || hint(UsItin))) {
+            let ssn_only = hinted.iter().all(|t| matches!(t, UsSsn | UsItin));
+            if dashed_ssn || (plain && !hinted.is_empty() && ssn_only) {
                 if v::us_itin(text) {
                     f.hit(UsItin);
                     f.cand(UsSsn);
@@ -519,6 +552,9 @@ impl Detector {
                 // Ambiguous plain nine digits: each checksum is a candidate; the field's
                 // pass ratio decides which (if any) the column holds.
                 let check = |t: DataType| hinted.is_empty() || hinted.contains(&t);
+                if hint(UsSsn) {
+                    f.check(UsSsn, v::us_ssn(text));
+                }
                 if check(AbaRouting) {
                     f.check(AbaRouting, v::aba_routing(text));
                 }
@@ -728,6 +764,32 @@ mod tests {
         assert_eq!(hits("00:1A:2B:3C:4D:5E", "Device__c"), ["mac_address"]);
         assert_eq!(hits("37.7749, -122.4194", "Location__c"), ["geolocation"]);
         assert!(hits("12:30:45", "Notes").is_empty());
+    }
+
+    #[test]
+    fn names_inside_text() {
+        assert_eq!(
+            hits(
+                "Hi, this is Helena Silva. Package arrived damaged.",
+                "Description"
+            ),
+            ["person_name"]
+        );
+        assert!(hits("Customer reports the app crashes on start.", "Description").is_empty());
+        assert!(hits("Met at the annual conference in New York.", "Description").is_empty());
+    }
+
+    #[test]
+    fn mixed_national_id_field() {
+        for (v, t) in [
+            ("123456782", "nl_bsn"),
+            ("536-22-1234", "us_ssn"),
+            ("AB 12 34 56 C", "uk_nino"),
+            ("12345678Z", "es_nif"),
+        ] {
+            // One value can pass several nine-digit checks; the field's mix decides.
+            assert!(hits(v, "National_Id__c").contains(&t), "{v}");
+        }
     }
 
     #[test]

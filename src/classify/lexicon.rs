@@ -56,6 +56,7 @@ mohammed muhammad ahmed ali omar hassan hussein ibrahim yusuf khalid abdullah mu
 tariq fatima aisha zainab mariam layla nour yasmin amira sara huda salma leila
 kwame kofi chinedu emeka oluwaseun tunde adebayo amara chioma ngozi aminata fatou
 lars erik anders johan karl nils olof per sven magnus ingrid astrid karin kerstin sigrid freya
+helena heitor davi gael isla amelia oliver harry sophie maya
 sean patrick liam niamh siobhan aoife ciara saoirse
 ";
 
@@ -106,6 +107,7 @@ ali khan ahmed hassan hussein rahman malik sheikh abbas haddad nasser saleh mans
 okafor okonkwo adeyemi mensah owusu boateng diallo traore kone ndiaye
 andersson johansson karlsson nilsson eriksson larsson olsson persson svensson gustafsson
 hansen johansen olsen larsen jensen nielsen pedersen christensen
+tremblay gagnon roy cote bouchard gauthier morin lavoie macdonald davies evans
 murphy kelly byrne ryan walsh o'brien o'connor o'sullivan mccarthy doyle
 ";
 

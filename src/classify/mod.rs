@@ -22,6 +22,7 @@ pub mod detect;
 pub mod lexicon;
 pub mod offline;
 pub mod profile;
+pub mod scan;
 pub mod score;
 pub mod table;
 pub mod types;

@@ -188,6 +188,14 @@ pub fn name_hints(api_name: &str, label: &str, object: &str) -> (TypeSet, bool, 
     if any(&["sin"]) || has_seq(&t, "social", "insurance") {
         h.insert(CaSin);
     }
+    // A generic national-id field can hold any country's id: every one is plausible.
+    if has_seq(&t, "national", "id") || has_seq(&t, "government", "id") || any(&["nationalid"]) {
+        for id in [
+            UsSsn, UkNino, CaSin, BrCpf, InAadhaar, NlBsn, EsNif, FrInsee,
+        ] {
+            h.insert(id);
+        }
+    }
     if any(&["cpf"]) {
         h.insert(BrCpf);
     }
