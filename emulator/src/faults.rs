@@ -1,1 +1,361 @@
-//! TODO(skeleton): faults — filled by the emulator developers.
+//! Faults on demand: latency (fixed + jitter), per-endpoint error rates, "fail the next N
+//! requests to an endpoint", and dropped connections. Set at start (flags/env of `sf-emulator`)
+//! and at run time (`/__emulator/faults`).
+//!
+//! [`layer`] wraps every route but the admin API, outside the session guard (Salesforce's
+//! front door fails before it looks at your token). Random draws come from one seeded `StdRng`,
+//! so a given seed and request order give the same faults. Errors use Salesforce's shapes:
+//! 503 `SERVER_UNAVAILABLE`, 400 `UNABLE_TO_LOCK_ROW`, 403 concurrent `REQUEST_LIMIT_EXCEEDED`.
+//! A drop is signalled to [`crate::listener`] with [`DropConnection`].
+//!
+//! An endpoint is named by the first path segment after `/services/data/vNN.0/` (`query`,
+//! `sobjects`, `composite`, `search`, `jobs`, `limits`, …), `oauth2/<name>` for OAuth routes,
+//! or `*` for every route.
+
+use std::str::FromStr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde::{Deserialize, Serialize};
+
+use crate::listener::DropConnection;
+use crate::server::AppState;
+
+/// An injected failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum FaultKind {
+    ServerUnavailable,
+    UnableToLockRow,
+    /// Concurrent-request `REQUEST_LIMIT_EXCEEDED` (transient, unlike the daily allocation).
+    RequestLimitExceeded,
+    /// Close the TCP connection without a response.
+    Drop,
+}
+
+impl FromStr for FaultKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.to_ascii_uppercase().as_str() {
+            "SERVER_UNAVAILABLE" | "503" => Ok(Self::ServerUnavailable),
+            "UNABLE_TO_LOCK_ROW" => Ok(Self::UnableToLockRow),
+            "REQUEST_LIMIT_EXCEEDED" => Ok(Self::RequestLimitExceeded),
+            "DROP" => Ok(Self::Drop),
+            other => Err(format!("unknown fault kind {other}")),
+        }
+    }
+}
+
+impl FaultKind {
+    fn response(self) -> Response {
+        let (status, message, code) = match self {
+            Self::ServerUnavailable => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Server is temporarily unavailable. Please try again later.",
+                "SERVER_UNAVAILABLE",
+            ),
+            Self::UnableToLockRow => (
+                StatusCode::BAD_REQUEST,
+                "unable to obtain exclusive access to this record",
+                "UNABLE_TO_LOCK_ROW",
+            ),
+            Self::RequestLimitExceeded => (
+                StatusCode::FORBIDDEN,
+                "ConcurrentPerOrgLongTxn Limit exceeded.",
+                "REQUEST_LIMIT_EXCEEDED",
+            ),
+            Self::Drop => {
+                let mut resp = StatusCode::INTERNAL_SERVER_ERROR.into_response();
+                resp.extensions_mut().insert(DropConnection);
+                return resp;
+            }
+        };
+        let body = serde_json::json!([{"message": message, "errorCode": code, "fields": []}]);
+        (status, Json(body)).into_response()
+    }
+}
+
+/// Fail a share of requests to an endpoint.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ErrorRate {
+    pub endpoint: String,
+    pub kind: FaultKind,
+    /// 0.0..=1.0
+    pub rate: f64,
+}
+
+impl FromStr for ErrorRate {
+    type Err = String;
+    /// `endpoint:KIND:rate`, e.g. `query:SERVER_UNAVAILABLE:0.1`.
+    fn from_str(s: &str) -> Result<Self, String> {
+        let mut parts = s.rsplitn(3, ':');
+        let rate = parts.next().unwrap_or_default();
+        let kind = parts.next().ok_or("expected endpoint:KIND:rate")?;
+        let endpoint = parts.next().ok_or("expected endpoint:KIND:rate")?;
+        let rate: f64 = rate.parse().map_err(|_| format!("bad rate {rate}"))?;
+        if !(0.0..=1.0).contains(&rate) {
+            return Err(format!("rate {rate} is outside 0..=1"));
+        }
+        Ok(Self {
+            endpoint: endpoint.to_string(),
+            kind: kind.parse()?,
+            rate,
+        })
+    }
+}
+
+/// Fail exactly the next `count` requests to an endpoint (deterministic, for tests).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FailNext {
+    pub endpoint: String,
+    pub kind: FaultKind,
+    pub count: u32,
+    /// Let this many matching requests through first ("fail after N more calls").
+    #[serde(default)]
+    pub after: u32,
+}
+
+/// Everything settable about faults.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct FaultSettings {
+    #[serde(default)]
+    pub latency_ms: u64,
+    #[serde(default)]
+    pub jitter_ms: u64,
+    #[serde(default)]
+    pub error_rates: Vec<ErrorRate>,
+    #[serde(default)]
+    pub fail_next: Vec<FailNext>,
+    /// Seed of the random draws; `None` seeds from entropy.
+    #[serde(default)]
+    pub seed: Option<u64>,
+}
+
+/// Faults of one emulator.
+pub struct FaultState {
+    inner: Mutex<(FaultSettings, StdRng)>,
+}
+
+impl Default for FaultState {
+    fn default() -> Self {
+        Self {
+            inner: Mutex::new((FaultSettings::default(), StdRng::from_os_rng())),
+        }
+    }
+}
+
+/// What to do with one request.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Decision {
+    delay: Duration,
+    fault: Option<FaultKind>,
+}
+
+fn matches(pattern: &str, endpoint: &str) -> bool {
+    pattern == "*" || pattern.eq_ignore_ascii_case(endpoint)
+}
+
+/// The endpoint name faults and rules are keyed by.
+pub fn endpoint_of(path: &str) -> String {
+    let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
+    match segs.as_slice() {
+        ["services", "data", version, first, ..] if version.starts_with('v') => first.to_string(),
+        ["services", "data", ..] => "versions".into(),
+        ["services", "oauth2", name, ..] => format!("oauth2/{name}"),
+        ["id", ..] => "identity".into(),
+        _ => path.to_string(),
+    }
+}
+
+impl FaultState {
+    fn lock(&self) -> MutexGuard<'_, (FaultSettings, StdRng)> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Replaces the settings (and reseeds when a seed is given).
+    pub fn set(&self, settings: FaultSettings) {
+        let mut g = self.lock();
+        if let Some(seed) = settings.seed {
+            g.1 = StdRng::seed_from_u64(seed);
+        }
+        g.0 = settings;
+    }
+
+    pub fn settings(&self) -> FaultSettings {
+        self.lock().0.clone()
+    }
+
+    fn decide(&self, endpoint: &str) -> Decision {
+        let mut g = self.lock();
+        let (settings, rng) = &mut *g;
+        let jitter = if settings.jitter_ms > 0 {
+            rng.random_range(0..=settings.jitter_ms)
+        } else {
+            0
+        };
+        let delay = Duration::from_millis(settings.latency_ms + jitter);
+        let mut fault = None;
+        for f in settings.fail_next.iter_mut() {
+            if f.count > 0 && matches(&f.endpoint, endpoint) {
+                if f.after > 0 {
+                    f.after -= 1;
+                } else {
+                    f.count -= 1;
+                    fault = Some(f.kind);
+                }
+                break;
+            }
+        }
+        settings.fail_next.retain(|f| f.count > 0);
+        if fault.is_none() {
+            for r in &settings.error_rates {
+                if matches(&r.endpoint, endpoint) && rng.random_bool(r.rate.clamp(0.0, 1.0)) {
+                    fault = Some(r.kind);
+                    break;
+                }
+            }
+        }
+        Decision { delay, fault }
+    }
+}
+
+/// Middleware on every route but `/__emulator/…`.
+pub async fn layer(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+    if req.uri().path().starts_with("/__emulator") {
+        return next.run(req).await;
+    }
+    let decision = state.faults.decide(&endpoint_of(req.uri().path()));
+    if !decision.delay.is_zero() {
+        tokio::time::sleep(decision.delay).await;
+    }
+    match decision.fault {
+        Some(kind) => kind.response(),
+        None => next.run(req).await,
+    }
+}
+
+/// Admin body of `PUT /__emulator/faults`: the fault settings plus two one-shot actions.
+#[derive(Debug, Default, Deserialize)]
+struct FaultUpdate {
+    #[serde(flatten)]
+    settings: FaultSettings,
+    /// Expire every session now.
+    #[serde(default)]
+    expire_sessions: bool,
+    /// Set the daily API allocation.
+    daily_api_requests: Option<u64>,
+}
+
+/// Admin: `GET/PUT/DELETE /__emulator/faults`.
+pub fn admin_routes() -> Router<Arc<AppState>> {
+    Router::new().route(
+        "/__emulator/faults",
+        get(get_faults).put(put_faults).delete(clear_faults),
+    )
+}
+
+async fn get_faults(State(state): State<Arc<AppState>>) -> Json<FaultSettings> {
+    Json(state.faults.settings())
+}
+
+async fn put_faults(
+    State(state): State<Arc<AppState>>,
+    Json(update): Json<FaultUpdate>,
+) -> Json<serde_json::Value> {
+    state.faults.set(update.settings);
+    let expired = update
+        .expire_sessions
+        .then(|| state.oauth.expire_all_sessions());
+    if let Some(n) = update.daily_api_requests {
+        state.limits.apply(&crate::limits::LimitSettings {
+            daily_api_requests: Some(n),
+            ..Default::default()
+        });
+    }
+    Json(serde_json::json!({
+        "faults": state.faults.settings(),
+        "expired_sessions": expired,
+        "limits": state.limits.settings(),
+    }))
+}
+
+async fn clear_faults(State(state): State<Arc<AppState>>) -> StatusCode {
+    state.faults.set(FaultSettings::default());
+    StatusCode::NO_CONTENT
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoints_are_named_by_their_first_segment() {
+        assert_eq!(endpoint_of("/services/data/v62.0/query/01g-2000"), "query");
+        assert_eq!(
+            endpoint_of("/services/data/v62.0/sobjects/Contact/003"),
+            "sobjects"
+        );
+        assert_eq!(endpoint_of("/services/data"), "versions");
+        assert_eq!(endpoint_of("/services/oauth2/token"), "oauth2/token");
+    }
+
+    #[test]
+    fn rules_parse_from_flags() {
+        let r: ErrorRate = "query:SERVER_UNAVAILABLE:0.25".parse().unwrap();
+        assert_eq!(r.kind, FaultKind::ServerUnavailable);
+        assert_eq!(r.rate, 0.25);
+        assert!("query:SERVER_UNAVAILABLE:2".parse::<ErrorRate>().is_err());
+        assert!("query:NOPE:0.1".parse::<ErrorRate>().is_err());
+    }
+
+    #[test]
+    fn fail_next_skips_then_fails_exactly_count() {
+        let f = FaultState::default();
+        f.set(FaultSettings {
+            fail_next: vec![FailNext {
+                endpoint: "query".into(),
+                kind: FaultKind::UnableToLockRow,
+                count: 2,
+                after: 1,
+            }],
+            ..Default::default()
+        });
+        let seq: Vec<_> = (0..4).map(|_| f.decide("query").fault).collect();
+        assert_eq!(
+            seq,
+            [
+                None,
+                Some(FaultKind::UnableToLockRow),
+                Some(FaultKind::UnableToLockRow),
+                None
+            ]
+        );
+        assert_eq!(f.decide("sobjects").fault, None);
+    }
+
+    #[test]
+    fn a_seed_makes_error_draws_repeatable() {
+        let draw = || {
+            let f = FaultState::default();
+            f.set(FaultSettings {
+                error_rates: vec!["*:SERVER_UNAVAILABLE:0.5".parse().unwrap()],
+                jitter_ms: 100,
+                seed: Some(7),
+                ..Default::default()
+            });
+            (0..32).map(|_| f.decide("query")).collect::<Vec<_>>()
+        };
+        let a = draw();
+        assert_eq!(a, draw());
+        let failures = a.iter().filter(|d| d.fault.is_some()).count();
+        assert!(failures > 4 && failures < 28, "{failures}");
+    }
+}

@@ -17,6 +17,7 @@
 //! - [`counters`]: API calls per endpoint and per connection, for tests.
 //! - [`admin`]: the test/admin API under `/__emulator` (a path Salesforce never uses).
 //! - [`error`]: Salesforce's error shapes.
+//! - [`listener`]: TCP/TLS accept loop under the router; connection drops.
 //! - [`server`]: building the router and running it on a port (0 allowed).
 
 pub mod admin;
@@ -25,6 +26,7 @@ pub mod counters;
 pub mod error;
 pub mod faults;
 pub mod limits;
+pub mod listener;
 pub mod oauth;
 pub mod org;
 pub mod rest;

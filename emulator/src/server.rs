@@ -20,6 +20,9 @@ impl Default for EmulatorConfig {
 /// Shared state of one emulated org.
 pub struct AppState {
     pub config: EmulatorConfig,
+    pub oauth: crate::oauth::OAuthState,
+    pub limits: crate::limits::LimitsState,
+    pub faults: crate::faults::FaultState,
 }
 
 /// An emulator ready to be served.
@@ -37,28 +40,55 @@ pub struct RunningEmulator {
 impl Emulator {
     pub fn new(config: EmulatorConfig) -> Self {
         Self {
-            state: Arc::new(AppState { config }),
+            state: Arc::new(AppState {
+                config,
+                oauth: Default::default(),
+                limits: Default::default(),
+                faults: Default::default(),
+            }),
         }
     }
 
     pub fn router(&self) -> axum::Router {
-        axum::Router::new().with_state(self.state.clone())
+        use axum::middleware::from_fn_with_state;
+        let state = self.state.clone();
+        // Data routes: session guard outermost, then limits (unauthenticated calls cost nothing).
+        let data = axum::Router::new()
+            .merge(crate::limits::data_routes())
+            .route_layer(from_fn_with_state(state.clone(), crate::limits::layer))
+            .route_layer(from_fn_with_state(
+                state.clone(),
+                crate::oauth::require_session,
+            ));
+        axum::Router::new()
+            .merge(data)
+            .merge(crate::oauth::routes())
+            .merge(crate::limits::admin_routes())
+            .merge(crate::faults::admin_routes())
+            .layer(from_fn_with_state(state.clone(), crate::faults::layer))
+            .with_state(state)
     }
 
     /// Binds `addr` (port 0 for a random port) and serves in a background task.
     pub async fn start(self, addr: &str) -> std::io::Result<RunningEmulator> {
+        self.start_with_tls(addr, None).await
+    }
+
+    /// Like [`Emulator::start`], over TLS when a config is given (see [`crate::listener`]).
+    pub async fn start_with_tls(
+        self,
+        addr: &str,
+        tls: Option<Arc<tokio_rustls::rustls::ServerConfig>>,
+    ) -> std::io::Result<RunningEmulator> {
+        let scheme = if tls.is_some() { "https" } else { "http" };
         let listener = tokio::net::TcpListener::bind(addr).await?;
         let local = listener.local_addr()?;
         let shutdown = tokio_util::sync::CancellationToken::new();
         let router = self.router();
         let stop = shutdown.clone();
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, router)
-                .with_graceful_shutdown(async move { stop.cancelled().await })
-                .await;
-        });
+        tokio::spawn(crate::listener::serve(listener, router, tls, stop));
         Ok(RunningEmulator {
-            base_url: format!("http://{local}"),
+            base_url: format!("{scheme}://{local}"),
             state: self.state,
             shutdown,
         })

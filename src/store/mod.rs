@@ -49,3 +49,6 @@ impl Store {
         &self.prefix
     }
 }
+
+/// Job state: idempotency records and leases (the worker layer).
+pub mod job_state;

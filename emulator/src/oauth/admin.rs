@@ -1,0 +1,147 @@
+//! Admin routes for identity, under `/__emulator/oauth` (a path Salesforce never uses):
+//! mint refresh tokens, expire every session, revoke, set the idle timeout, switch refresh-token
+//! rotation, pick the user the authorize page logs in as. Documented in `emulator/README.md`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{patch, post, put};
+use axum::{Json, Router};
+use serde::Deserialize;
+
+use super::sessions::RefreshGrant;
+use crate::server::AppState;
+
+pub fn routes() -> Router<Arc<AppState>> {
+    Router::new()
+        .route(
+            "/__emulator/oauth/refresh-tokens",
+            post(create_refresh_token),
+        )
+        .route("/__emulator/oauth/expire-sessions", post(expire_sessions))
+        .route("/__emulator/oauth/revoke", post(revoke))
+        .route("/__emulator/oauth/session-timeout", put(session_timeout))
+        .route("/__emulator/oauth/authorize-user", put(authorize_user))
+        .route("/__emulator/oauth/apps/{client_id}", patch(update_app))
+}
+
+fn not_found(what: &str) -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        Json(serde_json::json!({"error": format!("unknown {what}")})),
+    )
+        .into_response()
+}
+
+#[derive(Deserialize)]
+struct NewRefresh {
+    username: String,
+    client_id: Option<String>,
+}
+
+async fn create_refresh_token(
+    State(state): State<Arc<AppState>>,
+    Json(req): Json<NewRefresh>,
+) -> Response {
+    let mut inner = state.oauth.lock();
+    let client_id = req
+        .client_id
+        .unwrap_or_else(|| super::DEFAULT_CLIENT_ID.to_string());
+    let Some(app) = inner.directory.apps.get(&client_id).cloned() else {
+        return not_found("client_id");
+    };
+    let Some(user) = inner.directory.user(&req.username).cloned() else {
+        return not_found("username");
+    };
+    let token = inner.sessions.new_refresh(RefreshGrant {
+        username: user.username,
+        client_id: app.client_id,
+        scope: app.scope,
+    });
+    (
+        StatusCode::CREATED,
+        Json(serde_json::json!({"refresh_token": token})),
+    )
+        .into_response()
+}
+
+async fn expire_sessions(State(state): State<Arc<AppState>>) -> Response {
+    let n = state.oauth.expire_all_sessions();
+    Json(serde_json::json!({"expired": n})).into_response()
+}
+
+#[derive(Deserialize)]
+struct Revoke {
+    token: String,
+}
+
+async fn revoke(State(state): State<Arc<AppState>>, Json(req): Json<Revoke>) -> Response {
+    Json(serde_json::json!({"revoked": state.oauth.revoke(&req.token)})).into_response()
+}
+
+#[derive(Deserialize)]
+struct Timeout {
+    seconds: u64,
+}
+
+async fn session_timeout(State(state): State<Arc<AppState>>, Json(req): Json<Timeout>) -> Response {
+    state
+        .oauth
+        .set_session_timeout(Duration::from_secs(req.seconds));
+    Json(serde_json::json!({"seconds": req.seconds})).into_response()
+}
+
+#[derive(Deserialize)]
+struct AuthorizeUser {
+    username: String,
+}
+
+async fn authorize_user(
+    State(state): State<Arc<AppState>>,
+    Json(req): Json<AuthorizeUser>,
+) -> Response {
+    let mut inner = state.oauth.lock();
+    if inner.directory.user(&req.username).is_none() {
+        return not_found("username");
+    }
+    inner.authorize_user = req.username.clone();
+    Json(serde_json::json!({"username": req.username})).into_response()
+}
+
+#[derive(Deserialize)]
+struct AppUpdate {
+    rotate_refresh_tokens: Option<bool>,
+    /// `""` disables the client credentials flow.
+    client_credentials_user: Option<String>,
+    callback_urls: Option<Vec<String>>,
+}
+
+async fn update_app(
+    State(state): State<Arc<AppState>>,
+    Path(client_id): Path<String>,
+    Json(req): Json<AppUpdate>,
+) -> Response {
+    let mut inner = state.oauth.lock();
+    let Some(app) = inner.directory.apps.get_mut(&client_id) else {
+        return not_found("client_id");
+    };
+    if let Some(r) = req.rotate_refresh_tokens {
+        app.rotate_refresh_tokens = r;
+    }
+    if let Some(u) = req.client_credentials_user {
+        app.client_credentials_user = (!u.is_empty()).then_some(u);
+    }
+    if let Some(c) = req.callback_urls {
+        app.callback_urls = c;
+    }
+    Json(serde_json::json!({
+        "client_id": app.client_id,
+        "rotate_refresh_tokens": app.rotate_refresh_tokens,
+        "client_credentials_user": app.client_credentials_user,
+        "callback_urls": app.callback_urls,
+    }))
+    .into_response()
+}
