@@ -60,6 +60,10 @@ pub enum SfError {
     /// The connection's configuration is unusable.
     #[error("connection misconfigured: {0}")]
     Config(String),
+    /// A caller passed something no statement or call can be built from (a bad identifier,
+    /// a value longer than any statement).
+    #[error("invalid input: {0}")]
+    InvalidInput(String),
 }
 
 impl SfError {
@@ -82,7 +86,9 @@ impl SfError {
                 _ => ErrorKind::Permanent,
             },
             SfError::Transport(_) | SfError::Store(_) => ErrorKind::Transient,
-            SfError::Decode(_) | SfError::Config(_) => ErrorKind::Permanent,
+            SfError::Decode(_) | SfError::Config(_) | SfError::InvalidInput(_) => {
+                ErrorKind::Permanent
+            }
         }
     }
 
@@ -95,6 +101,7 @@ impl SfError {
             SfError::Decode(_) => "UNEXPECTED_RESPONSE".into(),
             SfError::Store(_) => "STORE_UNAVAILABLE".into(),
             SfError::Config(_) => "CONNECTION_MISCONFIGURED".into(),
+            SfError::InvalidInput(_) => "INVALID_INPUT".into(),
         }
     }
 

@@ -5,6 +5,10 @@
 //! command that hit the dropped connection fails once (the manager does not retry it), and the
 //! callers treat that as a transient error.
 
+pub mod crypto;
+pub mod lock;
+pub mod tokens;
+
 use redis::aio::ConnectionManager;
 
 pub mod budget;

@@ -1,0 +1,267 @@
+//! The transport: one shared `reqwest::Client`, Salesforce error bodies turned into
+//! [`SfError`] in one place, and in-process retries of transient failures.
+//!
+//! Part of the Salesforce adapter, below every API module. Retries use `backon`'s exponential
+//! schedule with jitter (seeded per call so replicas do not retry in lockstep), a small fixed
+//! number of attempts, and a `Retry-After` header when Salesforce sends one. Permanent errors
+//! return at once. Only the path (never the query string, which holds SOQL with personal
+//! data) is logged.
+
+use super::error::{ApiErrorBody, ErrorKind, SfError};
+use backon::{BackoffBuilder, ExponentialBuilder};
+use reqwest::header::HeaderMap;
+use std::future::Future;
+use std::time::Duration;
+
+/// Longest `Retry-After` we honour in-process; anything longer is the job's retry tiers' job.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(30);
+
+/// Builds the process's one HTTP client: rustls, no redirects (OAuth calls must never follow
+/// them, and the REST API has no use for them), connect and idle timeouts.
+pub fn http_client() -> Result<reqwest::Client, SfError> {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(Duration::from_secs(10))
+        .pool_idle_timeout(Duration::from_secs(60))
+        .user_agent(concat!("sfprivacy/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| SfError::Config(format!("cannot build HTTP client: {e}")))
+}
+
+/// How transient failures are retried in-process.
+#[derive(Debug, Clone)]
+pub struct RetryPolicy {
+    /// Retries after the first attempt.
+    pub max_retries: usize,
+    pub min_delay: Duration,
+    pub max_delay: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            max_retries: 3,
+            min_delay: Duration::from_millis(500),
+            max_delay: Duration::from_secs(8),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// The delays between attempts (exponential, jittered).
+    pub fn delays(&self) -> impl Iterator<Item = Duration> + use<> {
+        ExponentialBuilder::default()
+            .with_min_delay(self.min_delay)
+            .with_max_delay(self.max_delay)
+            .with_max_times(self.max_retries)
+            .with_jitter()
+            .with_jitter_seed(rand::random())
+            .build()
+    }
+
+    /// Runs `op` until it succeeds, fails permanently, or the retries are spent. The delay
+    /// before a retry is the error's `Retry-After` when present (capped), else the schedule.
+    pub async fn run<T, F, Fut>(&self, mut op: F) -> Result<T, SfError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, SfError>>,
+    {
+        let mut delays = self.delays();
+        loop {
+            match op().await {
+                Err(e) if e.kind() == ErrorKind::Transient => {
+                    let Some(delay) = delays.next() else {
+                        return Err(e);
+                    };
+                    let delay = e
+                        .retry_after()
+                        .map(|d| d.min(MAX_RETRY_AFTER))
+                        .unwrap_or(delay);
+                    tracing::debug!(code = %e.code(), ?delay, "transient Salesforce error; retrying");
+                    tokio::time::sleep(delay).await;
+                }
+                other => return other,
+            }
+        }
+    }
+}
+
+/// A response read to the end.
+#[derive(Debug)]
+pub struct Response {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    pub fn json<T: serde::de::DeserializeOwned>(&self) -> Result<T, SfError> {
+        serde_json::from_slice(&self.body).map_err(|e| SfError::Decode(e.to_string()))
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+/// Transport failures: never carry the URL (it holds SOQL).
+pub fn transport_error(e: reqwest::Error) -> SfError {
+    let kind = if e.is_timeout() {
+        "timeout"
+    } else if e.is_connect() {
+        "connect"
+    } else if e.is_body() || e.is_decode() {
+        "body"
+    } else {
+        "request"
+    };
+    SfError::Transport(format!("{kind}: {}", e.without_url()))
+}
+
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    headers
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .map(Duration::from_secs)
+}
+
+/// Turns an error response into an [`SfError::Api`]. Salesforce's REST errors are
+/// `[{"message","errorCode","fields"}]`; some endpoints answer with one object or with an
+/// OAuth-style `{"error","error_description"}`, and proxies with HTML.
+pub fn api_error(status: u16, headers: &HeaderMap, body: &[u8]) -> SfError {
+    #[derive(serde::Deserialize)]
+    struct OAuthStyle {
+        error: String,
+        #[serde(default)]
+        error_description: String,
+    }
+    let (code, message) = if let Ok(list) = serde_json::from_slice::<Vec<ApiErrorBody>>(body)
+        && let Some(first) = list.into_iter().next()
+    {
+        (first.error_code, first.message)
+    } else if let Ok(one) = serde_json::from_slice::<ApiErrorBody>(body) {
+        (one.error_code, one.message)
+    } else if let Ok(o) = serde_json::from_slice::<OAuthStyle>(body) {
+        (o.error, o.error_description)
+    } else {
+        let fallback = match status {
+            401 => "INVALID_SESSION_ID".to_string(),
+            503 => "SERVER_UNAVAILABLE".to_string(),
+            s => format!("HTTP_{s}"),
+        };
+        (
+            fallback,
+            String::from_utf8_lossy(body).chars().take(200).collect(),
+        )
+    };
+    SfError::Api {
+        status,
+        code,
+        message,
+        retry_after: retry_after(headers),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    fn quick() -> RetryPolicy {
+        RetryPolicy {
+            max_retries: 3,
+            min_delay: Duration::from_millis(1),
+            max_delay: Duration::from_millis(4),
+        }
+    }
+
+    #[test]
+    fn parses_error_shapes() {
+        let h = HeaderMap::new();
+        let e = api_error(
+            400,
+            &h,
+            br#"[{"message":"bad","errorCode":"MALFORMED_QUERY","fields":[]}]"#,
+        );
+        assert_eq!(e.code(), "MALFORMED_QUERY");
+        assert_eq!(e.kind(), ErrorKind::Permanent);
+        let e = api_error(
+            401,
+            &h,
+            br#"[{"message":"Session expired or invalid","errorCode":"INVALID_SESSION_ID"}]"#,
+        );
+        assert_eq!(e.kind(), ErrorKind::Auth);
+        let mut h2 = HeaderMap::new();
+        h2.insert("Retry-After", "7".parse().unwrap());
+        let e = api_error(503, &h2, b"<html>down</html>");
+        assert_eq!(e.code(), "SERVER_UNAVAILABLE");
+        assert_eq!(e.kind(), ErrorKind::Transient);
+        assert_eq!(e.retry_after(), Some(Duration::from_secs(7)));
+        let e = api_error(404, &h, br#"{"errorCode":"NOT_FOUND","message":"gone"}"#);
+        assert_eq!(e.code(), "NOT_FOUND");
+    }
+
+    #[tokio::test]
+    async fn retries_transient_then_succeeds() {
+        let n = AtomicUsize::new(0);
+        let r = quick()
+            .run(|| async {
+                if n.fetch_add(1, Ordering::SeqCst) < 2 {
+                    Err(SfError::Transport("reset".into()))
+                } else {
+                    Ok(7)
+                }
+            })
+            .await;
+        assert_eq!(r.unwrap(), 7);
+        assert_eq!(n.load(Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test]
+    async fn gives_up_after_bounded_attempts_and_never_retries_permanent() {
+        let n = AtomicUsize::new(0);
+        let r: Result<(), _> = quick()
+            .run(|| async {
+                n.fetch_add(1, Ordering::SeqCst);
+                Err(SfError::Transport("reset".into()))
+            })
+            .await;
+        assert!(r.is_err());
+        assert_eq!(n.load(Ordering::SeqCst), 4);
+        let n = AtomicUsize::new(0);
+        let r: Result<(), _> = quick()
+            .run(|| async {
+                n.fetch_add(1, Ordering::SeqCst);
+                Err(api_error(400, &HeaderMap::new(), b"[]"))
+            })
+            .await;
+        assert!(r.is_err());
+        assert_eq!(n.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn honours_retry_after() {
+        let n = AtomicUsize::new(0);
+        let start = tokio::time::Instant::now();
+        let r = quick()
+            .run(|| async {
+                if n.fetch_add(1, Ordering::SeqCst) == 0 {
+                    Err(SfError::Api {
+                        status: 503,
+                        code: "SERVER_UNAVAILABLE".into(),
+                        message: String::new(),
+                        retry_after: Some(Duration::from_secs(5)),
+                    })
+                } else {
+                    Ok(())
+                }
+            })
+            .await;
+        assert!(r.is_ok());
+        assert!(start.elapsed() >= Duration::from_secs(5));
+    }
+}
