@@ -25,6 +25,52 @@ enum Cli {
     },
     /// Print the JSON Schemas of the wire contract v1.
     Schema,
+    /// Move (or copy) dead letters back to their work queue (see README, Operations).
+    Replay(ReplayArgs),
+}
+
+/// `sfprivacy replay` flags; the logic lives in `sfprivacy::broker::replay`.
+#[derive(clap::Args)]
+struct ReplayArgs {
+    /// RabbitMQ URL.
+    #[arg(long, env = "SFPRIVACY_AMQP_URL", default_value = "amqp://guest:guest@127.0.0.1:5672/%2f", hide_env_values = true)]
+    amqp_url: String,
+    /// Prefix of exchange and queue names.
+    #[arg(long, env = "SFPRIVACY_QUEUE_PREFIX", default_value = "sfprivacy")]
+    queue_prefix: String,
+    /// Only dead letters with this error code (repeatable; `broker:<reason>` for broker ones).
+    #[arg(long = "error-code")]
+    error_codes: Vec<String>,
+    /// Only this connection (repeatable).
+    #[arg(long = "connection")]
+    connections: Vec<String>,
+    /// Only this request type: dsr.request, scan.request, scan.part (repeatable).
+    #[arg(long = "type")]
+    types: Vec<String>,
+    /// Only dead letters that failed at or after this time (RFC 3339).
+    #[arg(long)]
+    since: Option<chrono::DateTime<chrono::Utc>>,
+    /// Only dead letters that failed before this time (RFC 3339).
+    #[arg(long)]
+    until: Option<chrono::DateTime<chrono::Utc>>,
+    /// Only these request ids (repeatable, or comma-separated).
+    #[arg(long = "request-id", value_delimiter = ',')]
+    request_ids: Vec<String>,
+    /// move: the dead letter leaves the queue; copy: it stays.
+    #[arg(long, value_enum, default_value = "move")]
+    mode: sfprivacy::broker::replay::Mode,
+    /// Print counts and a sample (ids and headers only) and change nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// At most this many replays per second.
+    #[arg(long)]
+    rate: Option<f64>,
+    /// Stop after this many replays.
+    #[arg(long)]
+    limit: Option<u64>,
+    /// Dead letters shown in a dry run's sample.
+    #[arg(long, default_value_t = 10)]
+    sample: usize,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -45,6 +91,7 @@ fn main() -> anyhow::Result<()> {
             Cli::Worker => worker().await,
             Cli::Run { request } => run_one(&request).await,
             Cli::Schema => Ok(()),
+            Cli::Replay(args) => replay(args).await,
         }
     })
 }
@@ -153,5 +200,53 @@ async fn run_one(path: &std::path::Path) -> anyhow::Result<()> {
     if !ok {
         std::process::exit(1);
     }
+    Ok(())
+}
+
+async fn replay(args: ReplayArgs) -> anyhow::Result<()> {
+    use sfprivacy::broker::replay;
+    sfprivacy::telemetry::init(true);
+    let filter = replay::Filter {
+        error_codes: args.error_codes.into_iter().collect(),
+        connections: args.connections.into_iter().collect(),
+        types: args.types.into_iter().collect(),
+        since: args.since,
+        until: args.until,
+        request_ids: args.request_ids.into_iter().collect(),
+    };
+    let opts = replay::Options {
+        filter,
+        mode: args.mode,
+        dry_run: args.dry_run,
+        rate: args.rate,
+        limit: args.limit,
+        sample: args.sample,
+    };
+    let names = sfprivacy::broker::Names::new(
+        &args.queue_prefix,
+        &format!("{}.results", args.queue_prefix),
+        &[],
+    );
+    let conn = lapin::Connection::connect(
+        &args.amqp_url,
+        lapin::ConnectionProperties::default().with_connection_name("sfprivacy-replay".into()),
+    )
+    .await
+    .with_context(|| {
+        format!(
+            "connecting to RabbitMQ at {}",
+            sfprivacy::app::redact_url(&args.amqp_url)
+        )
+    })?;
+    let bar = indicatif::ProgressBar::new(0).with_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} {pos}/{len} dead letters read [{elapsed_precise}] {msg}",
+        )?,
+    );
+    let summary = replay::run(&conn, &names, &opts, &bar).await;
+    bar.finish_and_clear();
+    let _ = conn.close(200, "replay done".into()).await;
+    let summary = summary.context("replay stopped")?;
+    println!("{}", serde_json::to_string_pretty(&summary)?);
     Ok(())
 }

@@ -255,7 +255,9 @@ pub fn replay_properties(props: &BasicProperties, previous: &DeadLetter) -> Basi
             || k == headers::FAILED_AT)
     });
     table = FieldTable::from(inner);
-    let mut set = |k: &str, v: AMQPValue| table.insert(ShortString::from(k), v);
+    let mut set = |k: &str, v: AMQPValue| {
+        table.insert(ShortString::from(k), v);
+    };
     set(headers::ATTEMPTS, AMQPValue::LongLongInt(0));
     set(REPLAYS, AMQPValue::LongLongInt(i64::from(previous.replays) + 1));
     set(

@@ -4,11 +4,13 @@
 //!
 //! - [`metrics`]: every metric name as a constant; the Prometheus recorder.
 //! - [`health`]: readiness state and the axum routes.
+//! - [`process`]: the worker process around the consumer: recorder, health port, supervision.
 //! - [`shutdown`]: one cancellation token, signal handling, a supervisor that waits with a
 //!   deadline and reports who ended why.
 
 pub mod health;
 pub mod metrics;
+pub mod process;
 pub mod shutdown;
 
 pub use health::{HealthServer, Readiness};
