@@ -52,7 +52,11 @@ impl Application {
             JobOptions {
                 chunk_bytes: settings.export_chunk_bytes,
             },
-        );
+        )
+        .with_limits(crate::store::budget::OrgLimits::new(
+            store.clone(),
+            settings.org_limits.clone(),
+        ));
         Ok(Self {
             settings,
             jobs: Arc::new(jobs),

@@ -33,7 +33,12 @@ enum Cli {
 #[derive(clap::Args)]
 struct ReplayArgs {
     /// RabbitMQ URL.
-    #[arg(long, env = "SFPRIVACY_AMQP_URL", default_value = "amqp://guest:guest@127.0.0.1:5672/%2f", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "SFPRIVACY_AMQP_URL",
+        default_value = "amqp://guest:guest@127.0.0.1:5672/%2f",
+        hide_env_values = true
+    )]
     amqp_url: String,
     /// Prefix of exchange and queue names.
     #[arg(long, env = "SFPRIVACY_QUEUE_PREFIX", default_value = "sfprivacy")]
@@ -184,6 +189,11 @@ async fn run_one(path: &std::path::Path) -> anyhow::Result<()> {
             publish,
             Some(format!("would be dead-lettered: {code}: {message}")),
         ),
+        Outcome::Defer { code, .. } => (
+            false,
+            Vec::new(),
+            Some(format!("deferred by the org's limits: {code}")),
+        ),
         Outcome::Busy => (
             false,
             Vec::new(),
@@ -238,11 +248,9 @@ async fn replay(args: ReplayArgs) -> anyhow::Result<()> {
             sfprivacy::app::redact_url(&args.amqp_url)
         )
     })?;
-    let bar = indicatif::ProgressBar::new(0).with_style(
-        indicatif::ProgressStyle::with_template(
-            "{spinner} {pos}/{len} dead letters read [{elapsed_precise}] {msg}",
-        )?,
-    );
+    let bar = indicatif::ProgressBar::new(0).with_style(indicatif::ProgressStyle::with_template(
+        "{spinner} {pos}/{len} dead letters read [{elapsed_precise}] {msg}",
+    )?);
     let summary = replay::run(&conn, &names, &opts, &bar).await;
     bar.finish_and_clear();
     let _ = conn.close(200, "replay done".into()).await;

@@ -70,7 +70,11 @@ fn environment(docs: &[(String, Value)], dir: &Path) -> BTreeMap<String, String>
     let container = &spec["containers"][0];
     let mut env = BTreeMap::new();
     for from in container["envFrom"].as_array().unwrap() {
-        let cm = find(docs, "ConfigMap", from["configMapRef"]["name"].as_str().unwrap());
+        let cm = find(
+            docs,
+            "ConfigMap",
+            from["configMapRef"]["name"].as_str().unwrap(),
+        );
         env.extend(str_map(&cm["data"]));
     }
     for e in container["env"].as_array().unwrap() {
@@ -96,7 +100,10 @@ fn environment(docs: &[(String, Value)], dir: &Path) -> BTreeMap<String, String>
         let target = dir.join(mount.trim_start_matches('/'));
         std::fs::create_dir_all(&target).unwrap();
         for (file, content) in str_map(&find(docs, "Secret", secret_name)["stringData"]) {
-            let content = content.replace("/etc/sfprivacy/", &format!("{}/etc/sfprivacy/", dir.display()));
+            let content = content.replace(
+                "/etc/sfprivacy/",
+                &format!("{}/etc/sfprivacy/", dir.display()),
+            );
             std::fs::write(target.join(file), content).unwrap();
         }
     }
@@ -114,9 +121,16 @@ fn deployment_env_is_what_the_binary_reads_and_validates() {
     let dir = tempfile::tempdir().unwrap();
     let env = environment(&docs, dir.path());
     for name in env.keys() {
-        assert!(known_setting(name), "{name} is not a setting the binary reads");
+        assert!(
+            known_setting(name),
+            "{name} is not a setting the binary reads"
+        );
     }
-    for required in ["SFPRIVACY_AMQP_URL", "SFPRIVACY_REDIS_URL", "SFPRIVACY_CONNECTIONS_FILE"] {
+    for required in [
+        "SFPRIVACY_AMQP_URL",
+        "SFPRIVACY_REDIS_URL",
+        "SFPRIVACY_CONNECTIONS_FILE",
+    ] {
         assert!(env.contains_key(required), "{required} not set");
     }
     // The settings validate, the mounted connections file parses, the token key file decodes.
@@ -132,7 +146,10 @@ fn deployment_env_is_what_the_binary_reads_and_validates() {
 
     // The health port is the one the binary listens on.
     let ports = container["ports"].as_array().unwrap();
-    let health = ports.iter().find(|p| p["name"] == "health").expect("port named health");
+    let health = ports
+        .iter()
+        .find(|p| p["name"] == "health")
+        .expect("port named health");
     assert_eq!(
         health["containerPort"].as_u64().unwrap(),
         u64::from(settings.health_addr.port())
@@ -154,9 +171,15 @@ fn deployment_env_is_what_the_binary_reads_and_validates() {
     assert_eq!(spec["securityContext"]["runAsNonRoot"], true);
     assert_eq!(container["securityContext"]["runAsNonRoot"], true);
     assert_eq!(container["securityContext"]["readOnlyRootFilesystem"], true);
-    assert_eq!(container["securityContext"]["allowPrivilegeEscalation"], false);
+    assert_eq!(
+        container["securityContext"]["allowPrivilegeEscalation"],
+        false
+    );
     for r in ["cpu", "memory"] {
-        assert!(container["resources"]["requests"][r].is_string(), "requests.{r}");
+        assert!(
+            container["resources"]["requests"][r].is_string(),
+            "requests.{r}"
+        );
     }
     assert!(container["resources"]["limits"]["memory"].is_string());
 }
@@ -164,8 +187,8 @@ fn deployment_env_is_what_the_binary_reads_and_validates() {
 #[tokio::test]
 async fn probe_paths_are_served_by_the_health_port() {
     let docs = documents();
-    let container = &find(&docs, "Deployment", "sfprivacy-worker")["spec"]["template"]["spec"]
-        ["containers"][0];
+    let container =
+        &find(&docs, "Deployment", "sfprivacy-worker")["spec"]["template"]["spec"]["containers"][0];
     let readiness = sfprivacy::ops::Readiness::new();
     let server =
         sfprivacy::ops::HealthServer::bind("127.0.0.1:0".parse().unwrap(), readiness.clone(), None)
@@ -177,7 +200,10 @@ async fn probe_paths_are_served_by_the_health_port() {
     readiness.set("consumer", true);
     for probe in ["livenessProbe", "readinessProbe", "startupProbe"] {
         let path = container[probe]["httpGet"]["path"].as_str().unwrap();
-        let status = reqwest::get(format!("http://{addr}{path}")).await.unwrap().status();
+        let status = reqwest::get(format!("http://{addr}{path}"))
+            .await
+            .unwrap()
+            .status();
         assert_eq!(status, 200, "{probe} {path}");
     }
     token.cancel();
@@ -189,12 +215,18 @@ fn selectors_and_targets_agree() {
     let docs = documents();
     let deployment = find(&docs, "Deployment", "sfprivacy-worker");
     let labels = &deployment["spec"]["selector"]["matchLabels"];
-    assert_eq!(&deployment["spec"]["template"]["metadata"]["labels"], labels);
+    assert_eq!(
+        &deployment["spec"]["template"]["metadata"]["labels"],
+        labels
+    );
     assert_eq!(
         &find(&docs, "PodDisruptionBudget", "sfprivacy-worker")["spec"]["selector"]["matchLabels"],
         labels
     );
-    assert_eq!(&find(&docs, "Service", "sfprivacy-worker")["spec"]["selector"], labels);
+    assert_eq!(
+        &find(&docs, "Service", "sfprivacy-worker")["spec"]["selector"],
+        labels
+    );
     let pm = find(&docs, "PodMonitor", "sfprivacy-worker");
     assert_eq!(&pm["spec"]["selector"]["matchLabels"], labels);
     assert_eq!(pm["spec"]["podMetricsEndpoints"][0]["port"], "health");
@@ -206,7 +238,11 @@ fn keda_scales_on_the_work_queues_counting_unacked_messages() {
     let docs = documents();
     let dir = tempfile::tempdir().unwrap();
     let settings = Settings::from_sources(None, &environment(&docs, dir.path())).unwrap();
-    let names = Names::new(&settings.queue_prefix, &settings.results_queue, &settings.retry_tiers);
+    let names = Names::new(
+        &settings.queue_prefix,
+        &settings.results_queue,
+        &settings.retry_tiers,
+    );
     let so = find(&docs, "ScaledObject", "sfprivacy-worker");
     assert_eq!(so["spec"]["scaleTargetRef"]["name"], "sfprivacy-worker");
     let triggers = so["spec"]["triggers"].as_array().unwrap();
@@ -236,8 +272,13 @@ fn keda_scales_on_the_work_queues_counting_unacked_messages() {
         );
         let sref = &auth["spec"]["secretTargetRef"][0];
         let secret = find(&docs, "Secret", sref["name"].as_str().unwrap());
-        let url = secret["stringData"][sref["key"].as_str().unwrap()].as_str().unwrap();
-        assert!(url.starts_with("http"), "management API URL expected, got {url}");
+        let url = secret["stringData"][sref["key"].as_str().unwrap()]
+            .as_str()
+            .unwrap();
+        assert!(
+            url.starts_with("http"),
+            "management API URL expected, got {url}"
+        );
     }
 }
 

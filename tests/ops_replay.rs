@@ -10,7 +10,7 @@ use lapin::options::{
 use lapin::types::{AMQPValue, FieldTable, LongString, ShortString};
 use lapin::{BasicProperties, Channel, Connection, ConnectionProperties};
 use sfprivacy::broker::headers;
-use sfprivacy::broker::replay::{self, Filter, Mode, Options, REPLAYS, REPLAYED_ERROR_CODE};
+use sfprivacy::broker::replay::{self, Filter, Mode, Options, REPLAYED_ERROR_CODE, REPLAYS};
 use sfprivacy::broker::topology::{self, Names, ROUTING_KEYS};
 use std::time::{Duration, Instant};
 
@@ -24,7 +24,10 @@ struct Rig {
 }
 
 async fn rig() -> Rig {
-    let prefix = format!("t-replay-{}", &uuid::Uuid::new_v4().simple().to_string()[..10]);
+    let prefix = format!(
+        "t-replay-{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..10]
+    );
     let names = Names::new(
         &prefix,
         &format!("{prefix}.results"),
@@ -35,7 +38,9 @@ async fn rig() -> Rig {
         .expect("RabbitMQ on 127.0.0.1:5672 (scripts/services.sh)");
     let ch = conn.create_channel().await.unwrap();
     topology::declare(&ch, &names).await.unwrap();
-    ch.confirm_select(ConfirmSelectOptions::default()).await.unwrap();
+    ch.confirm_select(ConfirmSelectOptions::default())
+        .await
+        .unwrap();
     Rig { names, conn, ch }
 }
 
@@ -58,13 +63,23 @@ impl Rig {
     async fn dead_letter(&self, id: &str, conn: &str, kind: &str, code: &str, failed_at: &str) {
         let mut h = FieldTable::default();
         let mut put = |k: &str, v: &str| {
-            h.insert(ShortString::from(k), AMQPValue::LongString(LongString::from(v)));
+            h.insert(
+                ShortString::from(k),
+                AMQPValue::LongString(LongString::from(v)),
+            );
         };
         put(headers::ERROR_CODE, code);
         put(headers::ERROR, "operator must fix");
         put(headers::FAILED_AT, failed_at);
-        h.insert(ShortString::from(headers::ATTEMPTS), AMQPValue::LongLongInt(4));
-        let rk = if kind == "scan.request" { "scan" } else { "dsr" };
+        h.insert(
+            ShortString::from(headers::ATTEMPTS),
+            AMQPValue::LongLongInt(4),
+        );
+        let rk = if kind == "scan.request" {
+            "scan"
+        } else {
+            "dsr"
+        };
         let props = BasicProperties::default()
             .with_delivery_mode(2)
             .with_content_type("application/json".into())
@@ -131,11 +146,46 @@ impl Rig {
     }
 
     async fn seed(&self) {
-        self.dead_letter("r1", "acme", "dsr.request", "INVALID_GRANT", "2026-01-01T10:00:00Z").await;
-        self.dead_letter("r2", "globex", "dsr.request", "INVALID_GRANT", "2026-01-01T11:00:00Z").await;
-        self.dead_letter("r3", "acme", "dsr.request", "REQUEST_LIMIT_EXCEEDED", "2026-01-01T12:00:00Z").await;
-        self.dead_letter("s4", "acme", "scan.request", "INVALID_GRANT", "2026-01-01T13:00:00Z").await;
-        self.dead_letter("r5", "acme", "dsr.request", "INVALID_GRANT", "2026-01-02T10:00:00Z").await;
+        self.dead_letter(
+            "r1",
+            "acme",
+            "dsr.request",
+            "INVALID_GRANT",
+            "2026-01-01T10:00:00Z",
+        )
+        .await;
+        self.dead_letter(
+            "r2",
+            "globex",
+            "dsr.request",
+            "INVALID_GRANT",
+            "2026-01-01T11:00:00Z",
+        )
+        .await;
+        self.dead_letter(
+            "r3",
+            "acme",
+            "dsr.request",
+            "REQUEST_LIMIT_EXCEEDED",
+            "2026-01-01T12:00:00Z",
+        )
+        .await;
+        self.dead_letter(
+            "s4",
+            "acme",
+            "scan.request",
+            "INVALID_GRANT",
+            "2026-01-01T13:00:00Z",
+        )
+        .await;
+        self.dead_letter(
+            "r5",
+            "acme",
+            "dsr.request",
+            "INVALID_GRANT",
+            "2026-01-02T10:00:00Z",
+        )
+        .await;
     }
 
     async fn cleanup(self) {
@@ -148,10 +198,14 @@ impl Rig {
             exchanges.push(t.clone());
         }
         for q in queues {
-            let _ = ch.queue_delete(q.as_str().into(), QueueDeleteOptions::default()).await;
+            let _ = ch
+                .queue_delete(q.as_str().into(), QueueDeleteOptions::default())
+                .await;
         }
         for e in exchanges {
-            let _ = ch.exchange_delete(e.as_str().into(), ExchangeDeleteOptions::default()).await;
+            let _ = ch
+                .exchange_delete(e.as_str().into(), ExchangeDeleteOptions::default())
+                .await;
         }
         let _ = self.conn.close(200, "done".into()).await;
     }
@@ -177,18 +231,30 @@ async fn dry_run_counts_and_samples_without_touching_the_queue() {
             ..Options::default()
         })
         .await;
-    assert_eq!((s.queue_depth, s.scanned, s.matched, s.replayed), (5, 5, 3, 0));
-    assert_eq!(s.would_replay, 2, "limit applies to what a real run would do");
+    assert_eq!(
+        (s.queue_depth, s.scanned, s.matched, s.replayed),
+        (5, 5, 3, 0)
+    );
+    assert_eq!(
+        s.would_replay, 2,
+        "limit applies to what a real run would do"
+    );
     assert_eq!(s.by_error_code.get("INVALID_GRANT"), Some(&3));
     assert_eq!(s.by_routing_key.get("dsr"), Some(&2));
     assert_eq!(s.by_routing_key.get("scan"), Some(&1));
     assert_eq!(s.sample.len(), 2);
     let printed = serde_json::to_string(&s).unwrap();
-    assert!(!printed.contains(EMAIL), "a dry run must not print the subject");
+    assert!(
+        !printed.contains(EMAIL),
+        "a dry run must not print the subject"
+    );
     assert!(printed.contains("r1"));
     // Nothing moved and the order is unchanged.
     assert_eq!(r.depth(&r.names.work_queue("dsr")).await, 0);
-    assert_eq!(ids(&r.drain(&r.names.dead).await), ["r1", "r2", "r3", "s4", "r5"]);
+    assert_eq!(
+        ids(&r.drain(&r.names.dead).await),
+        ["r1", "r2", "r3", "s4", "r5"]
+    );
     r.cleanup().await;
 }
 
@@ -241,7 +307,10 @@ async fn request_ids_limit_and_copy_mode() {
         })
         .await;
     assert_eq!((s.scanned, s.replayed), (2, 2));
-    assert_eq!(ids(&r.drain(&r.names.work_queue("dsr")).await), ["r1", "r2"]);
+    assert_eq!(
+        ids(&r.drain(&r.names.work_queue("dsr")).await),
+        ["r1", "r2"]
+    );
 
     // Copy by request id: the dead letter stays (now at the tail), a copy goes to work.
     let mut filter = Filter::default();
@@ -263,7 +332,14 @@ async fn request_ids_limit_and_copy_mode() {
 async fn rate_paces_the_replays() {
     let r = rig().await;
     for i in 0..5 {
-        r.dead_letter(&format!("p{i}"), "acme", "dsr.request", "X", "2026-01-01T00:00:00Z").await;
+        r.dead_letter(
+            &format!("p{i}"),
+            "acme",
+            "dsr.request",
+            "X",
+            "2026-01-01T00:00:00Z",
+        )
+        .await;
     }
     let started = Instant::now();
     let s = r
@@ -274,7 +350,11 @@ async fn rate_paces_the_replays() {
         .await;
     assert_eq!(s.replayed, 5);
     // Five replays at 10/s need at least four intervals of 100 ms (a lower bound only).
-    assert!(started.elapsed() >= Duration::from_millis(400), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() >= Duration::from_millis(400),
+        "{:?}",
+        started.elapsed()
+    );
     assert_eq!(r.depth(&r.names.work_queue("dsr")).await, 5);
     r.cleanup().await;
 }
@@ -284,13 +364,20 @@ async fn a_dead_letter_stays_when_its_republish_is_not_confirmed() {
     let r = rig().await;
     r.seed().await;
     // The dsr work queue disappears: republishing with `mandatory` is returned, unroutable.
-    r.ch
-        .queue_delete(r.names.work_queue("dsr").as_str().into(), QueueDeleteOptions::default())
-        .await
-        .unwrap();
-    let err = replay::run(&r.conn, &r.names, &Options::default(), &ProgressBar::hidden())
-        .await
-        .unwrap_err();
+    r.ch.queue_delete(
+        r.names.work_queue("dsr").as_str().into(),
+        QueueDeleteOptions::default(),
+    )
+    .await
+    .unwrap();
+    let err = replay::run(
+        &r.conn,
+        &r.names,
+        &Options::default(),
+        &ProgressBar::hidden(),
+    )
+    .await
+    .unwrap_err();
     assert!(err.to_string().contains("returned"), "{err}");
     // The first dead letter was not acked: it is still there, with every other one.
     let mut left = ids(&r.drain(&r.names.dead).await)
@@ -306,9 +393,8 @@ async fn a_dead_letter_stays_when_its_republish_is_not_confirmed() {
 async fn broker_dead_lettered_messages_go_back_to_their_queue() {
     let r = rig().await;
     // A message the broker dead-letters itself (a consumer rejects it without requeue).
-    let c = r
-        .ch
-        .basic_publish(
+    let c =
+        r.ch.basic_publish(
             r.names.exchange.as_str().into(),
             "scan".into(),
             BasicPublishOptions::default(),
@@ -320,9 +406,11 @@ async fn broker_dead_lettered_messages_go_back_to_their_queue() {
         .await
         .unwrap();
     assert!(c.is_ack());
-    let m = r
-        .ch
-        .basic_get(r.names.work_queue("scan").as_str().into(), BasicGetOptions::default())
+    let m =
+        r.ch.basic_get(
+            r.names.work_queue("scan").as_str().into(),
+            BasicGetOptions::default(),
+        )
         .await
         .unwrap()
         .unwrap();

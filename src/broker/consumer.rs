@@ -343,6 +343,23 @@ impl TaskCtx {
                     .publish(tier, routing_key, &delivery.data, props)
                     .await
             }
+            Outcome::Defer { code, delay } => {
+                // The shortest tier that waits at least `delay`, else the longest.
+                let Some((tier, wait)) = self
+                    .names
+                    .tiers
+                    .iter()
+                    .find(|(_, d)| *d >= delay)
+                    .or_else(|| self.names.tiers.last())
+                else {
+                    return Err(BrokerError::Name("no retry tier configured".into()));
+                };
+                info!(tier = %tier, wait_ms = wait.as_millis() as u64, code = %code, "deferred by the org's limits");
+                let props = headers::with_failure(&delivery.properties, meta.attempts, None);
+                self.publisher
+                    .publish(tier, routing_key, &delivery.data, props)
+                    .await
+            }
         }
     }
 

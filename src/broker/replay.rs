@@ -201,7 +201,11 @@ struct Death {
 
 /// The broker's `x-death` entries, most recent first.
 fn x_death(props: &BasicProperties) -> Vec<Death> {
-    let Some(AMQPValue::FieldArray(arr)) = props.headers().as_ref().and_then(|h| h.inner().get("x-death")).cloned()
+    let Some(AMQPValue::FieldArray(arr)) = props
+        .headers()
+        .as_ref()
+        .and_then(|h| h.inner().get("x-death"))
+        .cloned()
     else {
         return Vec::new();
     };
@@ -215,9 +219,9 @@ fn x_death(props: &BasicProperties) -> Vec<Death> {
                     _ => None,
                 };
                 let time = match t.inner().get("time") {
-                    Some(AMQPValue::Timestamp(ts)) => {
-                        i64::try_from(*ts).ok().and_then(|t| DateTime::from_timestamp(t, 0))
-                    }
+                    Some(AMQPValue::Timestamp(ts)) => i64::try_from(*ts)
+                        .ok()
+                        .and_then(|t| DateTime::from_timestamp(t, 0)),
                     _ => None,
                 };
                 Some(Death {
@@ -259,7 +263,10 @@ pub fn replay_properties(props: &BasicProperties, previous: &DeadLetter) -> Basi
         table.insert(ShortString::from(k), v);
     };
     set(headers::ATTEMPTS, AMQPValue::LongLongInt(0));
-    set(REPLAYS, AMQPValue::LongLongInt(i64::from(previous.replays) + 1));
+    set(
+        REPLAYS,
+        AMQPValue::LongLongInt(i64::from(previous.replays) + 1),
+    );
     set(
         REPLAYED_AT,
         AMQPValue::LongString(LongString::from(Utc::now().to_rfc3339())),
@@ -337,7 +344,9 @@ pub async fn run(
     if let Some(r) = opts.rate
         && !(r.is_finite() && r > 0.0)
     {
-        return Err(ReplayError::Filter("--rate must be a positive number".into()));
+        return Err(ReplayError::Filter(
+            "--rate must be a positive number".into(),
+        ));
     }
     let channel = conn.create_channel().await?;
     let depth = channel
