@@ -22,7 +22,10 @@ fn dsr(id: &str, conn: &str) -> Vec<u8> {
 }
 
 fn request_id(g: &Got) -> String {
-    g.json()["request_id"].as_str().unwrap_or_default().to_string()
+    g.json()["request_id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
 }
 
 async fn limits_for(prefix: &str) -> OrgLimits {
@@ -67,7 +70,11 @@ async fn an_org_over_its_budget_is_deferred_and_resumes_when_usage_frees_up() {
         .await;
     let ids: Vec<String> = got.iter().map(request_id).collect();
     assert_eq!(ids, ["other-org"], "only the org within budget runs");
-    assert_eq!(app.depth(&app.names.dead).await, 0, "deferral never dead-letters");
+    assert_eq!(
+        app.depth(&app.names.dead).await,
+        0,
+        "deferral never dead-letters"
+    );
 
     // Salesforce reports the allocation freed up: the deferred request runs, once.
     limits.record_usage("acme", 100, 1000).await.unwrap();
@@ -78,7 +85,9 @@ async fn an_org_over_its_budget_is_deferred_and_resumes_when_usage_frees_up() {
     assert_eq!(request_id(&got[0]), "over-budget");
     assert_eq!(got[0].json()["status"], "failed");
     assert!(
-        app.next(&app.reply_queue, Duration::from_millis(800)).await.is_none(),
+        app.next(&app.reply_queue, Duration::from_millis(800))
+            .await
+            .is_none(),
         "exactly one terminal result"
     );
     app.cleanup().await;
@@ -94,7 +103,8 @@ async fn an_open_breaker_isolates_its_org_and_other_orgs_go_on() {
 
     for i in 0..3 {
         app.publish("dsr", &dsr(&format!("acme-{i}"), "acme")).await;
-        app.publish("dsr", &dsr(&format!("globex-{i}"), "globex")).await;
+        app.publish("dsr", &dsr(&format!("globex-{i}"), "globex"))
+            .await;
     }
     let got = app
         .collect_until(&app.reply_queue, Duration::from_secs(3), |_| false)

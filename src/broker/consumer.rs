@@ -84,7 +84,9 @@ pub async fn run_worker(
             return Ok(());
         }
         let started = Instant::now();
-        handle.sessions.fetch_add(1, Ordering::SeqCst);
+        if handle.sessions.fetch_add(1, Ordering::SeqCst) > 0 {
+            metrics::counter!(crate::ops::metrics::BROKER_RECONNECTS).increment(1);
+        }
         let end = session(&opts, &jobs, &cancel, &handle).await;
         handle.connected.store(false, Ordering::SeqCst);
         match end {
@@ -254,11 +256,15 @@ impl TaskCtx {
             redelivered = meta.redelivered
         );
         async move {
+            let timer = crate::ops::job_metrics::JobTimer::start(routing_key);
             let outcome = self.jobs.handle(&delivery.data, &meta).await;
             let label = outcome.label();
+            let counted = crate::ops::job_metrics::OutcomeCount::of(routing_key, &outcome, meta.attempts, &self.names);
             match self.apply(routing_key, &delivery, &meta, outcome).await {
                 Ok(()) => match delivery.acker.ack(BasicAckOptions::default()).await {
                     Ok(true) => {
+                        counted.record();
+                        timer.finish(label);
                         self.handle.handled.fetch_add(1, Ordering::SeqCst);
                         info!(outcome = label, "delivery done");
                     }
