@@ -24,6 +24,8 @@ pub enum AppError {
     Rabbit { url: String, source: lapin::Error },
     #[error(transparent)]
     Broker(#[from] BrokerError),
+    #[error("cannot build the Salesforce client: {0}")]
+    Salesforce(crate::salesforce::SfError),
 }
 
 /// A built, not yet running, worker.
@@ -35,14 +37,34 @@ pub struct Application {
 }
 
 impl Application {
-    /// Connects to Redis and wires the jobs. `factory` builds a connection's Salesforce client.
-    pub async fn build(settings: Settings, factory: ClientFactory) -> Result<Self, AppError> {
+    /// Connects to Redis and wires the jobs. `factory` builds a connection's Salesforce client
+    /// (`None`: the production one, [`salesforce_factory`] with default client options).
+    pub async fn build(
+        settings: Settings,
+        factory: Option<ClientFactory>,
+    ) -> Result<Self, AppError> {
         let store = Store::connect(settings.redis_url.expose(), &settings.redis_prefix)
             .await
             .map_err(|source| AppError::Redis {
                 url: redact_url(settings.redis_url.expose()),
                 source,
             })?;
+        let factory = match factory {
+            Some(f) => f,
+            None => salesforce_factory(
+                &settings,
+                &store,
+                crate::salesforce::ClientOptions {
+                    // The per-org cap on concurrent Salesforce requests, across replicas (ops).
+                    concurrency: Some(crate::store::budget::OrgLimits::new(
+                        store.clone(),
+                        settings.org_limits.clone(),
+                    )),
+                    ..crate::salesforce::ClientOptions::default()
+                },
+            )
+            .map_err(AppError::Salesforce)?,
+        };
         let states = JobStates::new(store.clone(), settings.job_lease, settings.job_state_ttl);
         let jobs = Jobs::new(
             settings.connections.clone(),
@@ -126,6 +148,29 @@ pub fn redact_url(raw: &str) -> String {
     }
 }
 
+/// The production client factory: one [`crate::salesforce::SalesforceClient`] per connection,
+/// sharing one HTTP client and the encrypted token cache in Redis.
+pub fn salesforce_factory(
+    settings: &Settings,
+    store: &Store,
+    options: crate::salesforce::ClientOptions,
+) -> Result<ClientFactory, crate::salesforce::SfError> {
+    use crate::store::crypto::TokenCipher;
+    use crate::store::tokens::TokenCache;
+    let cipher = TokenCipher::from_bytes(settings.token_key.bytes())
+        .map_err(|e| crate::salesforce::SfError::Config(e.to_string()))?;
+    let tokens = TokenCache::new(store.clone(), cipher);
+    let http = crate::salesforce::http_client()?;
+    Ok(Arc::new(move |conn: Arc<crate::config::Connection>| {
+        Ok(crate::salesforce::SalesforceClient::new(
+            (*conn).clone(),
+            tokens.clone(),
+            http.clone(),
+            options.clone(),
+        ))
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -133,14 +178,4 @@ mod tests {
         let r = super::redact_url("amqp://guest:hunter2@127.0.0.1:5672/%2f");
         assert!(!r.contains("hunter2") && r.contains("***"), "{r}");
     }
-}
-
-/// The production client factory: one [`crate::salesforce::SalesforceClient`] per connection.
-pub fn salesforce_factory(_settings: &Settings) -> ClientFactory {
-    // TEMP until the sf-client constructor lands on main.
-    Arc::new(|_c| {
-        Err(crate::salesforce::SfError::Config(
-            "Salesforce client not wired yet".into(),
-        ))
-    })
 }

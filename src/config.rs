@@ -687,11 +687,11 @@ pub fn parse_duration(s: &str) -> Option<Duration> {
 /// Label used in queue names for a tier delay: `10s`, `1m`, `1h`, `250ms`.
 pub fn tier_label(d: Duration) -> String {
     let ms = d.as_millis() as u64;
-    if ms % 3_600_000 == 0 {
+    if ms.is_multiple_of(3_600_000) {
         format!("{}h", ms / 3_600_000)
-    } else if ms % 60_000 == 0 {
+    } else if ms.is_multiple_of(60_000) {
         format!("{}m", ms / 60_000)
-    } else if ms % 1000 == 0 {
+    } else if ms.is_multiple_of(1000) {
         format!("{}s", ms / 1000)
     } else {
         format!("{ms}ms")

@@ -6,7 +6,6 @@ use anyhow::Context;
 use clap::Parser;
 use std::path::PathBuf;
 use std::sync::Arc;
-use tokio_util::sync::CancellationToken;
 
 #[derive(Parser)]
 #[command(
@@ -27,6 +26,46 @@ enum Cli {
     Schema,
     /// Move (or copy) dead letters back to their work queue (see README, Operations).
     Replay(ReplayArgs),
+    /// Run the emulator, a worker and a few requests on this machine; print a summary.
+    Demo {
+        /// Use the emulator at this URL instead of starting one in-process.
+        #[arg(long)]
+        emulator: Option<String>,
+        /// Do not start a worker: rely on one already consuming (docker-compose).
+        #[arg(long)]
+        no_worker: bool,
+        /// Records to seed in the in-process emulator.
+        #[arg(long, default_value_t = 300)]
+        org_size: usize,
+        /// Seconds to wait for all results.
+        #[arg(long, default_value_t = 120)]
+        timeout: u64,
+    },
+    /// Classify every column of a CSV (header row) or JSON Lines file; prints field verdicts.
+    Classify {
+        file: std::path::PathBuf,
+        /// Lowest confidence level reported.
+        #[arg(long, value_enum, default_value = "medium")]
+        confidence: CliConfidence,
+    },
+    /// Score a report (scan result or `classify` output) against ground truth: field-level
+    /// precision, recall and F1 per data type and overall.
+    Score {
+        #[arg(long)]
+        report: std::path::PathBuf,
+        /// Ground truth JSON file (`{"objects":{"Obj":{"Field":["type"]}}}`).
+        #[arg(long, conflicts_with = "emulator")]
+        truth: Option<std::path::PathBuf>,
+        /// Or a running emulator's base URL (reads `/__emulator/ground-truth`).
+        #[arg(long)]
+        emulator: Option<String>,
+        /// Object name a file report is scored as (default: the truth's only object).
+        #[arg(long)]
+        object: Option<String>,
+        /// Leave out truth objects the report does not cover.
+        #[arg(long)]
+        only_reported_objects: bool,
+    },
 }
 
 /// `sfprivacy replay` flags; the logic lives in `sfprivacy::broker::replay`.
@@ -78,15 +117,83 @@ struct ReplayArgs {
     sample: usize,
 }
 
-fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
-    if let Cli::Schema = cli {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&sfprivacy::message::schemas())?
-        );
-        return Ok(());
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum CliConfidence {
+    Low,
+    Medium,
+    High,
+}
+
+impl From<CliConfidence> for sfprivacy::message::ConfidenceLevel {
+    fn from(c: CliConfidence) -> Self {
+        match c {
+            CliConfidence::Low => Self::Low,
+            CliConfidence::Medium => Self::Medium,
+            CliConfidence::High => Self::High,
+        }
     }
+}
+
+fn main() -> std::process::ExitCode {
+    match real_main() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            // `{:#}`: the whole cause chain on one line, no backtrace noise.
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn real_main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    // Synchronous commands first; the others get a multi-threaded runtime.
+    let cli = match cli {
+        Cli::Schema => {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&sfprivacy::message::schemas())?
+            );
+            return Ok(());
+        }
+        Cli::Classify { file, confidence } => {
+            let report = sfprivacy::classify::offline::classify_file(&file, confidence.into())?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            return Ok(());
+        }
+        Cli::Score {
+            report,
+            truth,
+            emulator,
+            object,
+            only_reported_objects,
+        } => {
+            use sfprivacy::classify::score;
+            let truth = match (truth, emulator) {
+                (Some(path), _) => {
+                    score::truth_from_json(&serde_json::from_slice(&std::fs::read(path)?)?)?
+                }
+                (None, Some(url)) => tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()?
+                    .block_on(score::fetch_truth(&url))?,
+                (None, None) => anyhow::bail!("give --truth FILE or --emulator URL"),
+            };
+            let object = object
+                .or_else(|| {
+                    (truth.len() == 1)
+                        .then(|| truth.keys().next().cloned())
+                        .flatten()
+                })
+                .unwrap_or_default();
+            let report: serde_json::Value = serde_json::from_slice(&std::fs::read(report)?)?;
+            let report = score::report_from_json(&report, &object)?;
+            let result = score::score(&report, &truth, only_reported_objects);
+            println!("{}", serde_json::to_string_pretty(&result)?);
+            return Ok(());
+        }
+        other => other,
+    };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -95,8 +202,14 @@ fn main() -> anyhow::Result<()> {
         match cli {
             Cli::Worker => worker().await,
             Cli::Run { request } => run_one(&request).await,
-            Cli::Schema => Ok(()),
+            Cli::Schema | Cli::Classify { .. } | Cli::Score { .. } => Ok(()),
             Cli::Replay(args) => replay(args).await,
+            Cli::Demo {
+                emulator,
+                no_worker,
+                org_size,
+                timeout,
+            } => demo(emulator, no_worker, org_size, timeout).await,
         }
     })
 }
@@ -115,40 +228,57 @@ async fn worker() -> anyhow::Result<()> {
         );
     }
     tracing::info!(settings = ?settings, "starting worker");
-    let factory = sfprivacy::app::salesforce_factory(&settings);
-    let app = sfprivacy::app::Application::build(settings, factory).await?;
-    let cancel = CancellationToken::new();
-    let signals = cancel.clone();
-    tokio::spawn(async move {
-        shutdown_signal().await;
-        tracing::info!("shutdown signal received; finishing in-flight jobs");
-        signals.cancel();
-    });
-    app.run_until_stopped(cancel).await?;
-    tracing::info!("worker stopped");
-    Ok(())
+    let (health_addr, deadline) = (settings.health_addr, settings.shutdown_deadline);
+    let app = sfprivacy::app::Application::build(settings, None).await?;
+    let handle = app.handle();
+    // Signals, health port, readiness and the deadline-bounded drain: `ops::process`.
+    let report = sfprivacy::ops::process::run(
+        health_addr,
+        deadline,
+        move |token| app.run_until_stopped(token),
+        move || handle.is_connected(),
+    )
+    .await?;
+    if report.is_clean() {
+        tracing::info!(report = %report, "worker stopped");
+        Ok(())
+    } else {
+        tracing::error!(report = %report, "worker stopped abnormally");
+        anyhow::bail!("{report}")
+    }
 }
 
-async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
-            tokio::select! {
-                _ = term.recv() => {}
-                _ = tokio::signal::ctrl_c() => {}
+async fn demo(
+    emulator: Option<String>,
+    no_worker: bool,
+    org_size: usize,
+    timeout: u64,
+) -> anyhow::Result<()> {
+    // Quiet logs: the demo talks through its progress bar and summary.
+    sfprivacy::telemetry::init_with_default(false, "error");
+    let opts = sfprivacy::demo::DemoOptions {
+        emulator_url: emulator,
+        run_worker: !no_worker,
+        org_size,
+        timeout: std::time::Duration::from_secs(timeout),
+        ..Default::default()
+    };
+    match sfprivacy::demo::run(opts).await {
+        Ok(report) => {
+            println!("{}", report.render());
+            if !report.all_succeeded() {
+                anyhow::bail!("some requests did not succeed (see the summary above)");
             }
-            return;
+            Ok(())
         }
+        Err(e) => Err(anyhow::anyhow!("demo failed: {e}")),
     }
-    let _ = tokio::signal::ctrl_c().await;
 }
 
 async fn run_one(path: &std::path::Path) -> anyhow::Result<()> {
     let settings = settings()?;
     sfprivacy::telemetry::init(false);
     let body = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-    let factory = sfprivacy::app::salesforce_factory(&settings);
     let store = sfprivacy::store::Store::connect(settings.redis_url.expose(), &settings.redis_prefix)
         .await
         .with_context(|| {
@@ -157,6 +287,11 @@ async fn run_one(path: &std::path::Path) -> anyhow::Result<()> {
                 sfprivacy::app::redact_url(settings.redis_url.expose())
             )
         })?;
+    let factory = sfprivacy::app::salesforce_factory(
+        &settings,
+        &store,
+        sfprivacy::salesforce::ClientOptions::default(),
+    )?;
     // No job state: `run` is for operators and debugging and always does the work.
     let jobs = sfprivacy::jobs::Jobs::new(
         settings.connections.clone(),

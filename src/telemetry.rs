@@ -18,8 +18,13 @@ fn filter(default: &str) -> EnvFilter {
 
 /// Installs the global subscriber. Safe to call more than once (later calls do nothing).
 pub fn init(json: bool) {
+    init_with_default(json, "info")
+}
+
+/// Like [`init`], with another default filter when `RUST_LOG` is unset (the demo uses `error`).
+pub fn init_with_default(json: bool, default_filter: &str) {
     let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter("info"))
+        .with_env_filter(filter(default_filter))
         .with_writer(std::io::stderr);
     let _ = if json {
         builder.json().flatten_event(true).try_init()

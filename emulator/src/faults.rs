@@ -2,8 +2,8 @@
 //! requests to an endpoint", and dropped connections. Set at start (flags/env of `sf-emulator`)
 //! and at run time (`/__emulator/faults`).
 //!
-//! [`layer`] wraps every route but the admin API, outside the session guard (Salesforce's
-//! front door fails before it looks at your token). Random draws come from one seeded `StdRng`,
+//! [`layer`] wraps the OAuth routes and, on data routes, sits inside the session guard and the
+//! limits layer: injected latency is server time, so a slowed request counts as long. Random draws come from one seeded `StdRng`,
 //! so a given seed and request order give the same faults. Errors use Salesforce's shapes:
 //! 503 `SERVER_UNAVAILABLE`, 400 `UNABLE_TO_LOCK_ROW`, 403 concurrent `REQUEST_LIMIT_EXCEEDED`.
 //! A drop is signalled to [`crate::listener`] with [`DropConnection`].
@@ -357,5 +357,70 @@ mod tests {
         assert_eq!(a, draw());
         let failures = a.iter().filter(|d| d.fault.is_some()).count();
         assert!(failures > 4 && failures < 28, "{failures}");
+    }
+}
+
+/// Start-time settings of OAuth, limits, faults and TLS (flags and `SF_EMULATOR_*` env).
+#[derive(Debug, Clone, clap::Args)]
+pub struct EdgeFlags {
+    /// Serve HTTPS with this PEM certificate chain (needs --tls-key).
+    #[arg(long, env = "SF_EMULATOR_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<String>,
+    /// PEM private key of --tls-cert.
+    #[arg(long, env = "SF_EMULATOR_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<String>,
+    /// Idle timeout of sessions, in seconds.
+    #[arg(long, env = "SF_EMULATOR_SESSION_TIMEOUT_SECS", default_value_t = 7200)]
+    pub session_timeout_secs: u64,
+    /// Daily API request allocation.
+    #[arg(long, env = "SF_EMULATOR_DAILY_API_REQUESTS", default_value_t = crate::limits::DEFAULT_DAILY_API_REQUESTS)]
+    pub daily_api_requests: u64,
+    /// Concurrent long-request cap (ConcurrentPerOrgLongTxn).
+    #[arg(long, env = "SF_EMULATOR_LONG_REQUEST_CAP", default_value_t = crate::limits::DEFAULT_LONG_REQUEST_CAP)]
+    pub long_request_cap: u64,
+    /// Added latency of every API response, in milliseconds.
+    #[arg(long, env = "SF_EMULATOR_LATENCY_MS", default_value_t = 0)]
+    pub latency_ms: u64,
+    /// Random extra latency, 0..=jitter milliseconds.
+    #[arg(long, env = "SF_EMULATOR_JITTER_MS", default_value_t = 0)]
+    pub jitter_ms: u64,
+    /// Error rate `endpoint:KIND:rate` (KIND: SERVER_UNAVAILABLE, UNABLE_TO_LOCK_ROW,
+    /// REQUEST_LIMIT_EXCEEDED, DROP); repeatable; env is comma-separated.
+    #[arg(
+        long = "error-rate",
+        env = "SF_EMULATOR_ERROR_RATES",
+        value_delimiter = ','
+    )]
+    pub error_rates: Vec<ErrorRate>,
+    /// Seed of fault draws (deterministic faults).
+    #[arg(long, env = "SF_EMULATOR_FAULT_SEED")]
+    pub fault_seed: Option<u64>,
+}
+
+impl EdgeFlags {
+    /// Applies the settings to `state`; returns the TLS config to serve with, if any.
+    pub fn apply(
+        &self,
+        state: &AppState,
+    ) -> Result<Option<Arc<tokio_rustls::rustls::ServerConfig>>, crate::listener::TlsError> {
+        state
+            .oauth
+            .set_session_timeout(Duration::from_secs(self.session_timeout_secs));
+        state.limits.apply(&crate::limits::LimitSettings {
+            daily_api_requests: Some(self.daily_api_requests),
+            long_request_cap: Some(self.long_request_cap),
+            ..Default::default()
+        });
+        state.faults.set(FaultSettings {
+            latency_ms: self.latency_ms,
+            jitter_ms: self.jitter_ms,
+            error_rates: self.error_rates.clone(),
+            fail_next: Vec::new(),
+            seed: self.fault_seed,
+        });
+        match (&self.tls_cert, &self.tls_key) {
+            (Some(cert), Some(key)) => crate::listener::tls_config(cert, key).map(Some),
+            _ => Ok(None),
+        }
     }
 }

@@ -11,6 +11,8 @@ struct Cli {
     seed: u64,
     #[arg(long, env = "SF_EMULATOR_SIZE", default_value_t = 1000)]
     size: usize,
+    #[command(flatten)]
+    edge: sf_emulator::faults::EdgeFlags,
 }
 
 #[tokio::main]
@@ -20,7 +22,9 @@ async fn main() -> anyhow::Result<()> {
         seed: cli.seed,
         size: cli.size,
     };
-    let running = sf_emulator::Emulator::new(config).start(&cli.addr).await?;
+    let emulator = sf_emulator::Emulator::new(config);
+    let tls = cli.edge.apply(&emulator.state)?;
+    let running = emulator.start_with_tls(&cli.addr, tls).await?;
     println!("sf-emulator listening on {}", running.base_url);
     tokio::signal::ctrl_c().await?;
     running.shutdown.cancel();

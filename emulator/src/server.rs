@@ -52,9 +52,11 @@ impl Emulator {
     pub fn router(&self) -> axum::Router {
         use axum::middleware::from_fn_with_state;
         let state = self.state.clone();
-        // Data routes: session guard outermost, then limits (unauthenticated calls cost nothing).
+        // Data routes: session guard outermost, then limits (unauthenticated calls cost nothing),
+        // then faults (injected latency is server time, so it makes requests long).
         let data = axum::Router::new()
             .merge(crate::limits::data_routes())
+            .route_layer(from_fn_with_state(state.clone(), crate::faults::layer))
             .route_layer(from_fn_with_state(state.clone(), crate::limits::layer))
             .route_layer(from_fn_with_state(
                 state.clone(),
@@ -62,10 +64,12 @@ impl Emulator {
             ));
         axum::Router::new()
             .merge(data)
-            .merge(crate::oauth::routes())
+            .merge(
+                crate::oauth::routes()
+                    .route_layer(from_fn_with_state(state.clone(), crate::faults::layer)),
+            )
             .merge(crate::limits::admin_routes())
             .merge(crate::faults::admin_routes())
-            .layer(from_fn_with_state(state.clone(), crate::faults::layer))
             .with_state(state)
     }
 

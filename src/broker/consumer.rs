@@ -128,7 +128,7 @@ impl From<BrokerError> for SessionError {
 }
 
 enum Event {
-    Delivery(&'static str, lapin::Result<Delivery>),
+    Delivery(&'static str, Box<lapin::Result<Delivery>>),
     Ended(&'static str),
 }
 
@@ -178,7 +178,7 @@ async fn session(
         tags.push(consumer.tag());
         streams.push(
             consumer
-                .map(move |d| Event::Delivery(rk, d))
+                .map(move |d| Event::Delivery(rk, Box::new(d)))
                 .chain(futures::stream::once(async move { Event::Ended(rk) }))
                 .boxed(),
         );
@@ -197,7 +197,8 @@ async fn session(
                 break SessionEnd::Shutdown;
             }
             ev = events.next() => match ev {
-                Some(Event::Delivery(rk, Ok(delivery))) => {
+                Some(Event::Delivery(rk, d)) => match *d {
+                    Ok(delivery) => {
                     let ctx = TaskCtx {
                         jobs: jobs.clone(),
                         publisher: publisher.clone(),
@@ -205,8 +206,9 @@ async fn session(
                         handle: handle.clone(),
                     };
                     tracker.spawn(ctx.process(rk, delivery));
-                }
-                Some(Event::Delivery(_, Err(e))) => break SessionEnd::Lost(e.to_string()),
+                    }
+                    Err(e) => break SessionEnd::Lost(e.to_string()),
+                },
                 Some(Event::Ended(rk)) => break SessionEnd::Lost(format!("consumer on {rk} was cancelled")),
                 None => break SessionEnd::Lost("all consumers ended".into()),
             }

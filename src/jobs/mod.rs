@@ -15,7 +15,6 @@
 //!
 //! It knows nothing about lapin: the broker maps outcomes to acks, tiers and dead letters.
 
-#[cfg(any())] // TEMP until dsr lands
 pub mod dsr_job;
 pub mod export;
 pub mod outcome;
@@ -345,7 +344,6 @@ impl Jobs {
             }
         };
         match request {
-            #[cfg(any())]
             Request::Dsr(r) => {
                 dsr_job::DsrJob {
                     client: &client,
@@ -361,9 +359,10 @@ impl Jobs {
                 .run()
                 .await
             }
-            _ => JobEnd::Failed {
+            Request::Scan(_) | Request::ScanPart(_) => JobEnd::Failed {
+                // TEMP(worker): replaced when `classify::scan` lands on main.
                 code: "not_supported".into(),
-                message: "this worker version cannot run classification scans yet".into(),
+                message: format!("this build cannot run {} yet", request.type_name()),
             },
         }
     }

@@ -42,7 +42,7 @@ impl SaveResult {
 }
 
 /// Tuning of one client. `Default` suits production; tests shorten the delays.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ClientOptions {
     /// In-process retries of transient failures (per HTTP call, and per record for
     /// collection writes).
@@ -55,6 +55,30 @@ pub struct ClientOptions {
     pub request_timeout: Duration,
     /// Bulk API 2.0 job polling.
     pub bulk: BulkOptions,
+    /// `Sforce-Query-Options: batchSize=N` on queries (200–2,000; a hint Salesforce may
+    /// override). `None`: Salesforce's default (2,000).
+    pub query_batch_size: Option<u32>,
+    /// The org's concurrent-request cap shared across replicas: when set, every call holds
+    /// one slot while it runs (a slot not free within [`CONCURRENCY_WAIT`] is a transient
+    /// error).
+    pub concurrency: Option<crate::store::budget::OrgLimits>,
+}
+
+/// Longest wait for a concurrency slot before a call fails transiently.
+pub const CONCURRENCY_WAIT: Duration = Duration::from_secs(30);
+
+impl std::fmt::Debug for ClientOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientOptions")
+            .field("retry", &self.retry)
+            .field("session", &self.session)
+            .field("describe_ttl", &self.describe_ttl)
+            .field("request_timeout", &self.request_timeout)
+            .field("bulk", &self.bulk)
+            .field("query_batch_size", &self.query_batch_size)
+            .field("concurrency", &self.concurrency.is_some())
+            .finish()
+    }
 }
 
 impl Default for ClientOptions {
@@ -65,6 +89,8 @@ impl Default for ClientOptions {
             describe_ttl: Duration::from_secs(15 * 60),
             request_timeout: Duration::from_secs(120),
             bulk: BulkOptions::default(),
+            query_batch_size: None,
+            concurrency: None,
         }
     }
 }
@@ -127,6 +153,7 @@ pub(super) struct ApiRequest {
     pub(super) query: Vec<(&'static str, String)>,
     pub(super) body: Option<(&'static str, Vec<u8>)>,
     pub(super) accept: &'static str,
+    pub(super) headers: Vec<(&'static str, String)>,
 }
 
 impl ApiRequest {
@@ -137,6 +164,7 @@ impl ApiRequest {
             query: Vec::new(),
             body: None,
             accept: "application/json",
+            headers: Vec::new(),
         }
     }
 
@@ -153,6 +181,11 @@ impl ApiRequest {
         let bytes = serde_json::to_vec(body).map_err(|e| SfError::Decode(e.to_string()))?;
         self.body = Some(("application/json", bytes));
         Ok(self)
+    }
+
+    pub(super) fn header(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.headers.push((name, value.into()));
+        self
     }
 
     pub(super) fn path(&self) -> &str {
@@ -243,6 +276,19 @@ impl SalesforceClient {
         self.shared.limits.subscribe()
     }
 
+    /// `GET /limits`: every org limit by name (`DailyApiRequests`, `DailyBulkV2QueryJobs`, …).
+    /// Entries that are not `{Max, Remaining}` pairs are skipped.
+    pub async fn org_limits(
+        &self,
+    ) -> Result<std::collections::BTreeMap<String, super::limits::OrgLimit>, SfError> {
+        let raw: serde_json::Map<String, serde_json::Value> =
+            self.send(&ApiRequest::get("limits")).await?.json()?;
+        Ok(raw
+            .into_iter()
+            .filter_map(|(k, v)| serde_json::from_value(v).ok().map(|l| (k, l)))
+            .collect())
+    }
+
     pub async fn describe_global(&self) -> Result<Arc<Vec<SObjectSummary>>, SfError> {
         if let Some(hit) = self.shared.describe.global() {
             return Ok(hit);
@@ -278,14 +324,23 @@ impl SalesforceClient {
             .await
     }
 
-    /// One attempt, plus exactly one renewal and resend if the token was rejected.
+    /// One attempt; if the token is rejected, one renewal (at most one token request) and
+    /// one resend. A renewal served from the shared cache may hold a token killed by the same
+    /// event as ours (an admin ending all sessions); if that one is rejected too, it is
+    /// renewed again, which then asks the token endpoint.
     async fn send_authenticated(&self, req: &ApiRequest) -> Result<Response, SfError> {
         let session = self.shared.sessions.get().await?;
         match self.send_once(&session, req).await {
             Err(e) if e.kind() == ErrorKind::Auth => {
-                tracing::info!(connection_id = %self.connection_id(), "session rejected; renewing the token once");
+                tracing::info!(connection_id = %self.connection_id(), "session rejected; renewing the token");
                 let renewed = self.shared.sessions.renew(&session).await?;
-                self.send_once(&renewed, req).await
+                match self.send_once(&renewed, req).await {
+                    Err(e) if e.kind() == ErrorKind::Auth && !renewed.fresh => {
+                        let refreshed = self.shared.sessions.renew(&renewed).await?;
+                        self.send_once(&refreshed, req).await
+                    }
+                    other => other,
+                }
             }
             other => other,
         }
@@ -318,14 +373,51 @@ impl SalesforceClient {
                 .header(reqwest::header::CONTENT_TYPE, *content_type)
                 .body(body.clone());
         }
+        for (name, value) in &req.headers {
+            rb = rb.header(*name, value.as_str());
+        }
+        let permit = match &self.shared.options.concurrency {
+            Some(limits) => Some(
+                limits
+                    .acquire(self.connection_id(), CONCURRENCY_WAIT)
+                    .await
+                    .map_err(|e| SfError::Store(e.to_string()))?
+                    .ok_or_else(|| {
+                        SfError::Transport(format!(
+                            "org concurrency cap: no free slot within {CONCURRENCY_WAIT:?}"
+                        ))
+                    })?,
+            ),
+            None => None,
+        };
         self.shared.total_calls.fetch_add(1, Ordering::Relaxed);
         self.job_calls.fetch_add(1, Ordering::Relaxed);
         let started = std::time::Instant::now();
-        let resp = rb.send().await.map_err(http::transport_error)?;
-        let status = resp.status().as_u16();
-        let headers = resp.headers().clone();
-        self.shared.limits.observe(&headers);
-        let body = resp.bytes().await.map_err(http::transport_error)?.to_vec();
+        let outcome = async {
+            let resp = rb.send().await.map_err(http::transport_error)?;
+            let status = resp.status().as_u16();
+            let headers = resp.headers().clone();
+            self.shared.limits.observe(&headers);
+            let body = resp.bytes().await.map_err(http::transport_error)?.to_vec();
+            Ok::<_, SfError>((status, headers, body))
+        }
+        .await;
+        if let Some(p) = permit
+            && let Err(e) = p.release().await
+        {
+            tracing::warn!(connection_id = %self.connection_id(), error = %e, "releasing a concurrency slot failed; it expires on its own");
+        }
+        let status_label = match &outcome {
+            Ok((status, _, _)) => status.to_string(),
+            Err(_) => "transport".to_string(),
+        };
+        metrics::counter!(
+            crate::ops::metrics::SALESFORCE_CALLS,
+            "connection" => self.connection_id().to_string(),
+            "status" => status_label
+        )
+        .increment(1);
+        let (status, headers, body) = outcome?;
         tracing::debug!(
             connection_id = %self.connection_id(),
             method = %req.method,

@@ -16,6 +16,11 @@ pub const WRITE_CHUNK: usize = 200;
 /// Ids per collections retrieve call (Salesforce's limit for the POST form).
 pub const RETRIEVE_CHUNK: usize = 2_000;
 
+/// Updates pass duplicate rules: anonymized values can collide (same placeholder name and
+/// email on two records), and a privacy request must not be blocked by a duplicate rule.
+const DUPLICATE_RULE_HEADER: &str = "Sforce-Duplicate-Rule-Header";
+const ALLOW_SAVE: &str = "allowSave=true";
+
 const ROLLED_BACK: &str = "ALL_OR_NONE_OPERATION_ROLLED_BACK";
 
 fn failed_transiently(r: &SaveResult) -> bool {
@@ -89,7 +94,8 @@ impl SalesforceClient {
     }
 
     /// sObject Collections PATCH (≤ 200 a call; chunked here). Each record carries
-    /// `attributes.type` and `Id`. Results in input order.
+    /// `attributes.type` and `Id`. Results in input order. Sent with
+    /// `Sforce-Duplicate-Rule-Header: allowSave=true`.
     pub async fn update(
         &self,
         records: Vec<Record>,
@@ -137,6 +143,7 @@ impl SalesforceClient {
                         Target::Api("composite/sobjects".into()),
                     )
                     .json(&json!({ "allOrNone": all_or_none, "records": batch }))?
+                    .header(DUPLICATE_RULE_HEADER, ALLOW_SAVE)
                 }
                 Write::Delete(ids) => {
                     let batch: Vec<&str> = pending.iter().map(|&i| ids[i].as_str()).collect();

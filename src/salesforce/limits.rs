@@ -26,6 +26,15 @@ impl ApiUsage {
     }
 }
 
+/// One entry of `GET /limits` (`{"Max": 15000, "Remaining": 14998}`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+pub struct OrgLimit {
+    #[serde(rename = "Max")]
+    pub max: u64,
+    #[serde(rename = "Remaining")]
+    pub remaining: u64,
+}
+
 /// Parses the `api-usage=N/M` entry of a `Sforce-Limit-Info` value; other entries
 /// (`per-app-api-usage=…`) are ignored.
 pub fn parse_limit_info(value: &str) -> Option<ApiUsage> {

@@ -19,6 +19,7 @@ pub mod auth;
 pub mod bulk;
 pub mod client;
 pub mod collections;
+pub mod connect;
 pub mod describe;
 pub mod describe_cache;
 pub mod error;
@@ -34,7 +35,7 @@ pub use client::{BulkOptions, ClientOptions, QueryPager, Record, SalesforceClien
 pub use describe::{ChildRelationship, FieldDescribe, SObjectDescribe, SObjectSummary};
 pub use error::{ErrorKind, SfError};
 pub use http::{RetryPolicy, http_client};
-pub use limits::ApiUsage;
+pub use limits::{ApiUsage, OrgLimit};
 pub use session::SessionOptions;
 pub use soql::soql_literal;
 pub use sosl::sosl_escape;

@@ -74,6 +74,13 @@ impl QueryPager {
         self.pages
     }
 
+    /// The pages as a stream (same one-page-at-a-time behaviour).
+    pub fn into_stream(self) -> impl futures::Stream<Item = Result<Vec<Record>, SfError>> {
+        futures::stream::try_unfold(self, |mut pager| async move {
+            Ok(pager.next_page().await?.map(|page| (page, pager)))
+        })
+    }
+
     /// Whether every page has been handed out.
     pub fn is_done(&self) -> bool {
         self.first.is_none() && self.next_url.is_none()
@@ -107,10 +114,11 @@ impl SalesforceClient {
     /// `GET /query` (or `/queryAll` with `include_deleted`), paged.
     pub async fn query(&self, soql: &str, include_deleted: bool) -> Result<QueryPager, SfError> {
         let path = if include_deleted { "queryAll" } else { "query" };
-        let page: QueryPage = self
-            .send(&ApiRequest::get(path).query("q", soql))
-            .await?
-            .json()?;
+        let mut req = ApiRequest::get(path).query("q", soql);
+        if let Some(n) = self.shared.options.query_batch_size {
+            req = req.header("Sforce-Query-Options", format!("batchSize={n}"));
+        }
+        let page: QueryPage = self.send(&req).await?.json()?;
         QueryPager::from_page(self.clone(), page)
     }
 

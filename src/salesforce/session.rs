@@ -28,6 +28,9 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 pub struct Session {
     pub access_token: Secret,
     pub instance_url: String,
+    /// Obtained from the token endpoint by this process (not read from the shared cache,
+    /// where a token killed by the same event as ours may still sit).
+    pub fresh: bool,
 }
 
 /// Lock and wait settings.
@@ -161,6 +164,7 @@ impl Sessions {
                     Arc::new(Session {
                         access_token: c.access_token,
                         instance_url: c.instance_url,
+                        fresh: false,
                     }),
                     issued,
                 )
@@ -286,13 +290,21 @@ impl Sessions {
     }
 
     async fn request(&self, refresh_token: Option<&Secret>) -> Result<TokenResponse, SfError> {
-        self.options
+        let result = self
+            .options
             .retry
             .run(|| {
                 self.token_requests.fetch_add(1, Ordering::Relaxed);
                 auth::grant(&self.http, &self.connection, refresh_token)
             })
-            .await
+            .await;
+        metrics::counter!(
+            crate::ops::metrics::TOKEN_REFRESHES,
+            "connection" => self.connection.id.clone(),
+            "outcome" => if result.is_ok() { "ok" } else { "failed" }
+        )
+        .increment(1);
+        result
     }
 
     async fn store(
@@ -336,6 +348,7 @@ impl Sessions {
             Arc::new(Session {
                 access_token: cached.access_token,
                 instance_url: cached.instance_url,
+                fresh: true,
             }),
             issued_at_ms,
         ))

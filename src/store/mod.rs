@@ -7,6 +7,7 @@
 
 pub mod crypto;
 pub mod lock;
+pub mod scan_state;
 pub mod tokens;
 
 use redis::aio::ConnectionManager;
@@ -56,3 +57,4 @@ impl Store {
 
 /// Job state: idempotency records and leases (the worker layer).
 pub mod job_state;
+pub mod checkpoint;

@@ -24,7 +24,8 @@ pub const REDIS_URL: &str = "redis://127.0.0.1:6379/0";
 /// Options for one test's worker.
 pub struct AppOptions {
     pub connections: Vec<SfConnection>,
-    pub factory: ClientFactory,
+    /// `None`: the real Salesforce client.
+    pub factory: Option<ClientFactory>,
     /// e.g. `"200ms,400ms"`: tiny tiers so retry tests run in seconds.
     pub retry_tiers: &'static str,
     pub concurrency: u16,
@@ -33,7 +34,7 @@ pub struct AppOptions {
 }
 
 impl AppOptions {
-    pub fn new(connections: Vec<SfConnection>, factory: ClientFactory) -> Self {
+    pub fn new(connections: Vec<SfConnection>, factory: Option<ClientFactory>) -> Self {
         Self {
             connections,
             factory,
@@ -300,12 +301,12 @@ impl TestApp {
 }
 
 /// A factory for tests that never reach Salesforce (bad messages).
-pub fn no_salesforce() -> ClientFactory {
-    std::sync::Arc::new(|_c| {
+pub fn no_salesforce() -> Option<ClientFactory> {
+    Some(std::sync::Arc::new(|_c| {
         Err(sfprivacy::salesforce::SfError::Config(
             "tests with no Salesforce".into(),
         ))
-    })
+    }))
 }
 
 /// A connection entry pointing at `url` (the emulator, or nothing).

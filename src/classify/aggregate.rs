@@ -1,0 +1,274 @@
+//! Field aggregation: per-value findings become per-field counts ([`FieldStats`]), and counts
+//! plus metadata become a [`FieldVerdict`] with prevalence, confidence and level.
+//!
+//! Counts are plain sums, so parts of a scan can add them up in any order (in Redis, or in
+//! memory for offline files) and the verdict is the same.
+//!
+//! Confidence = 1 − (1 − content)(1 − metadata): content evidence grows with validator
+//! strength and prevalence (and, for plain checksum numbers, with the share of candidates that
+//! validate); metadata evidence is Salesforce's field type (strong) or a name hint (weaker).
+//! A type is reported only when the content is enough on its own terms: single stray hits in a
+//! large field are not, while a validated value in a small field is.
+
+use super::detect::Findings;
+use super::profile::FieldProfile;
+use super::types::{COUNT, DataType, Strength};
+use crate::message::{ConfidenceLevel, DataTypeVerdict, FieldVerdict};
+use serde::{Deserialize, Serialize};
+
+/// Below this many non-empty values a field is "small": one validated value labels it.
+pub const SMALL_FIELD: u64 = 20;
+
+/// Per-field counters, summable across parts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldStats {
+    pub non_empty: u64,
+    pub hits: [u64; COUNT],
+    pub cands: [u64; COUNT],
+}
+
+impl Default for FieldStats {
+    fn default() -> Self {
+        Self {
+            non_empty: 0,
+            hits: [0; COUNT],
+            cands: [0; COUNT],
+        }
+    }
+}
+
+impl FieldStats {
+    /// Counts one non-empty value's findings.
+    pub fn add(&mut self, f: Findings) {
+        self.non_empty += 1;
+        for t in f.hits.iter() {
+            self.hits[t.index()] += 1;
+        }
+        for t in f.cands.iter() {
+            self.cands[t.index()] += 1;
+        }
+    }
+
+    pub fn merge(&mut self, other: &FieldStats) {
+        self.non_empty += other.non_empty;
+        for i in 0..COUNT {
+            self.hits[i] += other.hits[i];
+            self.cands[i] += other.cands[i];
+        }
+    }
+}
+
+/// Plain nine-digit checksums: one random number in ten passes, so a column needs nearly every
+/// candidate to validate before it counts without a name hint.
+fn ambiguous_checksum(t: DataType) -> bool {
+    matches!(
+        t,
+        DataType::AbaRouting
+            | DataType::NlBsn
+            | DataType::CaSin
+            | DataType::UsSsn
+            | DataType::UsItin
+    )
+}
+
+pub fn level_of(confidence: f64) -> Option<ConfidenceLevel> {
+    if confidence >= 0.8 {
+        Some(ConfidenceLevel::High)
+    } else if confidence >= 0.6 {
+        Some(ConfidenceLevel::Medium)
+    } else if confidence >= 0.35 {
+        Some(ConfidenceLevel::Low)
+    } else {
+        None
+    }
+}
+
+/// The confidence that the field holds `t`, or `None` when the evidence is not enough.
+pub fn confidence(p: &FieldProfile, s: &FieldStats, t: DataType) -> Option<f64> {
+    let i = t.index();
+    let (h, c, n) = (s.hits[i], s.cands[i], s.non_empty);
+    let meta = p.metadata_weight(t);
+    if h == 0 {
+        // Metadata alone: only an empty field typed by Salesforce itself (an empty field
+        // proves nothing either way, and a typed one is a strong promise).
+        return (n == 0 && meta > 0.0).then_some(meta * 0.6);
+    }
+    let prevalence = h as f64 / n.max(1) as f64;
+    let ratio = h as f64 / c.max(h) as f64;
+    let (base, min_prev) = match t.strength() {
+        Strength::Strong => (0.95, 0.01),
+        Strength::Medium => (0.8, 0.03),
+        Strength::Weak => (0.6, if meta > 0.0 { 0.3 } else { 0.6 }),
+    };
+    let enough = if n < SMALL_FIELD {
+        t.strength() != Strength::Weak || prevalence >= min_prev
+    } else {
+        h >= 2 && prevalence >= min_prev
+    };
+    if !enough {
+        return None;
+    }
+    let mut content = base * (0.75 + 0.25 * (prevalence / 0.5).min(1.0));
+    if ambiguous_checksum(t) {
+        if meta == 0.0 && (ratio < 0.8 || prevalence < 0.5) {
+            return None;
+        }
+        content *= ratio;
+    }
+    let mut conf = 1.0 - (1.0 - content) * (1.0 - meta);
+    if p.flagged_sensitive {
+        conf += (1.0 - conf) * 0.2;
+    }
+    Some(conf.clamp(0.0, 1.0))
+}
+
+/// The field's verdict: every type at or above `threshold`, most confident first.
+pub fn verdict(p: &FieldProfile, s: &FieldStats, threshold: ConfidenceLevel) -> FieldVerdict {
+    let mut data_types: Vec<DataTypeVerdict> = DataType::ALL
+        .iter()
+        .filter_map(|&t| {
+            let conf = confidence(p, s, t)?;
+            let level = level_of(conf)?;
+            if level < threshold {
+                return None;
+            }
+            let hits = s.hits[t.index()];
+            let mut evidence = Vec::new();
+            if p.metadata_weight(t) > 0.0 {
+                evidence.push("metadata".to_string());
+            }
+            if hits > 0 {
+                evidence.push("content".to_string());
+            }
+            if p.flagged_sensitive {
+                evidence.push("salesforce_classification".to_string());
+            }
+            Some(DataTypeVerdict {
+                data_type: t.name().to_string(),
+                category: t.category().to_string(),
+                prevalence: if s.non_empty == 0 {
+                    0.0
+                } else {
+                    round3(hits as f64 / s.non_empty as f64)
+                },
+                hits,
+                confidence: round3(conf),
+                level,
+                evidence,
+            })
+        })
+        .collect();
+    data_types.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
+    FieldVerdict {
+        field: p.name.clone(),
+        non_empty: s.non_empty,
+        data_types,
+    }
+}
+
+fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::classify::types::TypeSet;
+
+    fn stats(n: u64, t: DataType, hits: u64, cands: u64) -> FieldStats {
+        let mut s = FieldStats {
+            non_empty: n,
+            ..Default::default()
+        };
+        s.hits[t.index()] = hits;
+        s.cands[t.index()] = cands;
+        s
+    }
+
+    fn types(v: &FieldVerdict) -> Vec<&str> {
+        v.data_types.iter().map(|d| d.data_type.as_str()).collect()
+    }
+
+    #[test]
+    fn single_stray_hit_in_a_large_field_does_not_label_it() {
+        let p = FieldProfile::from_column("Description");
+        let v = verdict(
+            &p,
+            &stats(5000, DataType::Email, 1, 1),
+            ConfidenceLevel::Low,
+        );
+        assert!(v.data_types.is_empty());
+    }
+
+    #[test]
+    fn one_validated_value_in_a_small_field_does() {
+        let p = FieldProfile::from_column("Notes__c");
+        let v = verdict(
+            &p,
+            &stats(3, DataType::CreditCard, 1, 1),
+            ConfidenceLevel::Medium,
+        );
+        assert_eq!(types(&v), ["credit_card"]);
+    }
+
+    #[test]
+    fn embedded_emails_in_free_text_reach_medium() {
+        let p = FieldProfile::from_column("Description");
+        let v = verdict(
+            &p,
+            &stats(1000, DataType::Email, 100, 100),
+            ConfidenceLevel::Medium,
+        );
+        assert_eq!(types(&v), ["email"]);
+        assert_eq!(v.data_types[0].prevalence, 0.1);
+    }
+
+    #[test]
+    fn random_nine_digit_numbers_are_not_routing_numbers() {
+        let p = FieldProfile::from_column("Ref__c");
+        let v = verdict(
+            &p,
+            &stats(1000, DataType::AbaRouting, 100, 1000),
+            ConfidenceLevel::Low,
+        );
+        assert!(v.data_types.is_empty());
+        let v = verdict(
+            &p,
+            &stats(1000, DataType::AbaRouting, 990, 1000),
+            ConfidenceLevel::Medium,
+        );
+        assert_eq!(types(&v), ["aba_routing"]);
+    }
+
+    #[test]
+    fn threshold_filters_and_metadata_raises() {
+        let weak = FieldProfile::from_column("Col1");
+        let s = stats(100, DataType::PersonName, 70, 90);
+        let medium = verdict(&weak, &s, ConfidenceLevel::Medium);
+        assert_eq!(medium.data_types[0].level, ConfidenceLevel::Medium);
+        assert!(
+            verdict(&weak, &s, ConfidenceLevel::High)
+                .data_types
+                .is_empty()
+        );
+        let hinted = FieldProfile::from_column("FirstName");
+        assert_eq!(
+            verdict(&hinted, &s, ConfidenceLevel::High).data_types[0].level,
+            ConfidenceLevel::High
+        );
+    }
+
+    #[test]
+    fn merge_is_a_sum() {
+        let mut a = stats(10, DataType::Phone, 3, 4);
+        let b = stats(5, DataType::Phone, 2, 2);
+        a.merge(&b);
+        assert_eq!((a.non_empty, a.hits[DataType::Phone.index()]), (15, 5));
+        let mut c = FieldStats::default();
+        c.add(Findings {
+            hits: TypeSet::of(&[DataType::Email]),
+            cands: TypeSet::of(&[DataType::Email]),
+        });
+        assert_eq!(c.non_empty, 1);
+    }
+}

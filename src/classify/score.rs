@@ -1,0 +1,268 @@
+//! Scoring a classification against ground truth: field-level precision, recall and F1 per
+//! data type and overall (micro-averaged).
+//!
+//! Both sides become [`Labels`] (object → field → data types). A (field, type) pair is a true
+//! positive when both sides have it, a false positive when only the report has it, a false
+//! negative when only the truth has it. Ground truth comes from the emulator's admin API
+//! (`GET /__emulator/ground-truth`, `{"objects":{"Contact":{"Email":["email"]}}}`).
+
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// object → field → data type names.
+pub type Labels = BTreeMap<String, BTreeMap<String, BTreeSet<String>>>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ScoreError {
+    #[error("not JSON: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("unrecognised {0} document: expected {1}")]
+    Shape(&'static str, &'static str),
+    #[error("fetching ground truth: {0}")]
+    Http(String),
+}
+
+/// Ground truth from a running emulator's admin API.
+pub async fn fetch_truth(emulator_url: &str) -> Result<Labels, ScoreError> {
+    let url = format!(
+        "{}/__emulator/ground-truth",
+        emulator_url.trim_end_matches('/')
+    );
+    let resp = reqwest::get(&url)
+        .await
+        .map_err(|e| ScoreError::Http(e.to_string()))?;
+    if !resp.status().is_success() {
+        return Err(ScoreError::Http(format!("{url}: HTTP {}", resp.status())));
+    }
+    let v: serde_json::Value = resp
+        .json()
+        .await
+        .map_err(|e| ScoreError::Http(e.to_string()))?;
+    truth_from_json(&v)
+}
+
+/// Counts and rates for one data type (or overall).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Counts {
+    pub tp: u64,
+    pub fp: u64,
+    #[serde(rename = "fn")]
+    pub fn_: u64,
+    pub precision: f64,
+    pub recall: f64,
+    pub f1: f64,
+}
+
+impl Counts {
+    fn finish(&mut self) {
+        let (tp, fp, fn_) = (self.tp as f64, self.fp as f64, self.fn_ as f64);
+        self.precision = if tp + fp == 0.0 { 1.0 } else { tp / (tp + fp) };
+        self.recall = if tp + fn_ == 0.0 {
+            1.0
+        } else {
+            tp / (tp + fn_)
+        };
+        self.f1 = if self.precision + self.recall == 0.0 {
+            0.0
+        } else {
+            2.0 * self.precision * self.recall / (self.precision + self.recall)
+        };
+    }
+}
+
+/// One field where the report and the truth disagree.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Mismatch {
+    pub object: String,
+    pub field: String,
+    pub missing: Vec<String>,
+    pub extra: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Score {
+    pub overall: Counts,
+    pub per_type: BTreeMap<String, Counts>,
+    pub mismatches: Vec<Mismatch>,
+}
+
+/// Ground truth: `{"objects":{"Obj":{"Field":["type",…]}}}`.
+pub fn truth_from_json(v: &serde_json::Value) -> Result<Labels, ScoreError> {
+    let objects = v
+        .get("objects")
+        .and_then(|o| o.as_object())
+        .ok_or(ScoreError::Shape("truth", "{\"objects\":{…}}"))?;
+    let mut labels = Labels::new();
+    for (object, fields) in objects {
+        let fields = fields
+            .as_object()
+            .ok_or(ScoreError::Shape("truth", "object → field → [types]"))?;
+        let entry = labels.entry(object.clone()).or_default();
+        for (field, types) in fields {
+            let types = types
+                .as_array()
+                .ok_or(ScoreError::Shape("truth", "a list of type names per field"))?;
+            let set: BTreeSet<String> = types
+                .iter()
+                .filter_map(|t| t.as_str().map(str::to_string))
+                .collect();
+            if !set.is_empty() {
+                entry.insert(field.clone(), set);
+            }
+        }
+    }
+    Ok(labels)
+}
+
+/// A report: a scan result (`objects: [{object, fields: [...]}]`) or a file report
+/// (`fields: [...]`, scored as `file_object`).
+pub fn report_from_json(v: &serde_json::Value, file_object: &str) -> Result<Labels, ScoreError> {
+    let mut labels = Labels::new();
+    let mut add_fields = |object: &str, fields: &serde_json::Value| -> Result<(), ScoreError> {
+        let fields = fields
+            .as_array()
+            .ok_or(ScoreError::Shape("report", "fields: [{field, data_types}]"))?;
+        let entry = labels.entry(object.to_string()).or_default();
+        for f in fields {
+            let name = f
+                .get("field")
+                .and_then(|x| x.as_str())
+                .ok_or(ScoreError::Shape("report", "each field has a name"))?;
+            let set: BTreeSet<String> = f
+                .get("data_types")
+                .and_then(|d| d.as_array())
+                .map(|d| {
+                    d.iter()
+                        .filter_map(|x| {
+                            x.get("data_type")
+                                .and_then(|t| t.as_str())
+                                .map(str::to_string)
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            if !set.is_empty() {
+                entry.insert(name.to_string(), set);
+            }
+        }
+        Ok(())
+    };
+    if let Some(objects) = v.get("objects").and_then(|o| o.as_array()) {
+        for o in objects {
+            let name = o
+                .get("object")
+                .and_then(|x| x.as_str())
+                .ok_or(ScoreError::Shape("report", "objects: [{object, fields}]"))?;
+            add_fields(name, o.get("fields").unwrap_or(&serde_json::Value::Null))?;
+        }
+    } else if let Some(fields) = v.get("fields") {
+        add_fields(file_object, fields)?;
+    } else {
+        return Err(ScoreError::Shape(
+            "report",
+            "a scan result or a file report",
+        ));
+    }
+    Ok(labels)
+}
+
+/// Field-level scores of `report` against `truth`. With `only_reported_objects`, objects the
+/// report does not cover are left out (a scan limited to some objects).
+pub fn score(report: &Labels, truth: &Labels, only_reported_objects: bool) -> Score {
+    let empty = BTreeSet::new();
+    let mut per_type: BTreeMap<String, Counts> = BTreeMap::new();
+    let mut overall = Counts::default();
+    let mut mismatches = Vec::new();
+    let mut keys: BTreeSet<(&String, &String)> = BTreeSet::new();
+    for (o, fields) in report {
+        keys.extend(fields.keys().map(|f| (o, f)));
+    }
+    for (o, fields) in truth {
+        if only_reported_objects && !report.contains_key(o) {
+            continue;
+        }
+        keys.extend(fields.keys().map(|f| (o, f)));
+    }
+    for (o, f) in keys {
+        let got = report.get(o).and_then(|m| m.get(f)).unwrap_or(&empty);
+        let want = truth.get(o).and_then(|m| m.get(f)).unwrap_or(&empty);
+        for t in got.union(want) {
+            let c = per_type.entry(t.clone()).or_default();
+            match (got.contains(t), want.contains(t)) {
+                (true, true) => {
+                    c.tp += 1;
+                    overall.tp += 1;
+                }
+                (true, false) => {
+                    c.fp += 1;
+                    overall.fp += 1;
+                }
+                _ => {
+                    c.fn_ += 1;
+                    overall.fn_ += 1;
+                }
+            }
+        }
+        if got != want {
+            mismatches.push(Mismatch {
+                object: o.clone(),
+                field: f.clone(),
+                missing: want.difference(got).cloned().collect(),
+                extra: got.difference(want).cloned().collect(),
+            });
+        }
+    }
+    for c in per_type.values_mut() {
+        c.finish();
+    }
+    overall.finish();
+    Score {
+        overall,
+        per_type,
+        mismatches,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn counts_tp_fp_fn_per_type() {
+        let truth = truth_from_json(&json!({"objects":{"Contact":{
+            "Email":["email"], "Description":["email","phone"], "Phone":["phone"]}}}))
+        .unwrap();
+        let report = report_from_json(
+            &json!({"objects":[{"object":"Contact","records_scanned":3,"fields":[
+                {"field":"Email","non_empty":3,"data_types":[{"data_type":"email"}]},
+                {"field":"Description","non_empty":3,"data_types":[{"data_type":"email"},{"data_type":"url"}]},
+                {"field":"Phone","non_empty":3,"data_types":[]}]}]}),
+            "",
+        )
+        .unwrap();
+        let s = score(&report, &truth, false);
+        let email = &s.per_type["email"];
+        assert_eq!((email.tp, email.fp, email.fn_), (2, 0, 0));
+        let phone = &s.per_type["phone"];
+        assert_eq!((phone.tp, phone.fn_), (0, 2));
+        assert_eq!(s.per_type["url"].fp, 1);
+        assert_eq!((s.overall.tp, s.overall.fp, s.overall.fn_), (2, 1, 2));
+        assert!((s.overall.precision - 2.0 / 3.0).abs() < 1e-9);
+        assert!((s.overall.recall - 0.5).abs() < 1e-9);
+        assert_eq!(s.mismatches.len(), 2);
+    }
+
+    #[test]
+    fn file_reports_score_as_one_object() {
+        let truth = truth_from_json(&json!({"objects":{"people":{"a":["email"]}}})).unwrap();
+        let report = report_from_json(
+            &json!({"records":1,"fields":[{"field":"a","data_types":[{"data_type":"email"}]}]}),
+            "people",
+        )
+        .unwrap();
+        assert_eq!(score(&report, &truth, false).overall.f1, 1.0);
+        assert!(report_from_json(&json!({"x":1}), "").is_err());
+        assert!(truth_from_json(&json!([])).is_err());
+    }
+}

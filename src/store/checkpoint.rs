@@ -1,0 +1,137 @@
+//! DSR checkpoints in Redis, keyed by request id: the plan a request settled on and each
+//! record's outcome as it happens, so a redelivered request resumes where the interrupted one
+//! stopped and its terminal report covers every record, including those handled before.
+//!
+//! Keys (all under the store prefix, expiring after [`CHECKPOINT_TTL_SECS`]):
+//! `dsr:{request_id}:plan` (JSON string), `dsr:{request_id}:outcomes` (hash: record id → JSON
+//! outcome), `dsr:{request_id}:calls` (API calls used so far, all attempts). Outcomes hold
+//! object names, ids, field names and error codes, never values.
+
+use super::{Store, StoreError};
+use crate::message::RecordOutcome;
+use redis::AsyncCommands;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+/// A week: long enough for any retry tier and a dead-letter replay.
+pub const CHECKPOINT_TTL_SECS: i64 = 7 * 24 * 3600;
+
+/// Checkpoints of DSRs. Cheap to clone.
+#[derive(Clone)]
+pub struct Checkpoints {
+    store: Store,
+}
+
+impl Checkpoints {
+    pub fn new(store: Store) -> Self {
+        Self { store }
+    }
+
+    fn key(&self, request_id: &str, part: &str) -> String {
+        self.store.key(&format!("dsr:{request_id}:{part}"))
+    }
+
+    /// The plan saved by an earlier attempt, if any.
+    pub async fn load_plan<T: DeserializeOwned>(
+        &self,
+        request_id: &str,
+    ) -> Result<Option<T>, StoreError> {
+        let raw: Option<String> = self.store.conn().get(self.key(request_id, "plan")).await?;
+        raw.map(|s| {
+            serde_json::from_str(&s).map_err(|e| StoreError::Corrupt(format!("dsr plan: {e}")))
+        })
+        .transpose()
+    }
+
+    /// Saves the plan before any write, so every attempt works from the same record set.
+    pub async fn save_plan<T: Serialize>(
+        &self,
+        request_id: &str,
+        plan: &T,
+    ) -> Result<(), StoreError> {
+        let json = serde_json::to_string(plan)
+            .map_err(|e| StoreError::Corrupt(format!("dsr plan: {e}")))?;
+        let _: () = self
+            .store
+            .conn()
+            .set_ex(
+                self.key(request_id, "plan"),
+                json,
+                CHECKPOINT_TTL_SECS as u64,
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Records outcomes (one write for the batch).
+    pub async fn record_outcomes(
+        &self,
+        request_id: &str,
+        outcomes: &[RecordOutcome],
+    ) -> Result<(), StoreError> {
+        if outcomes.is_empty() {
+            return Ok(());
+        }
+        let mut items = Vec::with_capacity(outcomes.len());
+        for o in outcomes {
+            let json = serde_json::to_string(o)
+                .map_err(|e| StoreError::Corrupt(format!("outcome: {e}")))?;
+            items.push((o.id.clone(), json));
+        }
+        let key = self.key(request_id, "outcomes");
+        let mut conn = self.store.conn();
+        let _: () = redis::pipe()
+            .atomic()
+            .hset_multiple(&key, &items)
+            .ignore()
+            .expire(&key, CHECKPOINT_TTL_SECS)
+            .ignore()
+            .query_async(&mut conn)
+            .await?;
+        Ok(())
+    }
+
+    /// Every outcome recorded so far, by record id.
+    pub async fn outcomes(
+        &self,
+        request_id: &str,
+    ) -> Result<std::collections::HashMap<String, RecordOutcome>, StoreError> {
+        let raw: std::collections::HashMap<String, String> = self
+            .store
+            .conn()
+            .hgetall(self.key(request_id, "outcomes"))
+            .await?;
+        raw.into_iter()
+            .map(|(id, json)| {
+                serde_json::from_str(&json)
+                    .map(|o| (id, o))
+                    .map_err(|e| StoreError::Corrupt(format!("outcome: {e}")))
+            })
+            .collect()
+    }
+
+    /// Adds this attempt's API calls; returns the total over all attempts.
+    pub async fn add_api_calls(&self, request_id: &str, calls: u64) -> Result<u64, StoreError> {
+        let key = self.key(request_id, "calls");
+        let mut conn = self.store.conn();
+        let (total,): (u64,) = redis::pipe()
+            .atomic()
+            .incr(&key, calls)
+            .expire(&key, CHECKPOINT_TTL_SECS)
+            .ignore()
+            .query_async(&mut conn)
+            .await?;
+        Ok(total)
+    }
+
+    /// Forgets a request (after its terminal result is confirmed).
+    pub async fn clear(&self, request_id: &str) -> Result<(), StoreError> {
+        let keys = [
+            self.key(request_id, "plan"),
+            self.key(request_id, "outcomes"),
+            self.key(request_id, "calls"),
+        ];
+        let _: () = self.store.conn().del(&keys[..]).await?;
+        Ok(())
+    }
+}
