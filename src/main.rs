@@ -22,6 +22,18 @@ enum Cli {
         #[arg(long)]
         request: PathBuf,
     },
+    /// Authorize a connection (OAuth authorization code + PKCE) and store its refresh token in
+    /// the connection's `refresh_token_file`.
+    Connect {
+        /// Connection id from the connections file.
+        connection: String,
+        /// Loopback port of the redirect URI (a callback URL of the connected app).
+        #[arg(long, default_value_t = 1717)]
+        port: u16,
+        /// Path of the redirect URI.
+        #[arg(long, default_value = "/OauthRedirect")]
+        callback_path: String,
+    },
     /// Print the JSON Schemas of the wire contract v1.
     Schema,
     /// Move (or copy) dead letters back to their work queue (see README, Operations).
@@ -202,6 +214,11 @@ fn real_main() -> anyhow::Result<()> {
         match cli {
             Cli::Worker => worker().await,
             Cli::Run { request } => run_one(&request).await,
+            Cli::Connect {
+                connection,
+                port,
+                callback_path,
+            } => connect(&connection, port, callback_path).await,
             Cli::Schema | Cli::Classify { .. } | Cli::Score { .. } => Ok(()),
             Cli::Replay(args) => replay(args).await,
             Cli::Demo {
@@ -216,6 +233,33 @@ fn real_main() -> anyhow::Result<()> {
 
 fn settings() -> anyhow::Result<sfprivacy::config::Settings> {
     sfprivacy::config::Settings::load().context("invalid settings")
+}
+
+async fn connect(id: &str, port: u16, callback_path: String) -> anyhow::Result<()> {
+    use sfprivacy::salesforce::connect::{self, ConnectOptions};
+    let settings = settings()?;
+    let connection = settings
+        .connection(id)
+        .with_context(|| format!("no connection {id:?} in the connections file"))?;
+    let options = ConnectOptions {
+        port,
+        callback_path,
+        ..ConnectOptions::default()
+    };
+    let pending = connect::start(connection, &options).await?;
+    println!(
+        "Open this URL in a browser and approve access (redirect URI: {}):\n\n{}\n",
+        pending.redirect_uri(),
+        pending.authorize_url()
+    );
+    let http = sfprivacy::salesforce::http_client()?;
+    let done = pending.finish(&http).await?;
+    println!(
+        "Connected {id} ({}); refresh token written to {}",
+        done.instance_url,
+        done.refresh_token_file.display()
+    );
+    Ok(())
 }
 
 async fn worker() -> anyhow::Result<()> {

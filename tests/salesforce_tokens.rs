@@ -283,3 +283,25 @@ async fn transient_failures_are_retried_and_permanent_ones_are_not() {
     assert_eq!(client.api_calls(), before + 1, "never retried in-process");
     h.cleanup().await;
 }
+
+#[tokio::test]
+async fn a_connection_not_yet_connected_picks_up_the_token_file_later() {
+    let h = Harness::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("written-by-connect");
+    let mut conn = h.connection_with(Grant::RefreshToken {
+        refresh_token: Secret::new(""),
+    });
+    conn.refresh_token_file = Some(file.clone());
+    let client = h.replica(conn).await;
+    let err = client.org_limits().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::CredentialRevoked, "{err}");
+    assert!(err.to_string().contains("sfprivacy connect"), "{err}");
+    assert_eq!(client.token_requests(), 0, "nothing sent without a token");
+
+    // `sfprivacy connect` writes the file; the running client uses it on the next call.
+    std::fs::write(&file, sf_emulator::oauth::INTEGRATION_REFRESH_TOKEN).unwrap();
+    client.org_limits().await.unwrap();
+    assert_eq!(client.token_requests(), 1);
+    h.cleanup().await;
+}

@@ -165,12 +165,19 @@ fn validate(raw: RawConnection) -> Result<Connection, ConfigError> {
         raw.client_secret_file,
     )?;
     let refresh_token_file = raw.refresh_token_file.clone().map(std::path::PathBuf::from);
-    let refresh = secret(
-        &id,
-        "refresh_token",
-        raw.refresh_token,
-        raw.refresh_token_file,
-    )?;
+    let refresh = match (&raw.refresh_token, &raw.refresh_token_file) {
+        // Not connected yet: `sfprivacy connect` writes this file, and the client re-reads
+        // it when the (empty) token is refused, so a running worker picks it up.
+        (None, Some(p)) if raw.grant == "refresh_token" && !std::path::Path::new(p).exists() => {
+            Some(Secret::new(""))
+        }
+        _ => secret(
+            &id,
+            "refresh_token",
+            raw.refresh_token,
+            raw.refresh_token_file,
+        )?,
+    };
     let key = secret(&id, "private_key", raw.private_key, raw.private_key_file)?;
     let grant = match raw.grant.as_str() {
         "refresh_token" => Grant::RefreshToken {
@@ -334,6 +341,22 @@ grant = "client_credentials"
             Grant::RefreshToken { refresh_token } => {
                 assert_eq!(refresh_token.expose(), "from-file")
             }
+            g => panic!("{g:?}"),
+        }
+    }
+
+    #[test]
+    fn refresh_token_file_may_be_missing_until_connect() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("not-yet");
+        let text = format!(
+            "[[connection]]\nid=\"a\"\nenvironment=\"sandbox\"\nclient_id=\"c\"\ngrant=\"refresh_token\"\nrefresh_token_file=\"{}\"\n",
+            p.display()
+        );
+        let cs = parse(&text).unwrap();
+        assert_eq!(cs[0].refresh_token_file.as_deref(), Some(p.as_path()));
+        match &cs[0].grant {
+            Grant::RefreshToken { refresh_token } => assert_eq!(refresh_token.expose(), ""),
             g => panic!("{g:?}"),
         }
     }

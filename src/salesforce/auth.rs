@@ -127,10 +127,17 @@ pub async fn grant(
         } => {
             let token = refresh_token.unwrap_or(configured).expose();
             if token.is_empty() {
-                return Err(SfError::Config(format!(
-                    "connection {} has no refresh token yet: run `sfprivacy connect {}`",
-                    conn.id, conn.id
-                )));
+                // Shaped as the refusal Salesforce would give, so the session manager
+                // re-reads the refresh-token file (`connect` may have written it since) and,
+                // failing that, the job is dead-lettered for an operator.
+                return Err(SfError::OAuth {
+                    status: 400,
+                    error: "invalid_grant".into(),
+                    description: format!(
+                        "connection {} has no refresh token yet: run `sfprivacy connect {}`",
+                        conn.id, conn.id
+                    ),
+                });
             }
             let mut form = vec![
                 ("grant_type", "refresh_token"),

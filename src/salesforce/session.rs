@@ -290,14 +290,26 @@ impl Sessions {
     }
 
     async fn request(&self, refresh_token: Option<&Secret>) -> Result<TokenResponse, SfError> {
+        // An empty refresh token (not connected yet) is refused locally, without a request.
+        let sends = match &self.connection.grant {
+            Grant::RefreshToken { refresh_token: cfg } => {
+                !refresh_token.unwrap_or(cfg).expose().is_empty()
+            }
+            _ => true,
+        };
         let result = self
             .options
             .retry
             .run(|| {
-                self.token_requests.fetch_add(1, Ordering::Relaxed);
+                if sends {
+                    self.token_requests.fetch_add(1, Ordering::Relaxed);
+                }
                 auth::grant(&self.http, &self.connection, refresh_token)
             })
             .await;
+        if !sends {
+            return result;
+        }
         metrics::counter!(
             crate::ops::metrics::TOKEN_REFRESHES,
             "connection" => self.connection.id.clone(),
