@@ -24,6 +24,7 @@
 pub mod admin;
 pub mod bulk;
 pub mod clock;
+pub mod composite;
 pub mod counters;
 pub mod error;
 pub mod faults;

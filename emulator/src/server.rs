@@ -45,6 +45,7 @@ pub struct AppState {
     pub oauth: crate::oauth::OAuthState,
     pub limits: crate::limits::LimitsState,
     pub faults: crate::faults::FaultState,
+    pub composite: crate::composite::CompositeState,
     pub org: RwLock<Org>,
     pub clock: Arc<Clock>,
     pub cursors: Cursors,
@@ -62,6 +63,7 @@ impl AppState {
             oauth: Default::default(),
             limits: Default::default(),
             faults: Default::default(),
+            composite: Default::default(),
             org: RwLock::new(org),
             clock: Arc::new(Clock::new()),
             cursors: Cursors::default(),
@@ -109,9 +111,15 @@ impl Emulator {
         // Data routes, layers innermost first: faults (injected latency is server time, so it
         // makes requests long), limits, counters (every call that reached the API, faulted
         // ones included), then the session guard outermost (unauthenticated calls cost nothing).
-        let data = axum::Router::new()
+        let api = axum::Router::new()
             .merge(crate::rest::routes())
-            .merge(crate::limits::data_routes())
+            .merge(crate::limits::data_routes());
+        // Composite subrequests run through the bare data routes, as the caller.
+        state
+            .composite
+            .set_router(api.clone().with_state(state.clone()));
+        let data = api
+            .merge(crate::composite::data_routes())
             .route_layer(from_fn_with_state(state.clone(), crate::faults::layer))
             .route_layer(from_fn_with_state(state.clone(), crate::limits::layer))
             .route_layer(from_fn_with_state(state.clone(), crate::counters::count))
