@@ -1,0 +1,226 @@
+//! The Salesforce client's data API against the emulator: query paging, session expiry in the
+//! middle of a query, SOSL search with escaping, describe cache, sObject Collections.
+
+mod sf_harness;
+
+use sf_harness::Harness;
+use sfprivacy::salesforce::sosl::{self, Returning};
+use sfprivacy::salesforce::{ClientOptions, Record, SalesforceClient, soql, soql_literal};
+use std::collections::{BTreeSet, HashSet};
+
+fn id(r: &Record) -> String {
+    r["Id"].as_str().unwrap().to_string()
+}
+
+async fn contacts(h: &Harness, tag: &str, n: usize) -> Vec<String> {
+    let rows = (0..n)
+        .map(|i| {
+            serde_json::json!({
+                "LastName": format!("Pager{i}"),
+                "Title": tag,
+                "Email": format!("pager{i}.{tag}@example.com"),
+            })
+        })
+        .collect();
+    h.insert("Contact", rows, true).await
+}
+
+async fn paging_client(h: &Harness) -> SalesforceClient {
+    let options = ClientOptions {
+        query_batch_size: Some(200),
+        ..sf_harness::quick_options()
+    };
+    SalesforceClient::new(h.connection(), h.tokens().await, h.http.clone(), options).for_job()
+}
+
+#[tokio::test]
+async fn a_query_over_several_pages_returns_every_record_once() {
+    let h = Harness::start().await;
+    let inserted: HashSet<String> = contacts(&h, "paging-a", 450).await.into_iter().collect();
+    let client = paging_client(&h).await;
+    let soql = format!("SELECT Id, LastName FROM Contact WHERE Title = {}", soql_literal("paging-a"));
+
+    let mut pager = client.query(&soql, false).await.unwrap();
+    assert_eq!(pager.total_size(), 450);
+    let mut sizes = Vec::new();
+    let mut seen = Vec::new();
+    while let Some(page) = pager.next_page().await.unwrap() {
+        sizes.push(page.len());
+        seen.extend(page.iter().map(id));
+    }
+    assert!(sizes.len() >= 3, "pages {sizes:?}");
+    assert!(sizes.iter().collect::<BTreeSet<_>>().len() > 1, "sizes differ: {sizes:?}");
+    assert_eq!(seen.len(), 450);
+    assert_eq!(seen.iter().cloned().collect::<HashSet<_>>(), inserted);
+    assert_eq!(client.api_calls(), sizes.len() as u64);
+
+    // query_all gives the same rows.
+    let all = client.query_all(&soql).await.unwrap();
+    assert_eq!(all.iter().map(id).collect::<HashSet<_>>(), inserted);
+    h.cleanup().await;
+}
+
+#[tokio::test]
+async fn session_expiring_mid_query_costs_one_refresh_and_one_retry() {
+    let h = Harness::start().await;
+    let inserted: HashSet<String> = contacts(&h, "paging-b", 450).await.into_iter().collect();
+    let client = paging_client(&h).await;
+    let soql = format!("SELECT Id FROM Contact WHERE Title = {}", soql_literal("paging-b"));
+    let mut pager = client.query(&soql, false).await.unwrap();
+    let mut seen: Vec<String> = pager.next_page().await.unwrap().unwrap().iter().map(id).collect();
+    let tokens_before = h.count("POST /services/oauth2/token").await;
+
+    assert_eq!(h.sessions_issued_and_expire(), 1);
+    let mut pages = 1;
+    while let Some(page) = pager.next_page().await.unwrap() {
+        pages += 1;
+        seen.extend(page.iter().map(id));
+    }
+    assert_eq!(seen.len(), 450, "no duplicates, nothing missing");
+    assert_eq!(seen.into_iter().collect::<HashSet<_>>(), inserted);
+    assert_eq!(client.token_requests(), 2);
+    assert_eq!(h.count("POST /services/oauth2/token").await, tokens_before + 1);
+    // Every page once, plus the one call rejected with INVALID_SESSION_ID.
+    assert_eq!(client.api_calls(), pages + 1);
+    h.cleanup().await;
+}
+
+#[tokio::test]
+async fn deleted_rows_show_only_in_query_all() {
+    let h = Harness::start().await;
+    let ids = contacts(&h, "recycle", 3).await;
+    let client = h.replica(h.connection()).await;
+    let results = client.delete(&ids[..1], false).await.unwrap();
+    assert!(results[0].success);
+    let soql = format!("SELECT Id, IsDeleted FROM Contact WHERE Title = {}", soql_literal("recycle"));
+    assert_eq!(client.query_all(&soql).await.unwrap().len(), 2);
+    let mut pager = client.query(&soql, true).await.unwrap();
+    let rows = pager.next_page().await.unwrap().unwrap();
+    assert_eq!(rows.len(), 3);
+    let deleted: Vec<_> = rows.iter().filter(|r| r["IsDeleted"] == true).map(id).collect();
+    assert_eq!(deleted, vec![ids[0].clone()]);
+    h.cleanup().await;
+}
+
+#[tokio::test]
+async fn search_escapes_every_reserved_character_and_finds_plus_and_minus() {
+    let h = Harness::start().await;
+    let email = "jane+doe-x@example.com";
+    let ids = h
+        .insert(
+            "Contact",
+            vec![serde_json::json!({"LastName": "Doe", "Email": email})],
+            true,
+        )
+        .await;
+    let client = h.replica(h.connection()).await;
+    let returning = [
+        Returning::new("Contact", &["Id", "Email"]),
+        Returning::new("Lead", &["Id", "Email"]),
+    ];
+    let statements = sosl::find_email(email, &returning).unwrap();
+    assert_eq!(statements.len(), 1);
+    let hits = client.search(&statements[0]).await.unwrap();
+    assert!(hits.iter().any(|r| id(r) == ids[0]), "{hits:?}");
+
+    // A term holding each reserved character is accepted by the search endpoint.
+    for c in sosl::RESERVED {
+        let term = format!("a{c}b@example.com");
+        let q = sosl::find_email(&term, &returning).unwrap().remove(0);
+        client
+            .search(&q)
+            .await
+            .unwrap_or_else(|e| panic!("reserved {c:?}: {e}"));
+    }
+    h.cleanup().await;
+}
+
+#[tokio::test]
+async fn describes_are_cached_per_org() {
+    let h = Harness::start().await;
+    let client = h.replica(h.connection()).await.for_job();
+    let global = client.describe_global().await.unwrap();
+    assert!(global.iter().any(|o| o.name == "Contact"));
+    let d1 = client.describe("Contact").await.unwrap();
+    assert!(d1.email_fields().any(|f| f.name == "Email"));
+    let again = client.for_job();
+    let d2 = again.describe("contact").await.unwrap();
+    again.describe_global().await.unwrap();
+    assert!(std::sync::Arc::ptr_eq(&d1, &d2));
+    assert_eq!(client.api_calls(), 2);
+    assert_eq!(again.api_calls(), 0);
+    assert!(client.describe("Contact; DROP").await.is_err());
+    h.cleanup().await;
+}
+
+#[tokio::test]
+async fn collections_chunk_and_keep_input_order() {
+    let h = Harness::start().await;
+    let ids = contacts(&h, "collections", 450).await;
+    let client = h.replica(h.connection()).await.for_job();
+
+    // Retrieve: one call for ≤ 2000 ids, input order, unknown ids left out.
+    let mut wanted: Vec<String> = ids.iter().rev().cloned().collect();
+    wanted.push("003000000000000AAA".into());
+    let rows = client
+        .retrieve("Contact", &wanted, &["Id".into(), "LastName".into()])
+        .await
+        .unwrap();
+    assert_eq!(rows.iter().map(id).collect::<Vec<_>>(), wanted[..450].to_vec());
+    assert_eq!(client.api_calls(), 1);
+
+    // Update 450 records: 3 calls of ≤ 200.
+    let records: Vec<Record> = ids
+        .iter()
+        .map(|i| {
+            serde_json::from_value(serde_json::json!({
+                "attributes": {"type": "Contact"}, "Id": i, "LastName": "Redacted"
+            }))
+            .unwrap()
+        })
+        .collect();
+    let results = client.update(records, false).await.unwrap();
+    assert_eq!(results.len(), 450);
+    assert!(results.iter().all(|r| r.success));
+    assert_eq!(
+        results.iter().map(|r| r.id.clone().unwrap()).collect::<Vec<_>>(),
+        ids
+    );
+    assert_eq!(client.api_calls(), 1 + 3);
+
+    // Delete, then delete again: the second time every record reports ENTITY_IS_DELETED.
+    let first = client.delete(&ids[..250], false).await.unwrap();
+    assert!(first.iter().all(|r| r.success));
+    let mut mixed = ids[240..260].to_vec();
+    mixed.reverse();
+    let second = client.delete(&mixed, false).await.unwrap();
+    for (id, r) in mixed.iter().zip(&second) {
+        let was_deleted = ids[..250].contains(id);
+        assert_eq!(r.success, !was_deleted, "{id}");
+        if was_deleted {
+            assert_eq!(r.status_code(), Some("ENTITY_IS_DELETED"));
+        }
+    }
+    let q = soql::select_where_any_in("Contact", &["Id"], &["Title"], &["collections".into()], soql::MAX_SOQL_LEN)
+        .unwrap();
+    assert_eq!(client.query_all(&q[0]).await.unwrap().len(), 450 - 260);
+    h.cleanup().await;
+}
+
+#[tokio::test]
+async fn transient_lock_errors_are_retried() {
+    let h = Harness::start().await;
+    let ids = contacts(&h, "locks", 5).await;
+    let client = h.replica(h.connection()).await.for_job();
+    client.describe("Contact").await.unwrap();
+    h.admin(
+        reqwest::Method::PUT,
+        "/__emulator/faults",
+        serde_json::json!({"fail_next": [{"endpoint": "composite", "kind": "UNABLE_TO_LOCK_ROW", "count": 2}]}),
+    )
+    .await;
+    let results = client.delete(&ids, false).await.unwrap();
+    assert!(results.iter().all(|r| r.success));
+    assert_eq!(client.api_calls(), 1 + 3);
+    h.cleanup().await;
+}
