@@ -144,7 +144,11 @@ impl Harness {
             .send()
             .await
             .unwrap();
-        assert!(resp.status().is_success(), "insert {object}: {}", resp.status());
+        assert!(
+            resp.status().is_success(),
+            "insert {object}: {}",
+            resp.status()
+        );
         let v: serde_json::Value = resp.json().await.unwrap();
         v["ids"]
             .as_array()
