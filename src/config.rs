@@ -3,6 +3,18 @@
 //! A bad or missing setting stops the worker with a [`ConfigError`] that names the setting.
 //! Secrets are wrapped in [`Secret`], whose `Debug` prints `[redacted]`; `expose()` is called
 //! only where the secret is sent to Salesforce or used as a key.
+//!
+//! Sources, later ones winning: an optional TOML file (`SFPRIVACY_CONFIG`), then environment
+//! variables `SFPRIVACY_<KEY>`. Both are flattened into one string map first, so every setting
+//! is parsed and validated by exactly one function whatever its source. Connections live in
+//! their own TOML file ([`connections`]), typically a mounted secret.
+
+pub mod connections;
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
 
 use serde::Deserialize;
 use std::fmt;
@@ -102,4 +114,674 @@ pub struct Connection {
     pub child_policy: std::collections::BTreeMap<String, String>,
     /// Whether field history rows holding old values may be deleted.
     pub delete_field_history: bool,
+}
+
+/// The AES-256-GCM key that encrypts access tokens at rest in Redis. `Debug` hides it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct TokenKey([u8; 32]);
+
+impl TokenKey {
+    pub fn from_bytes(b: [u8; 32]) -> Self {
+        Self(b)
+    }
+    pub fn bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+    /// The fixed, public development key used only with `SFPRIVACY_INSECURE_DEV_TOKEN_KEY=1`
+    /// (fixed so that several local replicas share one token cache).
+    pub fn insecure_dev() -> Self {
+        Self(*b"sfprivacy-insecure-dev-token-key")
+    }
+    fn parse_base64(setting: &str, raw: &str) -> Result<Self, ConfigError> {
+        use base64::Engine;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(raw.trim())
+            .map_err(|e| invalid(setting, format!("not base64: {e}")))?;
+        let arr: [u8; 32] = bytes.try_into().map_err(|b: Vec<u8>| {
+            invalid(
+                setting,
+                format!(
+                    "must decode to 32 bytes, got {} (try `openssl rand -base64 32`)",
+                    b.len()
+                ),
+            )
+        })?;
+        Ok(Self(arr))
+    }
+}
+
+impl fmt::Debug for TokenKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("TokenKey([redacted])")
+    }
+}
+
+/// Log output format of the worker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Json,
+    Pretty,
+}
+
+/// Default retry tiers: a transient failure waits 10 s, then 1 min, then 10 min, then 1 h before
+/// it is dead-lettered (after the last tier) with its reason.
+pub const DEFAULT_RETRY_TIERS: [Duration; 4] = [
+    Duration::from_secs(10),
+    Duration::from_secs(60),
+    Duration::from_secs(600),
+    Duration::from_secs(3600),
+];
+
+/// Everything the worker needs, validated. Built by [`Settings::load`].
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// `amqp://user:pass@host:5672/%2f` (a secret: it may carry a password).
+    pub amqp_url: Secret,
+    /// `redis://host:6379/0` (a secret for the same reason).
+    pub redis_url: Secret,
+    /// Where the connections were read from (also where `connect` writes refresh tokens).
+    pub connections_file: Option<PathBuf>,
+    pub connections: Vec<Connection>,
+    /// Requests processed at once per worker; also the AMQP prefetch.
+    pub concurrency: u16,
+    /// Prefix of every exchange and queue name.
+    pub queue_prefix: String,
+    /// Default destination of results (`{prefix}.results` unless set).
+    pub results_queue: String,
+    /// Prefix of every Redis key.
+    pub redis_prefix: String,
+    pub token_key: TokenKey,
+    /// True when the token key is the public development key.
+    pub insecure_dev_token_key: bool,
+    /// Health/readiness/metrics listener.
+    pub health_addr: SocketAddr,
+    /// How long in-flight jobs get to finish after a shutdown signal.
+    pub shutdown_deadline: Duration,
+    /// Retry tier delays, shortest first.
+    pub retry_tiers: Vec<Duration>,
+    /// Export chunk size limit in bytes (serialised records per chunk message).
+    pub export_chunk_bytes: usize,
+    /// How long a job lease in Redis lasts without renewal.
+    pub job_lease: Duration,
+    /// How long job state (and stored results) is kept for idempotency.
+    pub job_state_ttl: Duration,
+    pub log_format: LogFormat,
+}
+
+/// Every key the settings understand, with its meaning (for `--help`-style docs and errors).
+pub const SETTING_KEYS: &[(&str, &str)] = &[
+    (
+        "AMQP_URL",
+        "RabbitMQ URL (default amqp://guest:guest@127.0.0.1:5672/%2f)",
+    ),
+    ("REDIS_URL", "Redis URL (default redis://127.0.0.1:6379/0)"),
+    (
+        "CONNECTIONS_FILE",
+        "TOML file listing the Salesforce connections",
+    ),
+    (
+        "CONCURRENCY",
+        "requests processed at once per worker = prefetch (default 8)",
+    ),
+    (
+        "QUEUE_PREFIX",
+        "prefix of exchange and queue names (default sfprivacy)",
+    ),
+    (
+        "RESULTS_QUEUE",
+        "default results queue (default {prefix}.results)",
+    ),
+    ("REDIS_PREFIX", "prefix of Redis keys (default sfprivacy)"),
+    (
+        "TOKEN_KEY",
+        "base64 of 32 random bytes: AES-256-GCM key for cached tokens",
+    ),
+    (
+        "TOKEN_KEY_FILE",
+        "file holding TOKEN_KEY (a mounted secret)",
+    ),
+    (
+        "INSECURE_DEV_TOKEN_KEY",
+        "1 to run without TOKEN_KEY using a public key (development only)",
+    ),
+    (
+        "HEALTH_ADDR",
+        "health/metrics listen address (default 0.0.0.0:8080)",
+    ),
+    (
+        "SHUTDOWN_DEADLINE_SECS",
+        "seconds in-flight jobs get after SIGTERM (default 30)",
+    ),
+    (
+        "RETRY_TIERS",
+        "comma-separated retry delays, e.g. 10s,1m,10m,1h (default)",
+    ),
+    (
+        "EXPORT_CHUNK_BYTES",
+        "max bytes of records per export chunk message (default 1048576)",
+    ),
+    (
+        "JOB_LEASE_SECS",
+        "job lease in Redis, renewed while a job runs (default 60)",
+    ),
+    (
+        "JOB_STATE_TTL_SECS",
+        "how long job state and results are kept (default 604800 = 7 days)",
+    ),
+    ("LOG_FORMAT", "json or pretty (default json)"),
+];
+
+/// Environment variable prefix.
+pub const ENV_PREFIX: &str = "SFPRIVACY_";
+
+impl Settings {
+    /// Reads the optional file named by `SFPRIVACY_CONFIG`, then the process environment.
+    pub fn load() -> Result<Self, ConfigError> {
+        let env: BTreeMap<String, String> = std::env::vars()
+            .filter(|(k, _)| k.starts_with(ENV_PREFIX))
+            .collect();
+        let file = match env.get("SFPRIVACY_CONFIG") {
+            Some(path) => Some(
+                std::fs::read_to_string(path).map_err(|e| ConfigError::File {
+                    setting: "SFPRIVACY_CONFIG",
+                    path: path.clone(),
+                    reason: e.to_string(),
+                })?,
+            ),
+            None => None,
+        };
+        Self::from_sources(file.as_deref(), &env)
+    }
+
+    /// Builds settings from a TOML text (keys in lower case, as in [`SETTING_KEYS`]) and an
+    /// environment map (`SFPRIVACY_*`, which wins). The connections file is read here too.
+    pub fn from_sources(
+        file: Option<&str>,
+        env: &BTreeMap<String, String>,
+    ) -> Result<Self, ConfigError> {
+        let mut raw = BTreeMap::new();
+        if let Some(text) = file {
+            let table: toml::Table = toml::from_str(text).map_err(|e| ConfigError::Invalid {
+                setting: "SFPRIVACY_CONFIG".into(),
+                reason: e.to_string(),
+            })?;
+            for (k, v) in table {
+                let key = k.to_ascii_uppercase();
+                if !SETTING_KEYS.iter().any(|(s, _)| *s == key) {
+                    return Err(invalid(
+                        &format!("{key} (in the settings file)"),
+                        "unknown setting",
+                    ));
+                }
+                raw.insert(key, toml_scalar(&k, v)?);
+            }
+        }
+        for (k, v) in env {
+            if let Some(key) = k.strip_prefix(ENV_PREFIX)
+                && SETTING_KEYS.iter().any(|(s, _)| *s == key)
+            {
+                raw.insert(key.to_string(), v.clone());
+            }
+        }
+        Self::from_map(&raw)
+    }
+
+    fn from_map(raw: &BTreeMap<String, String>) -> Result<Self, ConfigError> {
+        let get = |k: &str| raw.get(k).map(|s| s.trim()).filter(|s| !s.is_empty());
+        let amqp_url = get("AMQP_URL").unwrap_or("amqp://guest:guest@127.0.0.1:5672/%2f");
+        let parsed =
+            url::Url::parse(amqp_url).map_err(|e| invalid("SFPRIVACY_AMQP_URL", e.to_string()))?;
+        if !matches!(parsed.scheme(), "amqp" | "amqps") {
+            return Err(invalid(
+                "SFPRIVACY_AMQP_URL",
+                "scheme must be amqp or amqps",
+            ));
+        }
+        let redis_url = get("REDIS_URL").unwrap_or("redis://127.0.0.1:6379/0");
+        let parsed = url::Url::parse(redis_url)
+            .map_err(|e| invalid("SFPRIVACY_REDIS_URL", e.to_string()))?;
+        if !matches!(parsed.scheme(), "redis" | "rediss" | "redis+unix") {
+            return Err(invalid(
+                "SFPRIVACY_REDIS_URL",
+                "scheme must be redis or rediss",
+            ));
+        }
+
+        let concurrency: u16 = parse_num(get("CONCURRENCY"), "SFPRIVACY_CONCURRENCY", 8)?;
+        if concurrency == 0 || concurrency > 1000 {
+            return Err(invalid(
+                "SFPRIVACY_CONCURRENCY",
+                "must be between 1 and 1000",
+            ));
+        }
+        let queue_prefix = get("QUEUE_PREFIX").unwrap_or("sfprivacy").to_string();
+        check_name("SFPRIVACY_QUEUE_PREFIX", &queue_prefix)?;
+        let results_queue = get("RESULTS_QUEUE")
+            .map(str::to_string)
+            .unwrap_or_else(|| format!("{queue_prefix}.results"));
+        check_name("SFPRIVACY_RESULTS_QUEUE", &results_queue)?;
+        let redis_prefix = get("REDIS_PREFIX").unwrap_or("sfprivacy").to_string();
+        check_name("SFPRIVACY_REDIS_PREFIX", &redis_prefix)?;
+
+        let insecure = match get("INSECURE_DEV_TOKEN_KEY") {
+            None => false,
+            Some(v) => parse_bool("SFPRIVACY_INSECURE_DEV_TOKEN_KEY", v)?,
+        };
+        let key_text = match (get("TOKEN_KEY"), get("TOKEN_KEY_FILE")) {
+            (Some(_), Some(_)) => {
+                return Err(invalid(
+                    "SFPRIVACY_TOKEN_KEY",
+                    "give TOKEN_KEY or TOKEN_KEY_FILE, not both",
+                ));
+            }
+            (Some(k), None) => Some(k.to_string()),
+            (None, Some(path)) => Some(read_secret_file("SFPRIVACY_TOKEN_KEY_FILE", path)?),
+            (None, None) => None,
+        };
+        let (token_key, insecure_dev_token_key) = match key_text {
+            Some(k) => (TokenKey::parse_base64("SFPRIVACY_TOKEN_KEY", &k)?, false),
+            None if insecure => (TokenKey::insecure_dev(), true),
+            None => {
+                return Err(ConfigError::Missing {
+                    setting: "SFPRIVACY_TOKEN_KEY",
+                    hint: "set it to `openssl rand -base64 32` (or SFPRIVACY_TOKEN_KEY_FILE); \
+                           for local development only, SFPRIVACY_INSECURE_DEV_TOKEN_KEY=1",
+                });
+            }
+        };
+
+        let health_addr: SocketAddr = get("HEALTH_ADDR")
+            .unwrap_or("0.0.0.0:8080")
+            .parse()
+            .map_err(|e| invalid("SFPRIVACY_HEALTH_ADDR", format!("not host:port: {e}")))?;
+        let shutdown_deadline = Duration::from_secs(parse_num(
+            get("SHUTDOWN_DEADLINE_SECS"),
+            "SFPRIVACY_SHUTDOWN_DEADLINE_SECS",
+            30u64,
+        )?);
+        let retry_tiers = match get("RETRY_TIERS") {
+            None => DEFAULT_RETRY_TIERS.to_vec(),
+            Some(s) => parse_tiers(s)?,
+        };
+        let export_chunk_bytes: usize = parse_num(
+            get("EXPORT_CHUNK_BYTES"),
+            "SFPRIVACY_EXPORT_CHUNK_BYTES",
+            1024 * 1024,
+        )?;
+        if !(1024..=64 * 1024 * 1024).contains(&export_chunk_bytes) {
+            return Err(invalid(
+                "SFPRIVACY_EXPORT_CHUNK_BYTES",
+                "must be between 1024 and 67108864",
+            ));
+        }
+        let job_lease_secs: u64 = parse_num(get("JOB_LEASE_SECS"), "SFPRIVACY_JOB_LEASE_SECS", 60)?;
+        if job_lease_secs < 2 {
+            return Err(invalid("SFPRIVACY_JOB_LEASE_SECS", "must be at least 2"));
+        }
+        let job_state_ttl_secs: u64 = parse_num(
+            get("JOB_STATE_TTL_SECS"),
+            "SFPRIVACY_JOB_STATE_TTL_SECS",
+            7 * 24 * 3600,
+        )?;
+        if job_state_ttl_secs < 60 {
+            return Err(invalid(
+                "SFPRIVACY_JOB_STATE_TTL_SECS",
+                "must be at least 60",
+            ));
+        }
+        let log_format = match get("LOG_FORMAT").unwrap_or("json") {
+            "json" => LogFormat::Json,
+            "pretty" => LogFormat::Pretty,
+            other => {
+                return Err(invalid(
+                    "SFPRIVACY_LOG_FORMAT",
+                    format!("{other:?}: expected json or pretty"),
+                ));
+            }
+        };
+
+        let connections_file = get("CONNECTIONS_FILE").map(PathBuf::from);
+        let connections = match &connections_file {
+            Some(path) => connections::load_file(path)?,
+            None => Vec::new(),
+        };
+
+        Ok(Settings {
+            amqp_url: Secret::new(amqp_url),
+            redis_url: Secret::new(redis_url),
+            connections_file,
+            connections,
+            concurrency,
+            queue_prefix,
+            results_queue,
+            redis_prefix,
+            token_key,
+            insecure_dev_token_key,
+            health_addr,
+            shutdown_deadline,
+            retry_tiers,
+            export_chunk_bytes,
+            job_lease: Duration::from_secs(job_lease_secs),
+            job_state_ttl: Duration::from_secs(job_state_ttl_secs),
+            log_format,
+        })
+    }
+
+    /// The worker needs at least one connection; `run` and `demo` may supply their own.
+    pub fn require_connections(&self) -> Result<(), ConfigError> {
+        if self.connections.is_empty() {
+            return Err(ConfigError::Missing {
+                setting: "SFPRIVACY_CONNECTIONS_FILE",
+                hint: "point it at a TOML file with at least one [[connection]] (see README)",
+            });
+        }
+        Ok(())
+    }
+
+    pub fn connection(&self, id: &str) -> Option<&Connection> {
+        self.connections.iter().find(|c| c.id == id)
+    }
+}
+
+fn invalid(setting: &str, reason: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        setting: setting.to_string(),
+        reason: reason.into(),
+    }
+}
+
+/// A TOML value as the string the env var would hold (arrays joined with commas).
+fn toml_scalar(key: &str, v: toml::Value) -> Result<String, ConfigError> {
+    Ok(match v {
+        toml::Value::String(s) => s,
+        toml::Value::Integer(i) => i.to_string(),
+        toml::Value::Boolean(b) => if b { "1" } else { "0" }.to_string(),
+        toml::Value::Array(items) => {
+            let mut parts = Vec::new();
+            for item in items {
+                parts.push(toml_scalar(key, item)?);
+            }
+            parts.join(",")
+        }
+        other => {
+            return Err(invalid(
+                key,
+                format!("unsupported value type {}", other.type_str()),
+            ));
+        }
+    })
+}
+
+fn parse_num<T: std::str::FromStr>(
+    raw: Option<&str>,
+    setting: &str,
+    default: T,
+) -> Result<T, ConfigError>
+where
+    T::Err: fmt::Display,
+{
+    match raw {
+        None => Ok(default),
+        Some(s) => s
+            .parse()
+            .map_err(|e: T::Err| invalid(setting, format!("{s:?} is not a valid number: {e}"))),
+    }
+}
+
+fn parse_bool(setting: &str, v: &str) -> Result<bool, ConfigError> {
+    match v.to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" => Ok(true),
+        "0" | "false" | "no" => Ok(false),
+        _ => Err(invalid(setting, format!("{v:?}: expected 1/0/true/false"))),
+    }
+}
+
+/// `10s`, `1m`, `10m`, `1h`, `250ms`, comma separated, strictly increasing.
+pub fn parse_tiers(s: &str) -> Result<Vec<Duration>, ConfigError> {
+    let mut out: Vec<Duration> = Vec::new();
+    for part in s.split(',').map(str::trim) {
+        let d = parse_duration(part).ok_or_else(|| {
+            invalid(
+                "SFPRIVACY_RETRY_TIERS",
+                format!("{part:?} is not a delay like 10s, 1m, 1h or 250ms"),
+            )
+        })?;
+        if d.is_zero() {
+            return Err(invalid("SFPRIVACY_RETRY_TIERS", "delays must be positive"));
+        }
+        out.push(d);
+    }
+    if out.len() > 10 {
+        return Err(invalid("SFPRIVACY_RETRY_TIERS", "at most 10 tiers"));
+    }
+    Ok(out)
+}
+
+/// Parses `250ms`, `10s`, `1m`, `1h`.
+pub fn parse_duration(s: &str) -> Option<Duration> {
+    let (num, unit) = if let Some(n) = s.strip_suffix("ms") {
+        (n, 1u64)
+    } else if let Some(n) = s.strip_suffix('s') {
+        (n, 1000)
+    } else if let Some(n) = s.strip_suffix('m') {
+        (n, 60_000)
+    } else if let Some(n) = s.strip_suffix('h') {
+        (n, 3_600_000)
+    } else {
+        return None;
+    };
+    let n: u64 = num.trim().parse().ok()?;
+    Some(Duration::from_millis(n.checked_mul(unit)?))
+}
+
+/// Label used in queue names for a tier delay: `10s`, `1m`, `1h`, `250ms`.
+pub fn tier_label(d: Duration) -> String {
+    let ms = d.as_millis() as u64;
+    if ms.is_multiple_of(3_600_000) {
+        format!("{}h", ms / 3_600_000)
+    } else if ms.is_multiple_of(60_000) {
+        format!("{}m", ms / 60_000)
+    } else if ms.is_multiple_of(1000) {
+        format!("{}s", ms / 1000)
+    } else {
+        format!("{ms}ms")
+    }
+}
+
+fn check_name(setting: &str, name: &str) -> Result<(), ConfigError> {
+    let ok = !name.is_empty()
+        && name.len() <= 200
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':'));
+    if ok {
+        Ok(())
+    } else {
+        Err(invalid(
+            setting,
+            "may hold only letters, digits and - _ . : (1 to 200)",
+        ))
+    }
+}
+
+/// Reads a mounted secret (trailing newline trimmed).
+pub(crate) fn read_secret_file(setting: &str, path: &str) -> Result<String, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|e| ConfigError::File {
+        setting: leak_setting(setting),
+        path: path.to_string(),
+        reason: e.to_string(),
+    })?;
+    let t = text.trim_end_matches(['\n', '\r']).to_string();
+    if t.is_empty() {
+        return Err(invalid(setting, format!("{path} is empty")));
+    }
+    Ok(t)
+}
+
+/// `ConfigError::File` names settings with `&'static str`; dynamic names (connection fields)
+/// are few and live for the whole process, so leaking them is harmless.
+fn leak_setting(s: &str) -> &'static str {
+    Box::leak(s.to_string().into_boxed_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (format!("SFPRIVACY_{k}"), v.to_string()))
+            .collect()
+    }
+
+    const KEY: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="; // 32 bytes
+
+    fn ok(pairs: &[(&str, &str)]) -> Settings {
+        let mut e = env(pairs);
+        e.entry("SFPRIVACY_TOKEN_KEY".into()).or_insert(KEY.into());
+        Settings::from_sources(None, &e).unwrap()
+    }
+
+    fn err(pairs: &[(&str, &str)]) -> String {
+        Settings::from_sources(None, &env(pairs))
+            .unwrap_err()
+            .to_string()
+    }
+
+    #[test]
+    fn defaults_are_sane() {
+        let s = ok(&[]);
+        assert_eq!(s.queue_prefix, "sfprivacy");
+        assert_eq!(s.results_queue, "sfprivacy.results");
+        assert_eq!(s.concurrency, 8);
+        assert_eq!(s.retry_tiers, DEFAULT_RETRY_TIERS.to_vec());
+        assert!(!s.insecure_dev_token_key);
+    }
+
+    #[test]
+    fn missing_token_key_refuses_to_start_unless_dev_flag() {
+        let e = err(&[]);
+        assert!(
+            e.contains("SFPRIVACY_TOKEN_KEY") && e.contains("missing"),
+            "{e}"
+        );
+        let s = Settings::from_sources(None, &env(&[("INSECURE_DEV_TOKEN_KEY", "1")])).unwrap();
+        assert!(s.insecure_dev_token_key);
+    }
+
+    #[test]
+    fn each_bad_setting_is_named() {
+        let cases: &[(&[(&str, &str)], &str)] = &[
+            (&[("TOKEN_KEY", "not base64!!")], "SFPRIVACY_TOKEN_KEY"),
+            (&[("TOKEN_KEY", "c2hvcnQ=")], "SFPRIVACY_TOKEN_KEY"),
+            (
+                &[("TOKEN_KEY", KEY), ("AMQP_URL", "http://x")],
+                "SFPRIVACY_AMQP_URL",
+            ),
+            (
+                &[("TOKEN_KEY", KEY), ("AMQP_URL", "::")],
+                "SFPRIVACY_AMQP_URL",
+            ),
+            (
+                &[("TOKEN_KEY", KEY), ("REDIS_URL", "mysql://x")],
+                "SFPRIVACY_REDIS_URL",
+            ),
+            (
+                &[("TOKEN_KEY", KEY), ("CONCURRENCY", "0")],
+                "SFPRIVACY_CONCURRENCY",
+            ),
+            (
+                &[("TOKEN_KEY", KEY), ("CONCURRENCY", "lots")],
+                "SFPRIVACY_CONCURRENCY",
+            ),
+            (
+                &[("TOKEN_KEY", KEY), ("QUEUE_PREFIX", "a b")],
+                "SFPRIVACY_QUEUE_PREFIX",
+            ),
+            (
+                &[("TOKEN_KEY", KEY), ("HEALTH_ADDR", "nope")],
+                "SFPRIVACY_HEALTH_ADDR",
+            ),
+            (
+                &[("TOKEN_KEY", KEY), ("RETRY_TIERS", "10s,soon")],
+                "SFPRIVACY_RETRY_TIERS",
+            ),
+            (
+                &[("TOKEN_KEY", KEY), ("RETRY_TIERS", "0s")],
+                "SFPRIVACY_RETRY_TIERS",
+            ),
+            (
+                &[("TOKEN_KEY", KEY), ("LOG_FORMAT", "xml")],
+                "SFPRIVACY_LOG_FORMAT",
+            ),
+            (
+                &[("TOKEN_KEY", KEY), ("INSECURE_DEV_TOKEN_KEY", "maybe")],
+                "SFPRIVACY_INSECURE_DEV_TOKEN_KEY",
+            ),
+            (
+                &[("TOKEN_KEY", KEY), ("EXPORT_CHUNK_BYTES", "10")],
+                "SFPRIVACY_EXPORT_CHUNK_BYTES",
+            ),
+            (
+                &[
+                    ("TOKEN_KEY", KEY),
+                    ("CONNECTIONS_FILE", "/nonexistent/c.toml"),
+                ],
+                "SFPRIVACY_CONNECTIONS_FILE",
+            ),
+            (
+                &[("TOKEN_KEY_FILE", "/nonexistent/key")],
+                "SFPRIVACY_TOKEN_KEY_FILE",
+            ),
+        ];
+        for (pairs, name) in cases {
+            let e = err(pairs);
+            assert!(e.contains(name), "{pairs:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn file_then_env_and_unknown_file_keys_rejected() {
+        let file = format!(
+            "queue_prefix = \"fromfile\"\nconcurrency = 3\nretry_tiers = [\"1s\", \"2s\"]\ntoken_key = \"{KEY}\"\n"
+        );
+        let s = Settings::from_sources(Some(&file), &env(&[("CONCURRENCY", "5")])).unwrap();
+        assert_eq!(s.queue_prefix, "fromfile");
+        assert_eq!(s.concurrency, 5);
+        assert_eq!(
+            s.retry_tiers,
+            vec![Duration::from_secs(1), Duration::from_secs(2)]
+        );
+        let e = Settings::from_sources(Some("concurency = 3"), &env(&[]))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("CONCURENCY"), "{e}");
+    }
+
+    #[test]
+    fn debug_redacts_secrets() {
+        let s = ok(&[("AMQP_URL", "amqp://u:hunter2@h:5672/%2f")]);
+        let d = format!("{s:?}");
+        assert!(!d.contains("hunter2"), "{d}");
+        assert!(!d.contains(KEY), "{d}");
+        assert!(d.contains("[redacted]"));
+    }
+
+    #[test]
+    fn token_key_from_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("key");
+        std::fs::write(&p, format!("{KEY}\n")).unwrap();
+        let s =
+            Settings::from_sources(None, &env(&[("TOKEN_KEY_FILE", p.to_str().unwrap())])).unwrap();
+        assert_eq!(s.token_key.bytes(), b"0123456789abcdef0123456789abcdef");
+    }
+
+    #[test]
+    fn tiers_and_labels() {
+        let t = parse_tiers("250ms, 10s,1m,1h").unwrap();
+        let labels: Vec<_> = t.iter().map(|d| tier_label(*d)).collect();
+        assert_eq!(labels, ["250ms", "10s", "1m", "1h"]);
+    }
 }

@@ -14,11 +14,15 @@
 //! - [`jobs`]: the orchestration layer: one validated request in, one outcome out.
 //! - [`broker`]: RabbitMQ topology, consumer loop, confirmed publisher, retry tiers, DLQ, replay.
 //! - [`ops`]: health/readiness/metrics HTTP, graceful shutdown.
+//! - [`app`]: builds a worker from settings and runs it until stopped (main, demo, tests).
+//! - [`demo`]: `sfprivacy demo`: emulator, worker and requests on one machine.
 //! - [`telemetry`]: the one tracing subscriber for the binary and tests.
 
+pub mod app;
 pub mod broker;
 pub mod classify;
 pub mod config;
+pub mod demo;
 pub mod dsr;
 pub mod jobs;
 pub mod message;

@@ -1,6 +1,12 @@
 //! The `sfprivacy` command line: worker, run, demo, replay, connect, schema, classify, score.
+//!
+//! Thin: parse arguments, load settings, call into the library, say who ended why.
 
+use anyhow::Context;
 use clap::Parser;
+use std::path::PathBuf;
+use std::sync::Arc;
+use tokio_util::sync::CancellationToken;
 
 #[derive(Parser)]
 #[command(
@@ -9,8 +15,31 @@ use clap::Parser;
     about = "Privacy work in Salesforce orgs, driven by RabbitMQ"
 )]
 enum Cli {
+    /// Consume requests from RabbitMQ until SIGTERM/SIGINT (settings: SFPRIVACY_* env, README).
+    Worker,
+    /// Process one request file without RabbitMQ and print what would be published.
+    Run {
+        /// A request as JSON (dsr.request or scan.request).
+        #[arg(long)]
+        request: PathBuf,
+    },
     /// Print the JSON Schemas of the wire contract v1.
     Schema,
+    /// Run the emulator, a worker and a few requests on this machine; print a summary.
+    Demo {
+        /// Use the emulator at this URL instead of starting one in-process.
+        #[arg(long)]
+        emulator: Option<String>,
+        /// Do not start a worker: rely on one already consuming (docker-compose).
+        #[arg(long)]
+        no_worker: bool,
+        /// Records to seed in the in-process emulator.
+        #[arg(long, default_value_t = 300)]
+        org_size: usize,
+        /// Seconds to wait for all results.
+        #[arg(long, default_value_t = 120)]
+        timeout: u64,
+    },
     /// Classify every column of a CSV (header row) or JSON Lines file; prints field verdicts.
     Classify {
         file: std::path::PathBuf,
@@ -55,17 +84,32 @@ impl From<CliConfidence> for sfprivacy::message::ConfidenceLevel {
     }
 }
 
-fn main() -> anyhow::Result<()> {
-    match Cli::parse() {
+fn main() -> std::process::ExitCode {
+    match real_main() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            // `{:#}`: the whole cause chain on one line, no backtrace noise.
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn real_main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    // Synchronous commands first; the others get a multi-threaded runtime.
+    let cli = match cli {
         Cli::Schema => {
             println!(
                 "{}",
                 serde_json::to_string_pretty(&sfprivacy::message::schemas())?
             );
+            return Ok(());
         }
         Cli::Classify { file, confidence } => {
             let report = sfprivacy::classify::offline::classify_file(&file, confidence.into())?;
             println!("{}", serde_json::to_string_pretty(&report)?);
+            return Ok(());
         }
         Cli::Score {
             report,
@@ -96,7 +140,162 @@ fn main() -> anyhow::Result<()> {
             let report = score::report_from_json(&report, &object)?;
             let result = score::score(&report, &truth, only_reported_objects);
             println!("{}", serde_json::to_string_pretty(&result)?);
+            return Ok(());
         }
+        other => other,
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    rt.block_on(async move {
+        match cli {
+            Cli::Worker => worker().await,
+            Cli::Run { request } => run_one(&request).await,
+            Cli::Schema | Cli::Classify { .. } | Cli::Score { .. } => Ok(()),
+            Cli::Demo {
+                emulator,
+                no_worker,
+                org_size,
+                timeout,
+            } => demo(emulator, no_worker, org_size, timeout).await,
+        }
+    })
+}
+
+fn settings() -> anyhow::Result<sfprivacy::config::Settings> {
+    sfprivacy::config::Settings::load().context("invalid settings")
+}
+
+async fn worker() -> anyhow::Result<()> {
+    let settings = settings()?;
+    settings.require_connections().context("invalid settings")?;
+    sfprivacy::telemetry::init(settings.log_format == sfprivacy::config::LogFormat::Json);
+    if settings.insecure_dev_token_key {
+        tracing::warn!(
+            "SFPRIVACY_INSECURE_DEV_TOKEN_KEY is set: cached tokens are encrypted with a public key"
+        );
+    }
+    tracing::info!(settings = ?settings, "starting worker");
+    let app = sfprivacy::app::Application::build(settings, None).await?;
+    let cancel = CancellationToken::new();
+    let signals = cancel.clone();
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        tracing::info!("shutdown signal received; finishing in-flight jobs");
+        signals.cancel();
+    });
+    app.run_until_stopped(cancel).await?;
+    tracing::info!("worker stopped");
+    Ok(())
+}
+
+async fn demo(
+    emulator: Option<String>,
+    no_worker: bool,
+    org_size: usize,
+    timeout: u64,
+) -> anyhow::Result<()> {
+    // Quiet logs: the demo talks through its progress bar and summary.
+    sfprivacy::telemetry::init_with_default(false, "error");
+    let opts = sfprivacy::demo::DemoOptions {
+        emulator_url: emulator,
+        run_worker: !no_worker,
+        org_size,
+        timeout: std::time::Duration::from_secs(timeout),
+        ..Default::default()
+    };
+    match sfprivacy::demo::run(opts).await {
+        Ok(report) => {
+            println!("{}", report.render());
+            if !report.all_succeeded() {
+                anyhow::bail!("some requests did not succeed (see the summary above)");
+            }
+            Ok(())
+        }
+        Err(e) => Err(anyhow::anyhow!("demo failed: {e}")),
+    }
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+async fn run_one(path: &std::path::Path) -> anyhow::Result<()> {
+    let settings = settings()?;
+    sfprivacy::telemetry::init(false);
+    let body = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let store = sfprivacy::store::Store::connect(settings.redis_url.expose(), &settings.redis_prefix)
+        .await
+        .with_context(|| {
+            format!(
+                "Redis at {} is unreachable (tokens are cached there); start it with scripts/services.sh",
+                sfprivacy::app::redact_url(settings.redis_url.expose())
+            )
+        })?;
+    let factory = sfprivacy::app::salesforce_factory(
+        &settings,
+        &store,
+        sfprivacy::salesforce::ClientOptions::default(),
+    )?;
+    // No job state: `run` is for operators and debugging and always does the work.
+    let jobs = sfprivacy::jobs::Jobs::new(
+        settings.connections.clone(),
+        sfprivacy::jobs::ClientRegistry::new(factory),
+        Some(store),
+        None,
+        sfprivacy::jobs::JobOptions {
+            chunk_bytes: settings.export_chunk_bytes,
+        },
+    );
+    let outcome = Arc::new(jobs)
+        .handle(&body, &sfprivacy::jobs::DeliveryMeta::default())
+        .await;
+    use sfprivacy::jobs::Outcome;
+    let (ok, msgs, note) = match outcome {
+        Outcome::Publish(m) => (true, m, None),
+        Outcome::Retry { code, message, .. } => (
+            false,
+            Vec::new(),
+            Some(format!(
+                "transient failure {code}: {message} (the worker would retry)"
+            )),
+        ),
+        Outcome::DeadLetter {
+            code,
+            message,
+            publish,
+        } => (
+            false,
+            publish,
+            Some(format!("would be dead-lettered: {code}: {message}")),
+        ),
+        Outcome::Busy => (
+            false,
+            Vec::new(),
+            Some("another worker holds this request".into()),
+        ),
+    };
+    for m in &msgs {
+        let v: serde_json::Value = serde_json::from_str(&m.body)?;
+        println!("{}", serde_json::to_string_pretty(&v)?);
+    }
+    if let Some(n) = note {
+        eprintln!("{n}");
+    }
+    if !ok {
+        std::process::exit(1);
     }
     Ok(())
 }

@@ -1,1 +1,50 @@
-//! TODO(skeleton): broker — filled by its developers.
+//! The RabbitMQ adapter: topology, the confirmed publisher, the consumer loop with its
+//! supervisor, retry tiers and the dead-letter queue. The only module that touches lapin.
+//!
+//! A delivery is handed to [`crate::jobs::Jobs::handle`] as bytes plus a little metadata; the
+//! returned [`crate::jobs::Outcome`] is mapped here to publish + ack, a retry tier or the
+//! dead-letter queue. Nothing is acked before everything it produced has been confirmed by the
+//! broker, so a crash or a dropped connection at any point means redelivery, never loss.
+
+pub mod consumer;
+pub mod headers;
+pub mod publisher;
+pub mod topology;
+
+pub use consumer::{WorkerHandle, run_worker};
+pub use publisher::Publisher;
+pub use topology::Names;
+
+/// A RabbitMQ failure.
+#[derive(Debug, thiserror::Error)]
+pub enum BrokerError {
+    #[error("amqp: {0}")]
+    Amqp(#[from] lapin::Error),
+    /// The broker negatively acknowledged a publish (it could not take responsibility).
+    #[error("publish to {0:?} was nacked by the broker")]
+    Nacked(String),
+    /// A `mandatory` publish had no route (e.g. the reply queue does not exist).
+    #[error("publish to {target:?} was returned: {code} {text}")]
+    Returned {
+        target: String,
+        code: u16,
+        text: String,
+    },
+    #[error("publisher confirms are not enabled on this channel")]
+    NotConfirmed,
+    #[error("invalid AMQP name {0:?}")]
+    Name(String),
+}
+
+impl BrokerError {
+    /// A returned message means the destination is missing: retrying will not help soon.
+    pub fn is_returned(&self) -> bool {
+        matches!(self, BrokerError::Returned { .. })
+    }
+}
+
+/// `ShortString` panics past 255 bytes; names that come from outside go through here.
+pub(crate) fn short(s: &str) -> Result<lapin::types::ShortString, BrokerError> {
+    lapin::types::ShortString::try_new(s)
+        .map_err(|_| BrokerError::Name(s.chars().take(40).collect()))
+}

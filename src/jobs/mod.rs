@@ -1,1 +1,327 @@
-//! TODO(skeleton): jobs — filled by its developers.
+//! The orchestration layer: one delivery body in, one [`Outcome`] out.
+//!
+//! [`Jobs::handle`] validates the body at the edge ([`Request::parse`]), looks up the
+//! connection, consults job state (idempotency and a lease), runs the job with the
+//! connection's shared Salesforce client (`for_job()` per job) inside one tracing span carrying
+//! the request id and connection id (never an email), catches a panic as an ordinary failure,
+//! and classifies failures:
+//!
+//! | failure | outcome |
+//! |---|---|
+//! | bad message (JSON, type, version, fields, email, unknown connection) | dead letter + `failed` result when the id is readable |
+//! | transient (Salesforce 5xx/timeouts after the client's own retries, Redis down) | next retry tier; after the last: dead letter + `dead_lettered` |
+//! | operator-fixable (credential revoked, daily limit, missing permission) | dead letter + `dead_lettered` |
+//! | permanent | terminal `failed` result |
+//!
+//! It knows nothing about lapin: the broker maps outcomes to acks, tiers and dead letters.
+
+pub mod dsr_job;
+pub mod export;
+pub mod outcome;
+pub mod registry;
+pub mod results;
+
+pub use outcome::{Destination, OutMessage, Outcome};
+pub use registry::{ClientFactory, ClientRegistry};
+
+use crate::config::Connection;
+use crate::message::{Request, ResultStatus};
+use crate::store::Store;
+use crate::store::job_state::{Begin, JobStates};
+use futures::FutureExt;
+use results::Answering;
+use std::collections::BTreeMap;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use tracing::{Instrument, info, warn};
+
+/// What the broker knows about a delivery besides its body.
+#[derive(Debug, Clone, Default)]
+pub struct DeliveryMeta {
+    /// AMQP `reply_to` of the request, if set.
+    pub reply_to: Option<String>,
+    /// Our `sfprivacy-attempts` header (retry tiers already passed).
+    pub attempts: u32,
+    pub redelivered: bool,
+}
+
+/// How a job ended, before idempotency and publishing.
+#[derive(Debug)]
+pub enum JobEnd {
+    /// Terminal messages to publish (chunks, progress, result): stored, then published.
+    Finished(Vec<OutMessage>),
+    /// Will not succeed: a terminal `failed` result.
+    Failed { code: String, message: String },
+    /// Retry later.
+    Transient { code: String, message: String },
+    /// An operator must act first.
+    Operator { code: String, message: String },
+}
+
+/// Salesforce codes that mean "an admin must grant something", which a retry cannot fix but
+/// an operator can: dead-letter them instead of failing the request for good.
+pub fn operator_fixable(code: &str) -> bool {
+    matches!(
+        code,
+        "INSUFFICIENT_ACCESS"
+            | "INSUFFICIENT_ACCESS_OR_READONLY"
+            | "INSUFFICIENT_ACCESS_ON_CROSS_REFERENCE_ENTITY"
+            | "API_DISABLED_FOR_ORG"
+            | "API_CURRENTLY_DISABLED"
+            | "FUNCTIONALITY_NOT_ENABLED"
+    )
+}
+
+/// Tunables of the orchestration layer.
+#[derive(Debug, Clone)]
+pub struct JobOptions {
+    /// Export chunk size limit (bytes of JSON records).
+    pub chunk_bytes: usize,
+}
+
+/// Everything jobs need; shared by all in-flight deliveries.
+pub struct Jobs {
+    connections: BTreeMap<String, Arc<Connection>>,
+    clients: ClientRegistry,
+    store: Option<Store>,
+    states: Option<JobStates>,
+    options: JobOptions,
+}
+
+impl Jobs {
+    /// `store`/`states` are `None` only for `sfprivacy run` without Redis (no idempotency).
+    pub fn new(
+        connections: Vec<Connection>,
+        clients: ClientRegistry,
+        store: Option<Store>,
+        states: Option<JobStates>,
+        options: JobOptions,
+    ) -> Self {
+        Self {
+            connections: connections
+                .into_iter()
+                .map(|c| (c.id.clone(), Arc::new(c)))
+                .collect(),
+            clients,
+            store,
+            states,
+            options,
+        }
+    }
+
+    /// Handles one delivery body. Never panics, never returns without a decision.
+    pub async fn handle(&self, body: &[u8], meta: &DeliveryMeta) -> Outcome {
+        let started_at = chrono::Utc::now().to_rfc3339();
+        let request = match Request::parse(body) {
+            Ok(r) => r,
+            Err(e) => {
+                warn!(code = e.code(), error = %e, "bad message");
+                return bad_message(body, e.code(), &e.to_string(), &started_at);
+            }
+        };
+        let Some(connection) = self.connections.get(request.connection_id()).cloned() else {
+            let msg = format!("unknown connection {:?}", request.connection_id());
+            warn!(code = "unknown_connection", "bad message: {msg}");
+            return bad_message(body, "unknown_connection", &msg, &started_at);
+        };
+        let span = tracing::info_span!(
+            "job",
+            request_id = %request.id(),
+            connection_id = %connection.id,
+            kind = request.type_name(),
+            action = tracing::field::Empty,
+        );
+        if let Request::Dsr(r) = &request {
+            span.record("action", r.action.as_str());
+        }
+        self.run(request, connection, meta, started_at)
+            .instrument(span)
+            .await
+    }
+
+    async fn run(
+        &self,
+        request: Request,
+        connection: Arc<Connection>,
+        meta: &DeliveryMeta,
+        started_at: String,
+    ) -> Outcome {
+        let answering = answering(&request);
+        let kind = request.type_name();
+        let id = request.id().to_string();
+        let transient = |code: &str, message: String| Outcome::Retry {
+            dead_lettered: answering.error_result(
+                ResultStatus::DeadLettered,
+                code,
+                &message,
+                0,
+                &started_at,
+            ),
+            code: code.to_string(),
+            message,
+        };
+        let lease = match &self.states {
+            None => None,
+            Some(states) => match states.begin::<OutMessage>(kind, &id).await {
+                Ok(Begin::Completed(msgs)) => {
+                    info!(
+                        messages = msgs.len(),
+                        "already completed: re-publishing the stored result"
+                    );
+                    return Outcome::Publish(msgs);
+                }
+                Ok(Begin::Busy) => {
+                    info!("another worker holds this request's lease");
+                    return Outcome::Busy;
+                }
+                Ok(Begin::Acquired(lease)) => Some((states.clone(), lease)),
+                Err(e) => return transient("STORE_UNAVAILABLE", e.to_string()),
+            },
+        };
+        // Keep the lease while the job runs (renewed at a third of its length).
+        let renewer = lease.as_ref().map(|(states, lease)| {
+            let (states, lease) = (states.clone(), lease.clone());
+            tokio::spawn(async move {
+                let every = states.lease_duration() / 3;
+                loop {
+                    tokio::time::sleep(every).await;
+                    match states.renew(&lease).await {
+                        Ok(true) => {}
+                        Ok(false) => warn!("job lease lost; another worker may start this request"),
+                        Err(e) => warn!(error = %e, "could not renew the job lease"),
+                    }
+                }
+            })
+        });
+        let end = AssertUnwindSafe(self.execute(&request, &connection, meta, &started_at))
+            .catch_unwind()
+            .await
+            .unwrap_or_else(|panic| {
+                let what = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "unknown panic".into());
+                tracing::error!(panic = %what, "job panicked");
+                JobEnd::Failed {
+                    code: "internal_error".into(),
+                    message: "the job panicked; see the worker logs".into(),
+                }
+            });
+        if let Some(r) = renewer {
+            r.abort();
+        }
+        let outcome = match end {
+            JobEnd::Finished(msgs) => self.finish(kind, &id, msgs).await,
+            JobEnd::Failed { code, message } => {
+                info!(code = %code, "request failed permanently");
+                let msgs =
+                    answering.error_result(ResultStatus::Failed, &code, &message, 0, &started_at);
+                self.finish(kind, &id, msgs).await
+            }
+            JobEnd::Transient { code, message } => transient(&code, message),
+            JobEnd::Operator { code, message } => Outcome::DeadLetter {
+                publish: answering.error_result(
+                    ResultStatus::DeadLettered,
+                    &code,
+                    &message,
+                    0,
+                    &started_at,
+                ),
+                code,
+                message,
+            },
+        };
+        if let Some((states, lease)) = lease
+            && let Err(e) = states.release(&lease).await
+        {
+            warn!(error = %e, "could not release the job lease (it will expire)");
+        }
+        outcome
+    }
+
+    /// Stores the terminal messages (so a redelivery re-publishes them) and publishes them.
+    async fn finish(&self, kind: &str, id: &str, msgs: Vec<OutMessage>) -> Outcome {
+        if let Some(states) = &self.states
+            && let Err(e) = states.complete(kind, id, &msgs).await
+        {
+            // Not stored means a redelivery would redo the work: publish anyway (the platform
+            // gets its answer now), the idempotency record is what we lose.
+            warn!(error = %e, "could not store the completed job state");
+        }
+        Outcome::Publish(msgs)
+    }
+
+    async fn execute(
+        &self,
+        request: &Request,
+        connection: &Arc<Connection>,
+        _meta: &DeliveryMeta,
+        started_at: &str,
+    ) -> JobEnd {
+        let client = match self.clients.get(connection) {
+            Ok(c) => c.for_job(),
+            Err(e) => {
+                return JobEnd::Failed {
+                    code: e.code(),
+                    message: e.to_string(),
+                };
+            }
+        };
+        match request {
+            Request::Dsr(r) => {
+                dsr_job::DsrJob {
+                    client: &client,
+                    request: r,
+                    connection,
+                    checkpoints: self
+                        .store
+                        .clone()
+                        .map(crate::store::checkpoint::Checkpoints::new),
+                    chunk_bytes: self.options.chunk_bytes,
+                    started_at: started_at.to_string(),
+                }
+                .run()
+                .await
+            }
+            Request::Scan(_) | Request::ScanPart(_) => JobEnd::Failed {
+                // TEMP(worker): replaced when `classify::scan` lands on main.
+                code: "not_supported".into(),
+                message: format!("this build cannot run {} yet", request.type_name()),
+            },
+        }
+    }
+}
+
+fn answering(request: &Request) -> Answering {
+    match request {
+        Request::Dsr(r) => Answering::Dsr {
+            request_id: r.request_id.clone(),
+            connection_id: r.connection_id.clone(),
+            action: Some(r.action),
+            dry_run: r.options.dry_run,
+        },
+        Request::Scan(s) => Answering::Scan {
+            scan_id: s.scan_id.clone(),
+            connection_id: s.connection_id.clone(),
+            confidence: s.confidence,
+        },
+        Request::ScanPart(_) => Answering::Nothing,
+    }
+}
+
+/// A body that is not a valid request for this worker: dead-letter it with the reason, and
+/// answer with `failed` when an id can be read.
+fn bad_message(body: &[u8], code: &str, message: &str, started_at: &str) -> Outcome {
+    Outcome::DeadLetter {
+        code: code.to_string(),
+        message: message.to_string(),
+        publish: Answering::salvage(body).error_result(
+            ResultStatus::Failed,
+            code,
+            message,
+            0,
+            started_at,
+        ),
+    }
+}

@@ -232,3 +232,82 @@ pub async fn exchange_code(
     }
     request_token(http, &conn.environment.login_url(), &form).await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Environment;
+
+    fn conn(grant: Grant) -> Connection {
+        Connection {
+            id: "c".into(),
+            environment: Environment::Sandbox,
+            client_id: "3MVGclient".into(),
+            client_secret: None,
+            grant,
+            refresh_token_file: None,
+            api_version: "62.0".into(),
+            session_timeout_secs: 7200,
+            anonymize_fields: vec![],
+            child_policy: Default::default(),
+            delete_field_history: false,
+        }
+    }
+
+    #[test]
+    fn jwt_assertion_claims() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/emulator/fixtures/test-only");
+        let private = std::fs::read_to_string(format!("{dir}/jwt-private-key.pem")).unwrap();
+        let public = std::fs::read_to_string(format!("{dir}/jwt-public-key.pem")).unwrap();
+        let c = conn(Grant::JwtBearer {
+            username: "int@example.com".into(),
+            private_key_pem: Secret::new(private.clone()),
+        });
+        let login = c.environment.login_url();
+        let jwt = jwt_assertion(&c, &login, "int@example.com", &Secret::new(private)).unwrap();
+
+        let mut v = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
+        v.set_audience(&["https://test.salesforce.com"]);
+        v.set_issuer(&["3MVGclient"]);
+        let key = jsonwebtoken::DecodingKey::from_rsa_pem(public.as_bytes()).unwrap();
+        let data = jsonwebtoken::decode::<serde_json::Value>(&jwt, &key, &v).unwrap();
+        assert_eq!(data.header.alg, jsonwebtoken::Algorithm::RS256);
+        assert_eq!(data.claims["sub"], "int@example.com");
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        let exp = data.claims["exp"].as_u64().unwrap();
+        assert!(exp > now && exp <= now + 180, "exp within 3 minutes");
+    }
+
+    #[test]
+    fn bad_key_and_missing_secret_are_config_errors() {
+        let c = conn(Grant::JwtBearer {
+            username: "u".into(),
+            private_key_pem: Secret::new("not a key"),
+        });
+        let err = jwt_assertion(
+            &c,
+            "https://login.salesforce.com",
+            "u",
+            &Secret::new("not a key"),
+        )
+        .unwrap_err();
+        assert!(matches!(err, SfError::Config(_)));
+        assert!(
+            !err.to_string().contains("not a key"),
+            "secret leaked: {err}"
+        );
+    }
+
+    #[test]
+    fn token_response_debug_is_redacted() {
+        let r: TokenResponse = serde_json::from_str(
+            r#"{"access_token":"00Dx!SECRET","refresh_token":"5Aep-SECRET","instance_url":"https://x"}"#,
+        )
+        .unwrap();
+        let s = format!("{r:?}");
+        assert!(!s.contains("SECRET"), "{s}");
+    }
+}

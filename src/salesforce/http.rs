@@ -161,8 +161,18 @@ pub fn api_error(status: u16, headers: &HeaderMap, body: &[u8]) -> SfError {
     SfError::Api {
         status,
         code,
-        message,
+        message: redact_emails(&message),
         retry_after: retry_after(headers),
+    }
+}
+
+/// Salesforce echoes parts of a statement in some messages (`MALFORMED_QUERY: unexpected
+/// token: 'jane@example.com'`); errors end up in logs and results, so addresses are masked.
+pub fn redact_emails(message: &str) -> String {
+    static EMAIL: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
+    match EMAIL.get_or_init(|| regex::Regex::new(r#"[^\s'"(){}<>,;:]+@[^\s'"(){}<>,;:]+"#).ok()) {
+        Some(re) => re.replace_all(message, "[email]").into_owned(),
+        None => message.to_string(),
     }
 }
 
@@ -203,6 +213,21 @@ mod tests {
         assert_eq!(e.retry_after(), Some(Duration::from_secs(7)));
         let e = api_error(404, &h, br#"{"errorCode":"NOT_FOUND","message":"gone"}"#);
         assert_eq!(e.code(), "NOT_FOUND");
+    }
+
+    #[test]
+    fn email_addresses_in_messages_are_masked() {
+        let e = api_error(
+            400,
+            &HeaderMap::new(),
+            br#"[{"message":"unexpected token: 'jane+x@example.com' near Email = 'a.b@c.io'","errorCode":"MALFORMED_QUERY"}]"#,
+        );
+        let text = e.to_string();
+        assert!(
+            !text.contains("example.com") && !text.contains("a.b@c.io"),
+            "{text}"
+        );
+        assert!(text.contains("unexpected token: '[email]'"), "{text}");
     }
 
     #[tokio::test]

@@ -55,4 +55,6 @@ impl Store {
     }
 }
 
+/// Job state: idempotency records and leases (the worker layer).
+pub mod job_state;
 pub mod checkpoint;

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Runs every test on a fresh machine: starts RabbitMQ and Redis if they are down, runs the
+# workspace tests (unit + integration against real RabbitMQ, Redis and the emulator), then the
+# emulator's conformance suite (real Salesforce clients) when present. One build profile (dev).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/services.sh
+cargo test --workspace --all-targets -- --test-threads="${SFPRIVACY_TEST_THREADS:-4}"
+cargo test --workspace --doc
+if [ -x tests/conformance/run.sh ]; then
+  tests/conformance/run.sh
+fi

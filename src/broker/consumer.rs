@@ -1,0 +1,413 @@
+//! The consumer loop and its supervisor.
+//!
+//! The supervisor ([`run_worker`]) owns the loop "connect → declare → consume until the
+//! session ends", rebuilding connection, channels and consumers after a dropped connection or a
+//! consumer cancelled by the broker (lapin's own auto-recovery is young; we do not rely on it).
+//! Each delivery runs in its own task (prefetch = concurrency bounds how many); the task calls
+//! [`Jobs::handle`] and maps the [`Outcome`] to broker actions, acking only after every message
+//! it publishes is confirmed. A task whose channel died simply stops: the broker redelivers the
+//! message and job state in Redis makes the redelivery re-publish instead of redo.
+//!
+//! On cancellation the consumers are cancelled, in-flight tasks get the shutdown deadline to
+//! finish, and the connection is closed.
+
+use super::headers;
+use super::publisher::Publisher;
+use super::topology::{self, Names};
+use super::{BrokerError, short};
+use crate::jobs::{DeliveryMeta, Destination, Jobs, OutMessage, Outcome};
+use futures::StreamExt;
+use lapin::message::Delivery;
+use lapin::options::{BasicAckOptions, BasicCancelOptions, BasicConsumeOptions, BasicQosOptions};
+use lapin::types::FieldTable;
+use lapin::{BasicProperties, Connection, ConnectionProperties};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tracing::{Instrument, error, info, warn};
+
+/// How the worker reaches RabbitMQ and what it consumes.
+#[derive(Debug, Clone)]
+pub struct WorkerOptions {
+    pub amqp_url: String,
+    pub names: Names,
+    /// Prefetch and in-flight limit.
+    pub concurrency: u16,
+    pub shutdown_deadline: Duration,
+    /// Shown in the management UI / `rabbitmqctl list_connections`.
+    pub connection_name: String,
+    /// Routing keys whose queues this worker consumes (default: all three).
+    pub routing_keys: Vec<&'static str>,
+}
+
+/// Shared view of the worker's state for health checks and tests.
+#[derive(Debug, Clone, Default)]
+pub struct WorkerHandle {
+    connected: Arc<AtomicBool>,
+    sessions: Arc<AtomicU64>,
+    handled: Arc<AtomicU64>,
+}
+
+impl WorkerHandle {
+    /// Whether consumers are currently subscribed.
+    pub fn is_connected(&self) -> bool {
+        self.connected.load(Ordering::SeqCst)
+    }
+    /// Sessions started (1 + reconnects).
+    pub fn sessions(&self) -> u64 {
+        self.sessions.load(Ordering::SeqCst)
+    }
+    /// Deliveries fully handled (acked).
+    pub fn handled(&self) -> u64 {
+        self.handled.load(Ordering::SeqCst)
+    }
+}
+
+enum SessionEnd {
+    Shutdown,
+    Lost(String),
+}
+
+/// Runs until `cancel` fires; reconnects forever on broker trouble. Returns an error only for
+/// a problem reconnecting cannot fix (the topology exists with other arguments).
+pub async fn run_worker(
+    opts: WorkerOptions,
+    jobs: Arc<Jobs>,
+    cancel: CancellationToken,
+    handle: WorkerHandle,
+) -> Result<(), BrokerError> {
+    let mut backoff = Duration::from_millis(200);
+    loop {
+        if cancel.is_cancelled() {
+            return Ok(());
+        }
+        let started = Instant::now();
+        handle.sessions.fetch_add(1, Ordering::SeqCst);
+        let end = session(&opts, &jobs, &cancel, &handle).await;
+        handle.connected.store(false, Ordering::SeqCst);
+        match end {
+            Ok(SessionEnd::Shutdown) => return Ok(()),
+            Ok(SessionEnd::Lost(why)) => warn!(reason = %why, "broker session ended; reconnecting"),
+            Err(Fatal(e)) => {
+                error!(error = %e, "cannot declare the topology");
+                return Err(e);
+            }
+            Err(Retryable(e)) => warn!(error = %e, "broker unavailable; retrying"),
+        }
+        if started.elapsed() > Duration::from_secs(30) {
+            backoff = Duration::from_millis(200);
+        }
+        tokio::select! {
+            _ = cancel.cancelled() => return Ok(()),
+            _ = tokio::time::sleep(backoff) => {}
+        }
+        backoff = (backoff * 2).min(Duration::from_secs(10));
+    }
+}
+
+enum SessionError {
+    Fatal(BrokerError),
+    Retryable(BrokerError),
+}
+use SessionError::{Fatal, Retryable};
+
+impl From<lapin::Error> for SessionError {
+    fn from(e: lapin::Error) -> Self {
+        Retryable(e.into())
+    }
+}
+
+impl From<BrokerError> for SessionError {
+    fn from(e: BrokerError) -> Self {
+        Retryable(e)
+    }
+}
+
+enum Event {
+    Delivery(&'static str, Box<lapin::Result<Delivery>>),
+    Ended(&'static str),
+}
+
+async fn session(
+    opts: &WorkerOptions,
+    jobs: &Arc<Jobs>,
+    cancel: &CancellationToken,
+    handle: &WorkerHandle,
+) -> Result<SessionEnd, SessionError> {
+    let props =
+        ConnectionProperties::default().with_connection_name(opts.connection_name.clone().into());
+    let conn = tokio::select! {
+        _ = cancel.cancelled() => return Ok(SessionEnd::Shutdown),
+        c = Connection::connect(&opts.amqp_url, props) => c?,
+    };
+    let topo = conn.create_channel().await?;
+    if let Err(e) = topology::declare(&topo, &opts.names).await {
+        // Still connected means the broker refused the declaration itself.
+        return Err(if conn.status().connected() {
+            Fatal(e)
+        } else {
+            Retryable(e)
+        });
+    }
+    let _ = topo.close(200, "declared".into()).await;
+    let publisher = Publisher::open(&conn).await?;
+    let ch = conn.create_channel().await?;
+    ch.basic_qos(opts.concurrency, BasicQosOptions::default())
+        .await?;
+    let mut streams = Vec::new();
+    let mut tags = Vec::new();
+    for rk in &opts.routing_keys {
+        let rk: &'static str = rk;
+        let queue = opts.names.work_queue(rk);
+        let consumer = ch
+            .basic_consume(
+                short(&queue)?,
+                short(&format!(
+                    "sfprivacy-{}-{}",
+                    rk,
+                    uuid::Uuid::new_v4().simple()
+                ))?,
+                BasicConsumeOptions::default(),
+                FieldTable::default(),
+            )
+            .await?;
+        tags.push(consumer.tag());
+        streams.push(
+            consumer
+                .map(move |d| Event::Delivery(rk, Box::new(d)))
+                .chain(futures::stream::once(async move { Event::Ended(rk) }))
+                .boxed(),
+        );
+    }
+    let mut events = futures::stream::select_all(streams);
+    handle.connected.store(true, Ordering::SeqCst);
+    info!(queues = ?opts.routing_keys, prefetch = opts.concurrency, "consuming");
+    let tracker = TaskTracker::new();
+    let end = loop {
+        tokio::select! {
+            biased;
+            _ = cancel.cancelled() => {
+                for tag in &tags {
+                    let _ = ch.basic_cancel(tag.clone(), BasicCancelOptions::default()).await;
+                }
+                break SessionEnd::Shutdown;
+            }
+            ev = events.next() => match ev {
+                Some(Event::Delivery(rk, d)) => match *d {
+                    Ok(delivery) => {
+                    let ctx = TaskCtx {
+                        jobs: jobs.clone(),
+                        publisher: publisher.clone(),
+                        names: opts.names.clone(),
+                        handle: handle.clone(),
+                    };
+                    tracker.spawn(ctx.process(rk, delivery));
+                    }
+                    Err(e) => break SessionEnd::Lost(e.to_string()),
+                },
+                Some(Event::Ended(rk)) => break SessionEnd::Lost(format!("consumer on {rk} was cancelled")),
+                None => break SessionEnd::Lost("all consumers ended".into()),
+            }
+        }
+    };
+    tracker.close();
+    if matches!(end, SessionEnd::Shutdown) {
+        info!(in_flight = tracker.len(), "draining in-flight jobs");
+        if tokio::time::timeout(opts.shutdown_deadline, tracker.wait())
+            .await
+            .is_err()
+        {
+            warn!(
+                abandoned = tracker.len(),
+                "shutdown deadline passed; unfinished deliveries will be redelivered"
+            );
+        }
+        let _ = conn.close(200, "shutdown".into()).await;
+    }
+    // On a lost session in-flight tasks keep their channel clones; they finish or fail alone.
+    Ok(end)
+}
+
+struct TaskCtx {
+    jobs: Arc<Jobs>,
+    publisher: Publisher,
+    names: Names,
+    handle: WorkerHandle,
+}
+
+impl TaskCtx {
+    async fn process(self, routing_key: &'static str, delivery: Delivery) {
+        let meta = DeliveryMeta {
+            reply_to: delivery
+                .properties
+                .reply_to()
+                .as_ref()
+                .map(|s| s.to_string()),
+            attempts: headers::attempts(&delivery.properties),
+            redelivered: delivery.redelivered,
+        };
+        let span = tracing::info_span!(
+            "delivery",
+            queue = routing_key,
+            delivery_tag = delivery.delivery_tag,
+            attempts = meta.attempts,
+            redelivered = meta.redelivered
+        );
+        async move {
+            let outcome = self.jobs.handle(&delivery.data, &meta).await;
+            let label = outcome.label();
+            match self.apply(routing_key, &delivery, &meta, outcome).await {
+                Ok(()) => match delivery.acker.ack(BasicAckOptions::default()).await {
+                    Ok(true) => {
+                        self.handle.handled.fetch_add(1, Ordering::SeqCst);
+                        info!(outcome = label, "delivery done");
+                    }
+                    Ok(false) => warn!(outcome = label, "ack was not applied (channel gone?); broker will redeliver"),
+                    Err(e) => warn!(outcome = label, error = %e, "ack failed; broker will redeliver"),
+                },
+                Err(e) => warn!(outcome = label, error = %e, "could not act on outcome; leaving the delivery unacked for redelivery"),
+            }
+        }
+        .instrument(span)
+        .await
+    }
+
+    /// Everything the outcome requires before the ack, each publish confirmed.
+    async fn apply(
+        &self,
+        routing_key: &str,
+        delivery: &Delivery,
+        meta: &DeliveryMeta,
+        outcome: Outcome,
+    ) -> Result<(), BrokerError> {
+        match outcome {
+            Outcome::Publish(msgs) => match self.publish_all(&msgs, meta).await {
+                Err(e) if e.is_returned() => {
+                    // The reply destination does not exist: park the request with the reason.
+                    let msg = e.to_string();
+                    self.dead_letter(
+                        routing_key,
+                        delivery,
+                        meta.attempts,
+                        "result_unroutable",
+                        &msg,
+                    )
+                    .await
+                }
+                other => other,
+            },
+            Outcome::Retry {
+                code,
+                message,
+                dead_lettered,
+            } => {
+                let next = meta.attempts + 1;
+                match self.names.tiers.get(meta.attempts as usize) {
+                    Some((tier, delay)) => {
+                        info!(tier = %tier, delay_ms = delay.as_millis() as u64, attempt = next, code = %code, "transient failure; retrying later");
+                        let props = headers::with_failure(
+                            &delivery.properties,
+                            next,
+                            Some((&code, &message)),
+                        );
+                        self.publisher
+                            .publish(tier, routing_key, &delivery.data, props)
+                            .await
+                    }
+                    None => {
+                        warn!(attempts = meta.attempts, code = %code, "retry tiers exhausted; dead-lettering");
+                        self.dead_letter(routing_key, delivery, meta.attempts, &code, &message)
+                            .await?;
+                        self.publish_best_effort(&dead_lettered, meta).await;
+                        Ok(())
+                    }
+                }
+            }
+            Outcome::DeadLetter {
+                code,
+                message,
+                publish,
+            } => {
+                warn!(code = %code, "dead-lettering");
+                self.dead_letter(routing_key, delivery, meta.attempts, &code, &message)
+                    .await?;
+                self.publish_best_effort(&publish, meta).await;
+                Ok(())
+            }
+            Outcome::Busy => {
+                let Some((tier, _)) = self.names.tiers.first() else {
+                    return Err(BrokerError::Name("no retry tier configured".into()));
+                };
+                let props = headers::with_failure(&delivery.properties, meta.attempts, None);
+                self.publisher
+                    .publish(tier, routing_key, &delivery.data, props)
+                    .await
+            }
+        }
+    }
+
+    /// The original body and properties, plus our failure headers, onto the dead-letter queue.
+    async fn dead_letter(
+        &self,
+        routing_key: &str,
+        delivery: &Delivery,
+        attempts: u32,
+        code: &str,
+        message: &str,
+    ) -> Result<(), BrokerError> {
+        let props = headers::with_failure(&delivery.properties, attempts, Some((code, message)));
+        self.publisher
+            .publish(&self.names.dlx, routing_key, &delivery.data, props)
+            .await
+    }
+
+    async fn publish_all(
+        &self,
+        msgs: &[OutMessage],
+        meta: &DeliveryMeta,
+    ) -> Result<(), BrokerError> {
+        for m in msgs {
+            let props = headers::outgoing(&m.message_id, &m.correlation_id, &m.kind)?;
+            match m.destination {
+                Destination::Reply => {
+                    let queue = meta.reply_to.as_deref().unwrap_or(&self.names.results);
+                    self.publisher
+                        .to_queue(queue, m.body.as_bytes(), props)
+                        .await?
+                }
+                Destination::ScanPart => {
+                    self.publisher
+                        .publish(&self.names.exchange, "scan.part", m.body.as_bytes(), props)
+                        .await?
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Results that accompany a dead letter: the message itself is already safe in the DLQ, so
+    /// a missing reply queue must not turn into a loop. Connection errors still propagate by
+    /// leaving the log line; the DLQ copy is what matters for the operator.
+    async fn publish_best_effort(&self, msgs: &[OutMessage], meta: &DeliveryMeta) {
+        if let Err(e) = self.publish_all(msgs, meta).await {
+            warn!(error = %e, "could not publish the result that accompanies a dead letter");
+        }
+    }
+}
+
+/// Properties for a request published by producers and tests: persistent JSON.
+pub fn request_properties(
+    message_id: &str,
+    reply_to: Option<&str>,
+) -> Result<BasicProperties, BrokerError> {
+    let mut p = BasicProperties::default()
+        .with_delivery_mode(2)
+        .with_content_type("application/json".into())
+        .with_message_id(short(message_id)?);
+    if let Some(r) = reply_to {
+        p = p.with_reply_to(short(r)?);
+    }
+    Ok(p)
+}

@@ -1,0 +1,162 @@
+//! Every kind of bad message ends in the dead-letter queue with its reason in our headers, and
+//! gets a `failed` result when its id can be read. None is dropped, none loops.
+//! Real RabbitMQ and Redis (`scripts/services.sh`).
+
+mod common;
+
+use common::{AppOptions, connection, no_salesforce, spawn_app};
+use sfprivacy::broker::headers;
+use std::time::Duration;
+
+fn dsr(extra: serde_json::Value) -> Vec<u8> {
+    let mut v = serde_json::json!({
+        "type": "dsr.request", "version": 1,
+        "request_id": "req-1", "connection_id": "known",
+        "action": "copy",
+        "subject": { "emails": ["jane.doe@example.com"] }
+    });
+    if let (Some(o), Some(e)) = (v.as_object_mut(), extra.as_object()) {
+        for (k, val) in e {
+            o.insert(k.clone(), val.clone());
+        }
+    }
+    serde_json::to_vec(&v).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_kind_of_bad_message_is_dead_lettered_with_its_reason() {
+    let app = spawn_app(AppOptions::new(
+        vec![connection("known", "http://127.0.0.1:9")],
+        no_salesforce(),
+    ))
+    .await;
+
+    // (body, expected code, request id expected in a `failed` result)
+    let cases: Vec<(Vec<u8>, &str, Option<&str>)> = vec![
+        (b"{not json".to_vec(), "invalid_json", None),
+        (vec![0xff, 0xfe, 0x00], "invalid_json", None),
+        (
+            br#"{"type":"dsr.erase","version":1,"request_id":"r-type"}"#.to_vec(),
+            "unknown_type",
+            Some("r-type"),
+        ),
+        (
+            dsr(serde_json::json!({"request_id": "r-ver", "version": 7})),
+            "unsupported_version",
+            Some("r-ver"),
+        ),
+        (
+            dsr(serde_json::json!({"request_id": "r-miss", "subject": null})),
+            "invalid_field",
+            Some("r-miss"),
+        ),
+        (
+            dsr(serde_json::json!({"request_id": "r-act", "action": "purge"})),
+            "invalid_field",
+            Some("r-act"),
+        ),
+        (
+            dsr(serde_json::json!({"request_id": "r-mail", "subject": {"emails": ["jane.doe@"]}})),
+            "invalid_email",
+            Some("r-mail"),
+        ),
+        (
+            dsr(serde_json::json!({"request_id": "r-conn", "connection_id": "nobody"})),
+            "unknown_connection",
+            Some("r-conn"),
+        ),
+        (
+            dsr(serde_json::json!({"request_id": "bad id with spaces"})),
+            "invalid_field",
+            None,
+        ),
+    ];
+    for (body, _, _) in &cases {
+        app.publish("dsr", body).await;
+    }
+
+    let dead = app
+        .collect_until(&app.names.dead, Duration::from_secs(20), |g| {
+            g.len() >= cases.len()
+        })
+        .await;
+    assert_eq!(
+        dead.len(),
+        cases.len(),
+        "every bad message is dead-lettered"
+    );
+    for (body, code, _) in &cases {
+        let d = dead
+            .iter()
+            .find(|d| &d.body == body)
+            .unwrap_or_else(|| panic!("not dead-lettered: {}", String::from_utf8_lossy(body)));
+        assert_eq!(d.header(headers::ERROR_CODE).as_deref(), Some(*code));
+        assert!(d.header(headers::ERROR).is_some_and(|e| !e.is_empty()));
+        assert!(d.header(headers::FAILED_AT).is_some());
+        assert_eq!(
+            d.header(headers::WORKER_VERSION).as_deref(),
+            Some(env!("CARGO_PKG_VERSION"))
+        );
+    }
+
+    let expected: Vec<&str> = cases.iter().filter_map(|c| c.2).collect();
+    let results = app
+        .collect_until(&app.reply_queue, Duration::from_secs(10), |g| {
+            g.len() >= expected.len()
+        })
+        .await;
+    assert_eq!(results.len(), expected.len());
+    for id in expected {
+        let r = results
+            .iter()
+            .map(|g| (g.json(), g))
+            .find(|(j, _)| j["request_id"] == id)
+            .unwrap_or_else(|| panic!("no failed result for {id}"));
+        assert_eq!(r.0["status"], "failed");
+        assert_eq!(r.0["correlation_id"], id);
+        assert_eq!(
+            r.1.props.correlation_id().as_ref().map(|s| s.as_str()),
+            Some(id)
+        );
+        assert_eq!(r.1.props.delivery_mode(), &Some(2));
+        assert_eq!(
+            r.1.props.content_type().as_ref().map(|s| s.as_str()),
+            Some("application/json")
+        );
+        let (_, case_code, _) = cases.iter().find(|c| c.2 == Some(id)).unwrap();
+        assert_eq!(r.0["error"]["code"], *case_code);
+    }
+
+    // Nothing loops: the work queue is empty and nothing more arrives.
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(app.depth(&app.names.work_queue("dsr")).await, 0);
+    assert_eq!(app.depth(&app.names.dead).await, 0);
+    assert!(
+        app.next(&app.reply_queue, Duration::from_millis(300))
+            .await
+            .is_none()
+    );
+    app.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_result_with_no_route_dead_letters_the_request_instead_of_looping() {
+    let app = spawn_app(AppOptions::new(vec![], no_salesforce())).await;
+    // A bad message whose reply_to queue does not exist: the failed result is returned by the
+    // broker, the dead letter still lands, and the request is acked (not redelivered forever).
+    let body = dsr(serde_json::json!({"request_id": "r-noroute", "connection_id": "x"}));
+    app.publish_with("dsr", &body, Some("no-such-queue-anywhere"))
+        .await;
+    let d = app
+        .next(&app.names.dead, Duration::from_secs(10))
+        .await
+        .expect("dead letter");
+    assert_eq!(
+        d.header(headers::ERROR_CODE).as_deref(),
+        Some("unknown_connection")
+    );
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(app.depth(&app.names.work_queue("dsr")).await, 0);
+    assert_eq!(app.depth(&app.names.dead).await, 0);
+    app.cleanup().await;
+}
