@@ -1,3 +1,4 @@
+#![recursion_limit = "256"]
 //! `sf-emulator`: a stand-in Salesforce org that behaves like Salesforce on the wire.
 //!
 //! Real Salesforce is not reachable from build and test machines, so every DSR and scan test
@@ -22,6 +23,7 @@
 
 pub mod admin;
 pub mod bulk;
+pub mod clock;
 pub mod counters;
 pub mod error;
 pub mod faults;

@@ -121,6 +121,11 @@ impl LimitsState {
         }
     }
 
+    /// Charges `n` more calls (e.g. the extra subrequests of a composite batch).
+    pub fn charge(&self, n: u64) {
+        self.used.fetch_add(n, Ordering::SeqCst);
+    }
+
     /// (used, max) of the daily allocation.
     pub fn usage(&self) -> (u64, u64) {
         (

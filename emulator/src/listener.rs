@@ -72,6 +72,23 @@ pub fn tls_config(cert_path: &str, key_path: &str) -> Result<Arc<rustls::ServerC
     Ok(Arc::new(config))
 }
 
+/// Salesforce answers `/services/data/v62.0/query/?q=…` like `/query?q=…`, and clients rely on
+/// it (simple-salesforce adds the slash everywhere): routes are matched without it.
+pub fn strip_trailing_slash<B>(req: &mut axum::http::Request<B>) {
+    let path = req.uri().path();
+    if path.len() <= 1 || !path.ends_with('/') {
+        return;
+    }
+    let trimmed = path.trim_end_matches('/');
+    let new = match req.uri().query() {
+        Some(q) => format!("{trimmed}?{q}"),
+        None => trimmed.to_string(),
+    };
+    if let Ok(uri) = new.parse() {
+        *req.uri_mut() = uri;
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 #[error("connection dropped by fault injection")]
 struct Dropped;
@@ -118,6 +135,7 @@ where
         let router = router.clone();
         async move {
             let mut req = req.map(axum::body::Body::new);
+            strip_trailing_slash(&mut req);
             req.extensions_mut().insert(ConnInfo { tls });
             let resp = match router.oneshot(req).await {
                 Ok(r) => r,

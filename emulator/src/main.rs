@@ -5,12 +5,21 @@ use clap::Parser;
 #[derive(Parser)]
 #[command(name = "sf-emulator", about = "A Salesforce REST API emulator")]
 struct Cli {
+    /// Address to listen on (port 0 picks a free port).
     #[arg(long, env = "SF_EMULATOR_ADDR", default_value = "127.0.0.1:8585")]
     addr: String,
+    /// Seed of the generated org.
     #[arg(long, env = "SF_EMULATOR_SEED", default_value_t = 42)]
     seed: u64,
+    /// Approximate number of seeded records (0: only the integration user).
     #[arg(long, env = "SF_EMULATOR_SIZE", default_value_t = 1000)]
     size: usize,
+    /// Search index lag in milliseconds: rows written more recently are not searchable.
+    #[arg(long, env = "SF_EMULATOR_INDEX_LAG_MS", default_value_t = 3000)]
+    index_lag_ms: u64,
+    /// Disable person accounts.
+    #[arg(long, env = "SF_EMULATOR_NO_PERSON_ACCOUNTS")]
+    no_person_accounts: bool,
     #[command(flatten)]
     edge: sf_emulator::faults::EdgeFlags,
 }
@@ -21,11 +30,20 @@ async fn main() -> anyhow::Result<()> {
     let config = sf_emulator::EmulatorConfig {
         seed: cli.seed,
         size: cli.size,
+        person_accounts: !cli.no_person_accounts,
+        index_lag_ms: cli.index_lag_ms,
     };
+    let started = std::time::Instant::now();
     let emulator = sf_emulator::Emulator::new(config);
     let tls = cli.edge.apply(&emulator.state)?;
     let running = emulator.start_with_tls(&cli.addr, tls).await?;
-    println!("sf-emulator listening on {}", running.base_url);
+    println!(
+        "sf-emulator listening on {} (seed {}, size {}, ready in {} ms)",
+        running.base_url,
+        cli.seed,
+        cli.size,
+        started.elapsed().as_millis()
+    );
     tokio::signal::ctrl_c().await?;
     running.shutdown.cancel();
     Ok(())

@@ -98,9 +98,9 @@ impl OAuthState {
     }
 }
 
-/// The emulator's notion of now for session timeouts (wall clock until the org clock is wired).
-pub fn now(_state: &AppState) -> DateTime<Utc> {
-    Utc::now()
+/// The emulator's notion of now for session timeouts: the shared, adjustable org clock.
+pub fn now(state: &AppState) -> DateTime<Utc> {
+    state.clock.now()
 }
 
 /// Whether the request came over TLS (set per connection by [`crate::listener`]).

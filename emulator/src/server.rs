@@ -1,6 +1,18 @@
 //! Builds the emulator's router from every module's routes and runs it.
+//!
+//! [`AppState`] holds one org (behind a `RwLock`), the shared [`Clock`], query cursors,
+//! counters and search settings. Each module contributes its routes with one
+//! line in [`Emulator::router`]; layers are added there too, outermost last.
 
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+
+use axum::extract::State;
+
+use crate::clock::Clock;
+use crate::counters::Counters;
+use crate::org::Org;
+use crate::soql::Cursors;
 
 /// Everything that can be set at start (flags/env of `sf-emulator`, or tests).
 #[derive(Debug, Clone)]
@@ -9,11 +21,21 @@ pub struct EmulatorConfig {
     pub seed: u64,
     /// Approximate number of records to seed (0 = an empty org with only the integration user).
     pub size: usize,
+    /// Person accounts enabled (Account gets the person-account fields; 1 in 5 seeded
+    /// accounts is a person account).
+    pub person_accounts: bool,
+    /// Rows written within this window are not yet returned by SOSL.
+    pub index_lag_ms: u64,
 }
 
 impl Default for EmulatorConfig {
     fn default() -> Self {
-        Self { seed: 42, size: 0 }
+        Self {
+            seed: 42,
+            size: 0,
+            person_accounts: true,
+            index_lag_ms: 3000,
+        }
     }
 }
 
@@ -23,6 +45,43 @@ pub struct AppState {
     pub oauth: crate::oauth::OAuthState,
     pub limits: crate::limits::LimitsState,
     pub faults: crate::faults::FaultState,
+    pub org: RwLock<Org>,
+    pub clock: Arc<Clock>,
+    pub cursors: Cursors,
+    pub counters: Counters,
+    /// Current search index lag (admin-settable).
+    pub index_lag_ms: AtomicU64,
+}
+
+impl AppState {
+    pub fn new(config: EmulatorConfig) -> Self {
+        let org = Org::new(config.seed, config.size as u64, config.person_accounts);
+        Self {
+            index_lag_ms: AtomicU64::new(config.index_lag_ms),
+            config,
+            oauth: Default::default(),
+            limits: Default::default(),
+            faults: Default::default(),
+            org: RwLock::new(org),
+            clock: Arc::new(Clock::new()),
+            cursors: Cursors::default(),
+            counters: Counters::default(),
+        }
+    }
+
+    /// Read access to the org (a poisoned lock still holds consistent data: writers
+    /// validate before they mutate).
+    pub fn org(&self) -> std::sync::RwLockReadGuard<'_, Org> {
+        self.org.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn org_mut(&self) -> std::sync::RwLockWriteGuard<'_, Org> {
+        self.org.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn index_lag_ms(&self) -> u64 {
+        self.index_lag_ms.load(Ordering::Relaxed)
+    }
 }
 
 /// An emulator ready to be served.
@@ -40,24 +99,22 @@ pub struct RunningEmulator {
 impl Emulator {
     pub fn new(config: EmulatorConfig) -> Self {
         Self {
-            state: Arc::new(AppState {
-                config,
-                oauth: Default::default(),
-                limits: Default::default(),
-                faults: Default::default(),
-            }),
+            state: Arc::new(AppState::new(config)),
         }
     }
 
     pub fn router(&self) -> axum::Router {
         use axum::middleware::from_fn_with_state;
         let state = self.state.clone();
-        // Data routes: session guard outermost, then limits (unauthenticated calls cost nothing),
-        // then faults (injected latency is server time, so it makes requests long).
+        // Data routes, layers innermost first: faults (injected latency is server time, so it
+        // makes requests long), limits, counters (every call that reached the API, faulted
+        // ones included), then the session guard outermost (unauthenticated calls cost nothing).
         let data = axum::Router::new()
+            .merge(crate::rest::routes())
             .merge(crate::limits::data_routes())
             .route_layer(from_fn_with_state(state.clone(), crate::faults::layer))
             .route_layer(from_fn_with_state(state.clone(), crate::limits::layer))
+            .route_layer(from_fn_with_state(state.clone(), crate::counters::count))
             .route_layer(from_fn_with_state(
                 state.clone(),
                 crate::oauth::require_session,
@@ -66,8 +123,11 @@ impl Emulator {
             .merge(data)
             .merge(
                 crate::oauth::routes()
-                    .route_layer(from_fn_with_state(state.clone(), crate::faults::layer)),
+                    .route_layer(from_fn_with_state(state.clone(), crate::faults::layer))
+                    .route_layer(from_fn_with_state(state.clone(), crate::counters::count)),
             )
+            .merge(crate::rest::public_routes())
+            .merge(crate::admin::routes())
             .merge(crate::limits::admin_routes())
             .merge(crate::faults::admin_routes())
             .with_state(state)
@@ -98,3 +158,6 @@ impl Emulator {
         })
     }
 }
+
+/// Handy for handlers: the state type.
+pub type Shared = State<Arc<AppState>>;

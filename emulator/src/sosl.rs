@@ -1,1 +1,642 @@
-//! TODO(skeleton): sosl — filled by the emulator developers.
+//! SOSL: `FIND {…} [IN ALL|NAME|EMAIL|PHONE FIELDS] [RETURNING Obj(fields [WHERE …]
+//! [ORDER BY …] [LIMIT n]), …] [LIMIT n]`, and parameterized search.
+//!
+//! Matching is token based like Salesforce's index: text is split on anything that is not a
+//! letter or digit, and a term matches a field when its tokens appear there in sequence
+//! (`jane@example.com` → `jane example com`, which `jane@example.com.au` also contains).
+//! Quoted phrases work the same way; `*` matches any token suffix, `?` one character;
+//! several terms are AND-ed unless joined by `OR`. Phone fields also match on digits.
+//! Rows written within the index lag are not searchable yet. Reserved characters must be
+//! escaped with `\`; an unescaped one is `MALFORMED_SEARCH` in Salesforce's caret form.
+
+use chrono::Utc;
+use serde_json::{Value, json};
+
+use crate::error::{ApiError, caret_message};
+use crate::org::schema::{FType, ObjectDef};
+use crate::org::{Org, RowRef};
+use crate::soql::bind::{BCond, BOrder, Binder, Entry};
+use crate::soql::exec::{matches, render};
+
+/// At most this many rows in one search.
+pub const MAX_ROWS: usize = 2000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    All,
+    Name,
+    Email,
+    Phone,
+}
+
+/// One search term: a token sequence (phrase), each token possibly a wildcard pattern.
+#[derive(Debug, Clone)]
+pub struct Term {
+    tokens: Vec<String>,
+    digits: String,
+}
+
+/// A FIND expression: OR of AND-groups of terms (with negated terms).
+#[derive(Debug, Clone, Default)]
+pub struct Expr {
+    pub groups: Vec<Vec<(Term, bool)>>,
+}
+
+/// What to return for one object.
+#[derive(Debug, Clone)]
+pub struct Returning {
+    pub object: String,
+    pub fields: Vec<String>,
+    pub where_: Option<String>,
+    pub order: Option<String>,
+    pub limit: Option<usize>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Search {
+    pub expr: Expr,
+    pub scope: Scope,
+    pub returning: Vec<Returning>,
+    pub limit: usize,
+}
+
+fn malformed(q: &str, pos: usize, detail: &str) -> ApiError {
+    ApiError::bad_request("MALFORMED_SEARCH", caret_message(q, 1, pos.max(1), detail))
+}
+
+/// Splits text into lower-cased index tokens.
+pub fn tokens(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|t| !t.is_empty())
+        .map(str::to_lowercase)
+        .collect()
+}
+
+fn term_of(text: &str) -> Term {
+    // Keep wildcards inside tokens.
+    let toks: Vec<String> = text
+        .split(|c: char| !(c.is_alphanumeric() || c == '*' || c == '?'))
+        .filter(|t| !t.is_empty() && t.chars().any(char::is_alphanumeric))
+        .map(str::to_lowercase)
+        .collect();
+    Term {
+        tokens: toks,
+        digits: text.chars().filter(char::is_ascii_digit).collect(),
+    }
+}
+
+const RESERVED: &str = "&|!{}[]^~:'+-\\\"()";
+
+/// Parses the text between the braces of FIND (`start` = its offset in `q`, for errors).
+pub fn parse_terms(q: &str, text: &str, start: usize) -> Result<Expr, ApiError> {
+    let mut groups: Vec<Vec<(Term, bool)>> = vec![Vec::new()];
+    let mut negate = false;
+    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    let mut i = 0;
+    let mut word = String::new();
+    let flush = |word: &mut String,
+                 groups: &mut Vec<Vec<(Term, bool)>>,
+                 negate: &mut bool|
+     -> Result<(), ApiError> {
+        if word.is_empty() {
+            return Ok(());
+        }
+        let w = std::mem::take(word);
+        match w.to_ascii_uppercase().as_str() {
+            "OR" => groups.push(Vec::new()),
+            "AND" => {}
+            "NOT" => *negate = true,
+            _ => {
+                let t = term_of(&w);
+                let core: usize = w.chars().filter(|c| c.is_alphanumeric()).count();
+                if core < 2 {
+                    return Err(ApiError::bad_request(
+                        "MALFORMED_SEARCH",
+                        "search term must be longer than one character",
+                    ));
+                }
+                if let Some(g) = groups.last_mut() {
+                    g.push((t, *negate));
+                }
+                *negate = false;
+            }
+        }
+        Ok(())
+    };
+    while i < chars.len() {
+        let (off, c) = chars[i];
+        match c {
+            '\\' => {
+                if let Some(&(_, n)) = chars.get(i + 1) {
+                    // An escaped reserved character is a separator inside the term.
+                    word.push(if n.is_alphanumeric() { n } else { ' ' });
+                    i += 2;
+                    continue;
+                }
+                return Err(malformed(
+                    q,
+                    start + off,
+                    &format!(
+                        "line 1:{} mismatched character '<EOF>' expecting '}}'",
+                        start + off
+                    ),
+                ));
+            }
+            '"' => {
+                flush(&mut word, &mut groups, &mut negate)?;
+                let end = chars[i + 1..]
+                    .iter()
+                    .position(|(_, c)| *c == '"')
+                    .map(|p| p + i + 1);
+                let Some(end) = end else {
+                    return Err(malformed(
+                        q,
+                        start + off,
+                        &format!(
+                            "line 1:{} mismatched character '<EOF>' expecting '\"'",
+                            start + off
+                        ),
+                    ));
+                };
+                let phrase: String = chars[i + 1..end].iter().map(|(_, c)| *c).collect();
+                if let Some(g) = groups.last_mut() {
+                    g.push((term_of(&phrase), negate));
+                }
+                negate = false;
+                i = end + 1;
+                continue;
+            }
+            c if c.is_whitespace() => flush(&mut word, &mut groups, &mut negate)?,
+            '(' | ')' => flush(&mut word, &mut groups, &mut negate)?,
+            c if RESERVED.contains(c) => {
+                let col = start + off;
+                return Err(malformed(
+                    q,
+                    col,
+                    &format!("line 1:{col} mismatched character '{c}' expecting '}}'"),
+                ));
+            }
+            c => word.push(c),
+        }
+        i += 1;
+    }
+    flush(&mut word, &mut groups, &mut negate)?;
+    groups.retain(|g| !g.is_empty());
+    if groups.is_empty() {
+        return Err(ApiError::bad_request(
+            "MALFORMED_SEARCH",
+            "No search term found. The search term must be enclosed in braces.",
+        ));
+    }
+    Ok(Expr { groups })
+}
+
+fn token_match(pattern: &str, token: &str) -> bool {
+    if !pattern.contains(['*', '?']) {
+        return pattern == token;
+    }
+    let mut re = String::from("^");
+    for c in pattern.chars() {
+        match c {
+            '*' => re.push_str(".*"),
+            '?' => re.push('.'),
+            c => re.push_str(&regex::escape(&c.to_string())),
+        }
+    }
+    re.push('$');
+    regex::Regex::new(&re).is_ok_and(|r| r.is_match(token))
+}
+
+fn phrase_in(term: &Term, toks: &[String]) -> bool {
+    let n = term.tokens.len();
+    if n == 0 || toks.len() < n {
+        return false;
+    }
+    toks.windows(n)
+        .any(|w| w.iter().zip(&term.tokens).all(|(t, p)| token_match(p, t)))
+}
+
+fn field_matches(term: &Term, kind: FType, value: &str) -> bool {
+    if kind == FType::Phone && term.digits.len() >= 4 {
+        let digits: String = value.chars().filter(char::is_ascii_digit).collect();
+        if digits.ends_with(&term.digits) || digits.contains(&term.digits) {
+            return true;
+        }
+    }
+    // Cheap pre-check on the first literal token before tokenising.
+    if let Some(first) = term.tokens.first().filter(|t| !t.contains(['*', '?']))
+        && !value.to_lowercase().contains(first.as_str())
+    {
+        return false;
+    }
+    phrase_in(term, &tokens(value))
+}
+
+fn searchable_fields(obj: &ObjectDef, scope: Scope) -> Vec<usize> {
+    obj.visible_fields()
+        .filter(|(_, f)| match scope {
+            Scope::Email => f.kind == FType::Email,
+            Scope::Phone => f.kind == FType::Phone,
+            Scope::Name => {
+                f.name_field
+                    || matches!(
+                        f.name,
+                        "FirstName" | "LastName" | "Name" | "Company" | "MiddleName"
+                    )
+            }
+            Scope::All => f.kind.is_text() && f.kind != FType::Picklist,
+        })
+        .map(|(i, _)| i)
+        .collect()
+}
+
+fn row_matches(r: &RowRef<'_>, fields: &[usize], expr: &Expr) -> bool {
+    let values: Vec<(FType, String)> = fields
+        .iter()
+        .filter_map(|fi| {
+            r.get(*fi)
+                .as_str()
+                .map(|s| (r.obj().fields[*fi].kind, s.to_string()))
+        })
+        .collect();
+    if values.is_empty() {
+        return false;
+    }
+    expr.groups.iter().any(|g| {
+        g.iter().all(|(term, negated)| {
+            let hit = values.iter().any(|(k, v)| field_matches(term, *k, v));
+            hit != *negated
+        })
+    })
+}
+
+/// Parses a full SOSL statement.
+pub fn parse(q: &str) -> Result<Search, ApiError> {
+    let trimmed = q.trim_start();
+    let lead = q.len() - trimmed.len();
+    if !trimmed
+        .get(..4)
+        .is_some_and(|s| s.eq_ignore_ascii_case("FIND"))
+    {
+        return Err(malformed(
+            q,
+            lead + 1,
+            "line 1:0 no viable alternative at character 'F'",
+        ));
+    }
+    let after = &trimmed[4..];
+    let after_lead = after.len() - after.trim_start().len();
+    let body_start = lead + 4 + after_lead;
+    let rest = &q[body_start..];
+    let (open, close) = match rest.chars().next() {
+        Some('{') => ('{', '}'),
+        Some('\'') => ('\'', '\''),
+        _ => {
+            return Err(ApiError::bad_request(
+                "MALFORMED_SEARCH",
+                "No search term found. The search term must be enclosed in braces.",
+            ));
+        }
+    };
+    // Find the closing brace, honouring escapes.
+    let mut end = None;
+    let mut esc = false;
+    for (i, c) in rest.char_indices().skip(1) {
+        if esc {
+            esc = false;
+        } else if c == '\\' {
+            esc = true;
+        } else if c == close {
+            end = Some(i);
+            break;
+        } else if c == open && open == '{' {
+            return Err(malformed(
+                q,
+                body_start + i,
+                &format!(
+                    "line 1:{} mismatched character '{{' expecting '}}'",
+                    body_start + i
+                ),
+            ));
+        }
+    }
+    let Some(end) = end else {
+        return Err(malformed(
+            q,
+            q.len(),
+            &format!(
+                "line 1:{} mismatched character '<EOF>' expecting '}}'",
+                q.len()
+            ),
+        ));
+    };
+    let expr = parse_terms(q, &rest[1..end], body_start + 1)?;
+    let tail = rest[end + 1..].trim();
+    let mut search = Search {
+        expr,
+        scope: Scope::All,
+        returning: Vec::new(),
+        limit: MAX_ROWS,
+    };
+    let mut t = tail;
+    let upper = |s: &str| s.to_ascii_uppercase();
+    if upper(t).starts_with("IN ") {
+        let words: Vec<&str> = t.splitn(4, char::is_whitespace).collect();
+        if words.len() < 3 || !words[2].eq_ignore_ascii_case("FIELDS") {
+            return Err(ApiError::bad_request(
+                "MALFORMED_SEARCH",
+                format!("unexpected token: '{}'", words.get(2).unwrap_or(&"<EOF>")),
+            ));
+        }
+        search.scope = match upper(words[1]).as_str() {
+            "ALL" | "SIDEBAR" => Scope::All,
+            "NAME" => Scope::Name,
+            "EMAIL" => Scope::Email,
+            "PHONE" => Scope::Phone,
+            other => {
+                return Err(ApiError::bad_request(
+                    "MALFORMED_SEARCH",
+                    format!("unexpected token: '{other}'"),
+                ));
+            }
+        };
+        t = words.get(3).copied().unwrap_or("").trim();
+    }
+    if upper(t).starts_with("RETURNING") {
+        let (list, rest) = split_returning(&t[9..]);
+        search.returning = list?;
+        t = rest.trim();
+    }
+    if upper(t).starts_with("LIMIT") {
+        let n: usize = t[5..].trim().parse().map_err(|_| {
+            ApiError::bad_request(
+                "MALFORMED_SEARCH",
+                format!("unexpected token: '{}'", t[5..].trim()),
+            )
+        })?;
+        search.limit = n.min(MAX_ROWS);
+        t = "";
+    }
+    if !t.is_empty() {
+        let tok = t.split_whitespace().next().unwrap_or(t);
+        return Err(ApiError::bad_request(
+            "MALFORMED_SEARCH",
+            format!("unexpected token: '{tok}'"),
+        ));
+    }
+    Ok(search)
+}
+
+/// Splits `Contact(Id, Name WHERE … LIMIT 5), Lead` into returning specs; returns the rest.
+fn split_returning(s: &str) -> (Result<Vec<Returning>, ApiError>, &str) {
+    let mut out = Vec::new();
+    let mut rest = s.trim_start();
+    loop {
+        let name_end = rest
+            .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .unwrap_or(rest.len());
+        let object = rest[..name_end].to_string();
+        if object.is_empty() {
+            return (
+                Err(ApiError::bad_request(
+                    "MALFORMED_SEARCH",
+                    "unexpected token: 'RETURNING'",
+                )),
+                rest,
+            );
+        }
+        rest = rest[name_end..].trim_start();
+        let mut spec = Returning {
+            object,
+            fields: vec![],
+            where_: None,
+            order: None,
+            limit: None,
+        };
+        if rest.starts_with('(') {
+            let mut depth = 0;
+            let mut quote = false;
+            let mut close = None;
+            for (i, c) in rest.char_indices() {
+                match c {
+                    '\'' => quote = !quote,
+                    '(' if !quote => depth += 1,
+                    ')' if !quote => {
+                        depth -= 1;
+                        if depth == 0 {
+                            close = Some(i);
+                            break;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            let Some(close) = close else {
+                return (
+                    Err(ApiError::bad_request(
+                        "MALFORMED_SEARCH",
+                        "unexpected token: '<EOF>'",
+                    )),
+                    "",
+                );
+            };
+            let inner = &rest[1..close];
+            rest = rest[close + 1..].trim_start();
+            let up = inner.to_ascii_uppercase();
+            let cut = |kw: &str| up.find(kw);
+            let w = cut(" WHERE ");
+            let o = cut(" ORDER BY ");
+            let l = cut(" LIMIT ");
+            let first_kw = [w, o, l].into_iter().flatten().min().unwrap_or(inner.len());
+            spec.fields = inner[..first_kw]
+                .split(',')
+                .map(|f| f.trim().to_string())
+                .filter(|f| !f.is_empty())
+                .collect();
+            let section = |from: Option<usize>, kw_len: usize| -> Option<String> {
+                let start = from? + kw_len;
+                let end = [w, o, l]
+                    .into_iter()
+                    .flatten()
+                    .filter(|p| *p > start - kw_len)
+                    .min()
+                    .unwrap_or(inner.len());
+                Some(inner[start..end.max(start)].trim().to_string())
+            };
+            spec.where_ = section(w, 7);
+            spec.order = section(o, 10);
+            spec.limit = section(l, 7).and_then(|s| s.parse().ok());
+        }
+        out.push(spec);
+        if let Some(r) = rest.strip_prefix(',') {
+            rest = r.trim_start();
+        } else {
+            break;
+        }
+    }
+    (Ok(out), rest)
+}
+
+/// Runs a search against the org: `{"searchRecords":[…]}`.
+pub fn execute(
+    org: &Org,
+    search: &Search,
+    now: chrono::DateTime<Utc>,
+    lag_ms: u64,
+    version: &str,
+) -> Result<Value, ApiError> {
+    let indexed_before = now.timestamp_millis() - lag_ms as i64;
+    let specs: Vec<Returning> = if search.returning.is_empty() {
+        org.schema
+            .objects
+            .iter()
+            .filter(|o| o.searchable)
+            .map(|o| Returning {
+                object: o.name.to_string(),
+                fields: vec![],
+                where_: None,
+                order: None,
+                limit: None,
+            })
+            .collect()
+    } else {
+        search.returning.clone()
+    };
+    let mut out = Vec::new();
+    for spec in &specs {
+        let Some(oi) = org.object_index(&spec.object) else {
+            return Err(ApiError::bad_request(
+                "INVALID_TYPE",
+                format!(
+                    "sObject type '{}' is not supported. If you are attempting to use a custom object, be sure to append the '__c' after the entity name. Please reference your WSDL or the describe call for the appropriate names.",
+                    spec.object
+                ),
+            ));
+        };
+        let obj = &org.schema.objects[oi];
+        // Bind fields / WHERE / ORDER BY as a SOQL query over the object.
+        let fields = if spec.fields.is_empty() {
+            "Id".to_string()
+        } else {
+            spec.fields.join(", ")
+        };
+        let mut soql = format!("SELECT {fields} FROM {}", obj.name);
+        if let Some(w) = &spec.where_ {
+            soql.push_str(&format!(" WHERE {w}"));
+        }
+        if let Some(o) = &spec.order {
+            soql.push_str(&format!(" ORDER BY {o}"));
+        }
+        let q = crate::soql::parser::parse(&soql)?;
+        let bound = Binder {
+            org,
+            q: &soql,
+            include_deleted: false,
+            now,
+        }
+        .bind(&q)?;
+        let tree: &[Entry] = &bound.tree;
+        let where_: Option<&BCond> = bound.where_.as_ref();
+        let order: &[BOrder] = &bound.order;
+        let fis = searchable_fields(obj, search.scope);
+        if fis.is_empty() || !obj.searchable {
+            continue;
+        }
+        let cap = spec.limit.unwrap_or(MAX_ROWS);
+        let mut hits: Vec<RowRef<'_>> = Vec::new();
+        let mut n = 1;
+        while let Some(r) = org.next_row(oi, n) {
+            n = r.number + 1;
+            if r.is_deleted() || r.written_ms() > indexed_before {
+                continue;
+            }
+            if row_matches(&r, &fis, &search.expr) && matches(&r, where_) {
+                hits.push(r);
+                if order.is_empty() && hits.len() >= cap {
+                    break;
+                }
+            }
+        }
+        if !order.is_empty() {
+            hits.sort_by(|a, b| {
+                for o in order {
+                    let va = crate::soql::exec::path_value(a, &o.path)
+                        .as_str()
+                        .map(str::to_lowercase);
+                    let vb = crate::soql::exec::path_value(b, &o.path)
+                        .as_str()
+                        .map(str::to_lowercase);
+                    let x = va.cmp(&vb);
+                    let x = if o.desc { x.reverse() } else { x };
+                    if x != std::cmp::Ordering::Equal {
+                        return x;
+                    }
+                }
+                std::cmp::Ordering::Equal
+            });
+            hits.truncate(cap);
+        }
+        for r in hits {
+            if out.len() >= search.limit {
+                break;
+            }
+            out.push(render(&r, tree, version));
+        }
+    }
+    Ok(json!({ "searchRecords": out }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokenised_matching() {
+        let e = parse("FIND {jane@example.com} IN EMAIL FIELDS RETURNING Contact(Id)").unwrap();
+        let t = &e.expr.groups[0][0].0;
+        assert!(field_matches(t, FType::Email, "jane@example.com.au"));
+        assert!(field_matches(t, FType::Email, "JANE@EXAMPLE.COM"));
+        assert!(!field_matches(t, FType::Email, "jane@example.org"));
+        assert_eq!(e.scope, Scope::Email);
+    }
+
+    #[test]
+    fn unescaped_reserved_character_is_malformed() {
+        let e = parse("FIND {John|jane_gray@uoa.edu} RETURNING Contact").unwrap_err();
+        assert_eq!(e.code, "MALFORMED_SEARCH");
+        assert!(
+            e.message.contains("ERROR at Row:1:Column:10"),
+            "{}",
+            e.message
+        );
+        assert!(
+            e.message
+                .ends_with("line 1:10 mismatched character '|' expecting '}'"),
+            "{}",
+            e.message
+        );
+        assert!(parse("FIND {John\\|jane} RETURNING Contact").is_ok());
+        assert!(parse("FIND {jane\\-doe@example.com}").is_ok());
+    }
+
+    #[test]
+    fn short_terms_and_wildcards() {
+        assert!(parse("FIND {a}").is_err());
+        let e = parse("FIND {jan*}").unwrap();
+        assert!(field_matches(
+            &e.expr.groups[0][0].0,
+            FType::String,
+            "Janet Smith"
+        ));
+    }
+
+    #[test]
+    fn returning_clause() {
+        let s = parse("FIND {smith} IN NAME FIELDS RETURNING Contact(Id, Email WHERE Email != null LIMIT 5), Lead LIMIT 20").unwrap();
+        assert_eq!(s.returning.len(), 2);
+        assert_eq!(s.returning[0].fields, vec!["Id", "Email"]);
+        assert_eq!(s.returning[0].where_.as_deref(), Some("Email != null"));
+        assert_eq!(s.returning[0].limit, Some(5));
+        assert_eq!(s.limit, 20);
+    }
+}

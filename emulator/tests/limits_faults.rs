@@ -324,3 +324,11 @@ async fn serves_tls_with_the_test_certificate() {
     assert_eq!(body["instance_url"], emu.base_url.as_str());
     emu.shutdown.cancel();
 }
+
+#[tokio::test]
+async fn trailing_slashes_route_like_salesforce() {
+    let app = spawn().await;
+    let token = app.login().await;
+    let resp = app.get(&format!("{}/", limits_path()), &token).await;
+    assert_eq!(resp.status(), 200);
+}

@@ -256,7 +256,9 @@ async fn plan_object(
     if d.field("IsConverted").is_some() {
         fields.push("IsConverted".into());
     }
-    if fields.is_empty() {
+    // Collections retrieve returns only the fields asked for.
+    fields.push("Id".into());
+    if fields.len() == 1 {
         return Ok(ids
             .iter()
             .map(|id| RecordPlan {
@@ -569,7 +571,9 @@ async fn prove(
             .into_iter()
             .collect();
         let ids: Vec<String> = plans.iter().map(|p| p.id.clone()).collect();
-        let rows = client.retrieve(object, &ids, &fields).await?;
+        let mut wanted = fields.clone();
+        wanted.push("Id".into());
+        let rows = client.retrieve(object, &ids, &wanted).await?;
         for p in plans {
             let Some(row) = rows
                 .iter()

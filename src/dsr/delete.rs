@@ -288,7 +288,7 @@ pub async fn gather(
             continue;
         }
         let d = client.describe(object).await?;
-        let wanted: Vec<String> = ["IsPersonAccount", "AccountId", "IndividualId"]
+        let mut wanted: Vec<String> = ["IsPersonAccount", "AccountId", "IndividualId"]
             .iter()
             .filter(|f| d.field(f).is_some())
             .map(|f| f.to_string())
@@ -296,6 +296,7 @@ pub async fn gather(
         if wanted.is_empty() {
             continue;
         }
+        wanted.push("Id".into());
         for r in client.retrieve(object, ids, &wanted).await? {
             let Some(id) = super::record_id(&r) else {
                 continue;

@@ -1,1 +1,0 @@
-//! TODO(skeleton): org — filled by the emulator developers.

@@ -1,1 +1,0 @@
-//! TODO(skeleton): rest — filled by the emulator developers.

@@ -1,1 +1,0 @@
-//! TODO(skeleton): soql — filled by the emulator developers.

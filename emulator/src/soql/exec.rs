@@ -1,0 +1,401 @@
+//! Execution: scanning rows in id order (or a sorted list of row numbers when the query
+//! has ORDER BY), evaluating WHERE, rendering records with parent paths and child
+//! subqueries. A scan position is a row number, so a cursor resumes without holding rows.
+
+use std::cmp::Ordering;
+
+use chrono::Utc;
+use serde_json::{Map, Value, json};
+
+use super::bind::{BCond, BPath, BVal, Bound, Entry};
+use super::parser::parse;
+use crate::error::ApiError;
+use crate::org::ids::parse_id;
+use crate::org::schema::FType;
+use crate::org::{Located, Org, RowRef};
+
+/// Where a scan stands.
+#[derive(Debug, Clone)]
+pub enum Scan {
+    /// Streaming in id order: next row number to look at; matches skipped (OFFSET) so far.
+    Stream {
+        next: u64,
+        only_pos: usize,
+        skipped: u64,
+    },
+    /// ORDER BY: all matching row numbers, sorted (keys dropped), and the position.
+    Sorted {
+        numbers: std::sync::Arc<Vec<u64>>,
+        pos: usize,
+    },
+}
+
+impl Scan {
+    pub fn start(b: &Bound) -> Scan {
+        Scan::Stream {
+            next: b.first,
+            only_pos: 0,
+            skipped: 0,
+        }
+    }
+
+    /// The next row matching the query's WHERE (OFFSET applied), in scan order.
+    pub fn next_match<'o>(
+        &mut self,
+        org: &'o Org,
+        b: &Bound,
+        include_deleted: bool,
+    ) -> Option<RowRef<'o>> {
+        match self {
+            Scan::Sorted { numbers, pos } => {
+                while *pos < numbers.len() {
+                    let n = numbers[*pos];
+                    *pos += 1;
+                    if let Some(r) = org.row(b.oi, n) {
+                        return Some(r);
+                    }
+                }
+                None
+            }
+            Scan::Stream {
+                next,
+                only_pos,
+                skipped,
+            } => loop {
+                let r = if let Some(only) = &b.only {
+                    let n = *only.get(*only_pos)?;
+                    *only_pos += 1;
+                    match org.row(b.oi, n) {
+                        Some(r) => r,
+                        None => continue,
+                    }
+                } else {
+                    let r = org.next_row(b.oi, *next)?;
+                    if r.number > b.last {
+                        return None;
+                    }
+                    *next = r.number + 1;
+                    r
+                };
+                if (!include_deleted && r.is_deleted()) || !matches(&r, b.where_.as_ref()) {
+                    continue;
+                }
+                if *skipped < b.offset {
+                    *skipped += 1;
+                    continue;
+                }
+                return Some(r);
+            },
+        }
+    }
+}
+
+/// Follows a path's parent hops from `r`; `None` when a hop is empty.
+fn walk<'o>(r: &RowRef<'o>, path: &BPath) -> Option<RowRef<'o>> {
+    let mut cur = *r;
+    for hop in &path.hops {
+        let (_, fi) = hop.via.iter().find(|(o, _)| *o == cur.oi)?;
+        let Value::String(id) = cur.get(*fi) else {
+            return None;
+        };
+        match cur.org.locate(&id)? {
+            Located::Live(p) => cur = p,
+            _ => return None,
+        }
+    }
+    Some(cur)
+}
+
+pub fn path_value(r: &RowRef<'_>, path: &BPath) -> Value {
+    let Some(target) = walk(r, path) else {
+        return Value::Null;
+    };
+    match path.leaf.iter().find(|(o, _)| *o == target.oi) {
+        Some((_, fi)) => target.get(*fi),
+        None => Value::Null,
+    }
+}
+
+fn instant(v: &Value) -> Option<i64> {
+    v.as_str().and_then(super::bind::parse_instant)
+}
+
+fn compare(v: &Value, kind: FType, val: &BVal) -> Option<Ordering> {
+    match (val, v) {
+        (BVal::Null, _) | (_, Value::Null) => None,
+        (BVal::Text(t), Value::String(s)) => Some(s.to_lowercase().cmp(t)),
+        (BVal::Text(t), other) => Some(other.to_string().to_lowercase().cmp(t)),
+        (BVal::Id(t), Value::String(s)) => {
+            let s18 = parse_id(s).map_or_else(|| s.clone(), |p| p.id18);
+            Some(s18[..15.min(s18.len())].cmp(&t[..15]))
+        }
+        (BVal::Num(n), Value::Number(x)) => x.as_f64().and_then(|x| x.partial_cmp(n)),
+        (BVal::Bool(b), Value::Bool(x)) => Some(x.cmp(b)),
+        (BVal::Dates(a, b), Value::String(s)) => {
+            let d = &s[..10.min(s.len())];
+            Some(if d < a.as_str() {
+                Ordering::Less
+            } else if d > b.as_str() {
+                Ordering::Greater
+            } else {
+                Ordering::Equal
+            })
+        }
+        (BVal::Instants(a, b), v) if kind == FType::DateTime => {
+            let t = instant(v)?;
+            Some(if t < *a {
+                Ordering::Less
+            } else if t >= *b {
+                Ordering::Greater
+            } else {
+                Ordering::Equal
+            })
+        }
+        _ => None,
+    }
+}
+
+fn cmp_op(v: &Value, kind: FType, op: &str, val: &BVal) -> bool {
+    if *val == BVal::Null {
+        return match op {
+            "=" => v.is_null(),
+            _ => !v.is_null(),
+        };
+    }
+    let Some(o) = compare(v, kind, val) else {
+        // Null field: only `!=` a value holds.
+        return op == "!=" && v.is_null();
+    };
+    match op {
+        "=" => o == Ordering::Equal,
+        "!=" => o != Ordering::Equal,
+        "<" => o == Ordering::Less,
+        "<=" => o != Ordering::Greater,
+        ">" => o == Ordering::Greater,
+        ">=" => o != Ordering::Less,
+        _ => false,
+    }
+}
+
+pub fn matches(r: &RowRef<'_>, c: Option<&BCond>) -> bool {
+    let Some(c) = c else { return true };
+    match c {
+        BCond::And(v) => v.iter().all(|c| matches(r, Some(c))),
+        BCond::Or(v) => v.iter().any(|c| matches(r, Some(c))),
+        BCond::Not(c) => !matches(r, Some(c)),
+        BCond::Cmp { path, op, val } => cmp_op(&path_value(r, path), path.kind, op, val),
+        BCond::Like { path, re, not } => {
+            let v = path_value(r, path);
+            let m = v.as_str().is_some_and(|s| re.is_match(s));
+            m != *not && !v.is_null()
+        }
+        BCond::In { path, not, vals } => {
+            let v = path_value(r, path);
+            let hit = vals.iter().any(|x| cmp_op(&v, path.kind, "=", x));
+            // SOQL (unlike SQL) counts a null as "not in" a list of values.
+            hit != *not
+        }
+        BCond::InSet { path, not, set } => {
+            let v = path_value(r, path);
+            let hit = v
+                .as_str()
+                .is_some_and(|s| set.contains(s) || set.iter().any(|x| x.eq_ignore_ascii_case(s)));
+            hit != *not
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, PartialOrd)]
+enum Key {
+    Null,
+    Num(f64),
+    Text(String),
+}
+
+fn sort_key(v: Value) -> Key {
+    match v {
+        Value::Null => Key::Null,
+        Value::Number(n) => Key::Num(n.as_f64().unwrap_or(0.0)),
+        Value::Bool(b) => Key::Num(if b { 1.0 } else { 0.0 }),
+        Value::String(s) => Key::Text(s.to_lowercase()),
+        other => Key::Text(other.to_string()),
+    }
+}
+
+/// Sorts every match (keys plus row numbers only; records are rendered page by page).
+pub fn sorted(org: &Org, b: &Bound, include_deleted: bool) -> Vec<u64> {
+    // OFFSET applies after sorting: scan every match, then skip.
+    let mut unsorted = b.clone();
+    unsorted.offset = 0;
+    let mut scan = Scan::start(&unsorted);
+    let mut keyed: Vec<(Vec<Key>, u64)> = Vec::new();
+    while let Some(r) = scan.next_match(org, &unsorted, include_deleted) {
+        let keys = b
+            .order
+            .iter()
+            .map(|o| sort_key(path_value(&r, &o.path)))
+            .collect();
+        keyed.push((keys, r.number));
+    }
+    keyed.sort_by(|(ka, na), (kb, nb)| {
+        for (i, o) in b.order.iter().enumerate() {
+            let (a, c) = (&ka[i], &kb[i]);
+            let ord = match (a, c) {
+                (Key::Null, Key::Null) => Ordering::Equal,
+                (Key::Null, _) => {
+                    if o.nulls_last {
+                        Ordering::Greater
+                    } else {
+                        Ordering::Less
+                    }
+                }
+                (_, Key::Null) => {
+                    if o.nulls_last {
+                        Ordering::Less
+                    } else {
+                        Ordering::Greater
+                    }
+                }
+                _ => {
+                    let x = a.partial_cmp(c).unwrap_or(Ordering::Equal);
+                    if o.desc { x.reverse() } else { x }
+                }
+            };
+            if ord != Ordering::Equal {
+                return ord;
+            }
+        }
+        na.cmp(nb)
+    });
+    keyed
+        .into_iter()
+        .skip(b.offset as usize)
+        .take(b.limit.map_or(usize::MAX, |l| l as usize))
+        .map(|(_, n)| n)
+        .collect()
+}
+
+/// Renders one record: `attributes`, then the selected fields, parents and children.
+pub fn render(r: &RowRef<'_>, tree: &[Entry], version: &str) -> Value {
+    let obj = r.obj();
+    let mut m = Map::new();
+    m.insert(
+        "attributes".into(),
+        json!({"type": obj.name, "url": format!("/services/data/{version}/sobjects/{}/{}", obj.name, r.id())}),
+    );
+    for e in tree {
+        match e {
+            Entry::Field { name, at } => {
+                let v = at
+                    .iter()
+                    .find(|(o, _)| *o == r.oi)
+                    .map_or(Value::Null, |(_, fi)| r.get(*fi));
+                m.insert((*name).to_string(), v);
+            }
+            Entry::Parent { hop, tree } => {
+                let parent = hop
+                    .via
+                    .iter()
+                    .find(|(o, _)| *o == r.oi)
+                    .and_then(|(_, fi)| match r.get(*fi) {
+                        Value::String(id) => match r.org.locate(&id) {
+                            Some(Located::Live(p)) => Some(p),
+                            _ => None,
+                        },
+                        _ => None,
+                    });
+                let v = parent.map_or(Value::Null, |p| render(&p, tree, version));
+                m.insert(hop.name.to_string(), v);
+            }
+            Entry::Children(sub) => {
+                let q = &sub.query;
+                let mut kids: Vec<RowRef<'_>> = r
+                    .org
+                    .children(sub.child_oi, sub.field, r, false)
+                    .into_iter()
+                    .filter(|k| matches(k, q.where_.as_ref()))
+                    .collect();
+                if !q.order.is_empty() {
+                    let numbers = {
+                        let mut keyed: Vec<(Vec<Key>, usize)> = kids
+                            .iter()
+                            .enumerate()
+                            .map(|(i, k)| {
+                                (
+                                    q.order
+                                        .iter()
+                                        .map(|o| sort_key(path_value(k, &o.path)))
+                                        .collect(),
+                                    i,
+                                )
+                            })
+                            .collect();
+                        keyed.sort_by(|(a, _), (b, _)| {
+                            for (i, o) in q.order.iter().enumerate() {
+                                let x = a[i].partial_cmp(&b[i]).unwrap_or(Ordering::Equal);
+                                let x = if o.desc { x.reverse() } else { x };
+                                if x != Ordering::Equal {
+                                    return x;
+                                }
+                            }
+                            Ordering::Equal
+                        });
+                        keyed.into_iter().map(|(_, i)| i).collect::<Vec<_>>()
+                    };
+                    kids = numbers.into_iter().map(|i| kids[i]).collect();
+                }
+                let kids: Vec<RowRef<'_>> = kids
+                    .into_iter()
+                    .skip(q.offset as usize)
+                    .take(q.limit.map_or(usize::MAX, |l| l as usize))
+                    .collect();
+                let v = if kids.is_empty() {
+                    Value::Null
+                } else {
+                    json!({
+                        "totalSize": kids.len(),
+                        "done": true,
+                        "records": kids.iter().map(|k| render(k, &q.tree, version)).collect::<Vec<_>>(),
+                    })
+                };
+                m.insert(sub.rel_name.to_string(), v);
+            }
+        }
+    }
+    Value::Object(m)
+}
+
+/// Total rows the query returns (LIMIT/OFFSET applied), counted without rendering.
+pub fn total(org: &Org, b: &Bound, include_deleted: bool) -> u64 {
+    let all = if b.where_.is_none() && b.only.is_none() && b.first <= 1 && b.last == u64::MAX {
+        org.tables[b.oi]
+            .count(include_deleted)
+            .saturating_sub(b.offset)
+    } else {
+        let mut scan = Scan::start(b);
+        let mut n = 0u64;
+        let cap = b.limit.unwrap_or(u64::MAX);
+        while n < cap && scan.next_match(org, b, include_deleted).is_some() {
+            n += 1;
+        }
+        n
+    };
+    b.limit.map_or(all, |l| all.min(l))
+}
+
+/// Parses and binds a query for `org`.
+pub fn prepare(
+    org: &Org,
+    soql: &str,
+    include_deleted: bool,
+    now: chrono::DateTime<Utc>,
+) -> Result<Bound, ApiError> {
+    let q = parse(soql)?;
+    super::bind::Binder {
+        org,
+        q: soql,
+        include_deleted,
+        now,
+    }
+    .bind(&q)
+}

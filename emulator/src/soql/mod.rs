@@ -1,0 +1,240 @@
+//! SOQL: parser ([`parser`]), binder ([`bind`]), executor ([`exec`]) and query cursors.
+//!
+//! Query results stream: a page is produced on demand from a cursor that holds the bound
+//! query and a scan position (a row number), never the result rows. Queries with
+//! ORDER BY on anything but `Id` keep the sorted row numbers (8 bytes a match), not rows.
+//! `totalSize` is counted once, when the query starts, by a scan that renders nothing.
+
+pub mod ast;
+pub mod bind;
+pub mod exec;
+pub mod lexer;
+pub mod parser;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use chrono::Utc;
+use serde_json::{Value, json};
+
+use crate::error::ApiError;
+use crate::org::Org;
+use bind::Bound;
+use exec::Scan;
+
+/// Default and bounds of `Sforce-Query-Options: batchSize`.
+pub const DEFAULT_BATCH: usize = 2000;
+pub const MIN_BATCH: usize = 200;
+
+/// Parses `batchSize=N` from the `Sforce-Query-Options` header (clamped to 200–2000).
+pub fn batch_size(header: Option<&str>) -> usize {
+    header
+        .and_then(|h| {
+            h.split(',').find_map(|kv| {
+                let (k, v) = kv.split_once('=')?;
+                k.trim()
+                    .eq_ignore_ascii_case("batchSize")
+                    .then(|| v.trim().parse::<usize>().ok())?
+            })
+        })
+        .map_or(DEFAULT_BATCH, |n| n.clamp(MIN_BATCH, DEFAULT_BATCH))
+}
+
+struct Cursor {
+    bound: Arc<Bound>,
+    include_deleted: bool,
+    total: u64,
+    batch: usize,
+    /// Scan state at each page start (by records returned so far): a page can be fetched
+    /// again, as with Salesforce's locators.
+    positions: BTreeMap<u64, Scan>,
+    last_used_ms: i64,
+}
+
+/// Open query cursors (`nextRecordsUrl` locators).
+pub struct Cursors {
+    map: Mutex<HashMap<String, Cursor>>,
+    counter: AtomicU64,
+    /// Idle time after which a locator is invalid (Salesforce: 15 minutes).
+    pub ttl_ms: AtomicU64,
+}
+
+impl Default for Cursors {
+    fn default() -> Self {
+        Self {
+            map: Mutex::new(HashMap::new()),
+            counter: AtomicU64::new(1),
+            ttl_ms: AtomicU64::new(15 * 60 * 1000),
+        }
+    }
+}
+
+fn invalid_locator() -> ApiError {
+    ApiError::bad_request("INVALID_QUERY_LOCATOR", "invalid query locator")
+}
+
+/// Produces up to `want` records from `scan`.
+fn fill(
+    org: &Org,
+    b: &Bound,
+    scan: &mut Scan,
+    want: u64,
+    include_deleted: bool,
+    version: &str,
+) -> (Vec<Value>, bool) {
+    let mut out = Vec::new();
+    while (out.len() as u64) < want {
+        match scan.next_match(org, b, include_deleted) {
+            Some(r) => out.push(exec::render(&r, &b.tree, version)),
+            None => return (out, true),
+        }
+    }
+    (out, false)
+}
+
+impl Cursors {
+    fn new_locator(&self) -> String {
+        crate::org::ids::make_id("01g", self.counter.fetch_add(1, Ordering::Relaxed))
+    }
+
+    pub fn open_count(&self) -> usize {
+        self.map.lock().map_or(0, |m| m.len())
+    }
+
+    pub fn clear(&self) {
+        if let Ok(mut m) = self.map.lock() {
+            m.clear();
+        }
+    }
+
+    /// Runs a query and returns its first page.
+    pub fn query(
+        &self,
+        org: &Org,
+        soql: &str,
+        include_deleted: bool,
+        batch: usize,
+        now: chrono::DateTime<Utc>,
+        version: &str,
+    ) -> Result<Value, ApiError> {
+        let bound = exec::prepare(org, soql, include_deleted, now)?;
+        if let Some((path, alias)) = &bound.count_of {
+            let mut scan = Scan::start(&bound);
+            let mut n = 0u64;
+            while let Some(r) = scan.next_match(org, &bound, include_deleted) {
+                if !exec::path_value(&r, path).is_null() {
+                    n += 1;
+                }
+            }
+            return Ok(json!({
+                "totalSize": 1, "done": true,
+                "records": [{"attributes": {"type": "AggregateResult"}, alias.as_str(): n}],
+            }));
+        }
+        let total = exec::total(org, &bound, include_deleted);
+        if bound.count_only {
+            return Ok(json!({"totalSize": total, "done": true, "records": []}));
+        }
+        let mut scan = if bound.order.is_empty() || is_id_asc(&bound) {
+            Scan::start(&bound)
+        } else {
+            Scan::Sorted {
+                numbers: Arc::new(exec::sorted(org, &bound, include_deleted)),
+                pos: 0,
+            }
+        };
+        let want = (batch as u64).min(total);
+        let (records, exhausted) = fill(org, &bound, &mut scan, want, include_deleted, version);
+        let returned = records.len() as u64;
+        let done = exhausted || returned >= total;
+        let mut body = json!({"totalSize": total, "done": done, "records": records});
+        if !done {
+            let locator = self.new_locator();
+            let mut positions = BTreeMap::new();
+            positions.insert(returned, scan);
+            if let Ok(mut m) = self.map.lock() {
+                m.insert(
+                    locator.clone(),
+                    Cursor {
+                        bound: Arc::new(bound),
+                        include_deleted,
+                        total,
+                        batch,
+                        positions,
+                        last_used_ms: now.timestamp_millis(),
+                    },
+                );
+            }
+            body["nextRecordsUrl"] = json!(format!(
+                "/services/data/{version}/query/{locator}-{returned}"
+            ));
+        }
+        Ok(body)
+    }
+
+    /// `GET /query/{locator}-{offset}`: the next page of an open cursor.
+    pub fn more(
+        &self,
+        org: &Org,
+        locator: &str,
+        now: chrono::DateTime<Utc>,
+        version: &str,
+    ) -> Result<Value, ApiError> {
+        let (id, offset) = locator.rsplit_once('-').ok_or_else(invalid_locator)?;
+        let offset: u64 = offset.parse().map_err(|_| invalid_locator())?;
+        let ttl = self.ttl_ms.load(Ordering::Relaxed) as i64;
+        let (bound, include_deleted, total, batch, mut scan) = {
+            let mut m = self.map.lock().map_err(|_| invalid_locator())?;
+            let c = m.get_mut(id).ok_or_else(invalid_locator)?;
+            if now.timestamp_millis() - c.last_used_ms > ttl {
+                m.remove(id);
+                return Err(invalid_locator());
+            }
+            c.last_used_ms = now.timestamp_millis();
+            let scan = c
+                .positions
+                .get(&offset)
+                .cloned()
+                .ok_or_else(invalid_locator)?;
+            (c.bound.clone(), c.include_deleted, c.total, c.batch, scan)
+        };
+        let want = (batch as u64).min(total.saturating_sub(offset));
+        let (records, exhausted) = fill(org, &bound, &mut scan, want, include_deleted, version);
+        let returned = offset + records.len() as u64;
+        let done = exhausted || returned >= total;
+        let mut body = json!({"totalSize": total, "done": done, "records": records});
+        // Earlier positions stay, so a retried page still works until the cursor expires.
+        if !done
+            && let Ok(mut m) = self.map.lock()
+            && let Some(c) = m.get_mut(id)
+        {
+            c.positions.insert(returned, scan);
+        }
+        if !done {
+            body["nextRecordsUrl"] =
+                json!(format!("/services/data/{version}/query/{id}-{returned}"));
+        }
+        Ok(body)
+    }
+}
+
+fn is_id_asc(b: &Bound) -> bool {
+    b.order.len() == 1
+        && !b.order[0].desc
+        && b.order[0].path.hops.is_empty()
+        && b.order[0].path.kind == crate::org::schema::FType::Id
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batch_size_header_is_clamped() {
+        assert_eq!(batch_size(None), 2000);
+        assert_eq!(batch_size(Some("batchSize=500")), 500);
+        assert_eq!(batch_size(Some("batchSize=50")), 200);
+        assert_eq!(batch_size(Some("batchSize=5000")), 2000);
+    }
+}

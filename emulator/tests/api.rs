@@ -1,0 +1,744 @@
+//! The data API over HTTP: versions, describe, query paging, SOQL errors, rows,
+//! collections, SOSL with index lag, counters, ground truth, admin inserts.
+
+use serde_json::{Value, json};
+use sf_emulator::{Emulator, EmulatorConfig, RunningEmulator};
+
+const V: &str = "v59.0";
+
+struct App {
+    emu: RunningEmulator,
+    http: reqwest::Client,
+    token: String,
+}
+
+impl App {
+    async fn start(size: usize) -> App {
+        let emu = Emulator::new(EmulatorConfig {
+            seed: 7,
+            size,
+            ..Default::default()
+        })
+        .start("127.0.0.1:0")
+        .await
+        .unwrap();
+        let http = reqwest::Client::new();
+        // Log in as the integration user with the directory's fixed refresh token.
+        let token: Value = http
+            .post(format!("{}/services/oauth2/token", emu.base_url))
+            .form(&[
+                ("grant_type", "refresh_token"),
+                ("client_id", "sfprivacy-emulator-client"),
+                ("client_secret", "sfprivacy-emulator-secret"),
+                (
+                    "refresh_token",
+                    "5Aep861EMULATOR.integration.refresh.token.TEST.ONLY",
+                ),
+            ])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let token = token["access_token"].as_str().unwrap().to_string();
+        App { emu, http, token }
+    }
+    fn url(&self, path: &str) -> String {
+        if path.starts_with("/") {
+            format!("{}{path}", self.emu.base_url)
+        } else {
+            format!("{}/services/data/{V}/{path}", self.emu.base_url)
+        }
+    }
+    async fn get(&self, path: &str) -> (u16, Value) {
+        let r = self
+            .http
+            .get(self.url(path))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .unwrap();
+        let s = r.status().as_u16();
+        (s, r.json().await.unwrap_or(Value::Null))
+    }
+    async fn send(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
+        let mut rb = self
+            .http
+            .request(method, self.url(path))
+            .bearer_auth(&self.token);
+        if let Some(b) = body {
+            rb = rb.json(&b);
+        }
+        let r = rb.send().await.unwrap();
+        let s = r.status().as_u16();
+        (s, r.json().await.unwrap_or(Value::Null))
+    }
+    async fn query(&self, soql: &str) -> (u16, Value) {
+        let r = self
+            .http
+            .get(self.url("query"))
+            .query(&[("q", soql)])
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .unwrap();
+        let s = r.status().as_u16();
+        (s, r.json().await.unwrap())
+    }
+    async fn admin_insert(&self, object: &str, records: Value, searchable: bool) -> Vec<String> {
+        let (s, v) = self
+            .send(
+                reqwest::Method::POST,
+                &format!("/__emulator/records/{object}"),
+                Some(json!({"records": records, "searchable": searchable})),
+            )
+            .await;
+        assert_eq!(s, 201, "{v}");
+        v["ids"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_str().unwrap().to_string())
+            .collect()
+    }
+}
+
+#[tokio::test]
+async fn versions_and_describe() {
+    let app = App::start(50).await;
+    let r = app
+        .http
+        .get(app.url("/services/data"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "versions list needs no session");
+    let versions: Value = r.json().await.unwrap();
+    assert!(
+        versions
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|v| v["version"] == "59.0" && v["url"] == "/services/data/v59.0")
+    );
+
+    let (s, g) = app.get("sobjects").await;
+    assert_eq!(s, 200);
+    let names: Vec<&str> = g["sobjects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["name"].as_str().unwrap())
+        .collect();
+    for o in [
+        "Account",
+        "Contact",
+        "Lead",
+        "User",
+        "Case",
+        "Opportunity",
+        "OpportunityContactRole",
+        "Task",
+        "Event",
+        "Campaign",
+        "CampaignMember",
+        "EmailMessage",
+        "Individual",
+        "ContactPointEmail",
+        "ContactPointPhone",
+        "ContactHistory",
+        "LeadHistory",
+        "Identity_Document__c",
+        "Payment_Method__c",
+        "Project__c",
+        "Inventory_Item__c",
+    ] {
+        assert!(names.contains(&o), "{o} missing from global describe");
+    }
+
+    let (s, d) = app.get("sobjects/Contact/describe").await;
+    assert_eq!(s, 200);
+    let field = |n: &str| {
+        d["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["name"] == n)
+            .cloned()
+    };
+    let email = field("Email").unwrap();
+    assert_eq!(email["type"], "email");
+    assert_eq!(email["length"], 80);
+    assert_eq!(email["nillable"], true);
+    let name = field("Name").unwrap();
+    assert_eq!(
+        (name["createable"].as_bool(), name["updateable"].as_bool()),
+        (Some(false), Some(false))
+    );
+    assert_eq!(field("FirstName").unwrap()["compoundFieldName"], "Name");
+    assert_eq!(
+        field("MailingCity").unwrap()["compoundFieldName"],
+        "MailingAddress"
+    );
+    assert_eq!(field("MailingAddress").unwrap()["type"], "address");
+    let acct = field("AccountId").unwrap();
+    assert_eq!(acct["referenceTo"], json!(["Account"]));
+    assert_eq!(acct["relationshipName"], "Account");
+    assert_eq!(email["securityClassification"], "Confidential");
+    assert!(
+        field("SSN__c").is_none(),
+        "field hidden by FLS must not be described"
+    );
+
+    // Delete rules of real orgs, as child relationships on the parent.
+    let rel = |d: &Value, child: &str, field: &str| {
+        d["childRelationships"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["childSObject"] == child && r["field"] == field)
+            .cloned()
+            .unwrap()
+    };
+    let (_, account) = app.get("sobjects/Account/describe").await;
+    let contacts = rel(&account, "Contact", "AccountId");
+    assert_eq!(
+        (
+            contacts["cascadeDelete"].as_bool(),
+            contacts["restrictedDelete"].as_bool(),
+            contacts["relationshipName"].as_str()
+        ),
+        (Some(true), Some(false), Some("Contacts"))
+    );
+    assert_eq!(
+        rel(&account, "Opportunity", "AccountId")["cascadeDelete"],
+        true
+    );
+    let cases = rel(&d, "Case", "ContactId");
+    assert_eq!(
+        (
+            cases["cascadeDelete"].as_bool(),
+            cases["restrictedDelete"].as_bool()
+        ),
+        (Some(false), Some(true))
+    );
+    assert_eq!(
+        rel(&d, "CampaignMember", "ContactId")["cascadeDelete"],
+        true
+    );
+    assert_eq!(
+        rel(&d, "OpportunityContactRole", "ContactId")["cascadeDelete"],
+        true
+    );
+    assert_eq!(rel(&d, "Task", "WhoId")["cascadeDelete"], true);
+    assert_eq!(
+        rel(&d, "ContactHistory", "ContactId")["cascadeDelete"],
+        true
+    );
+    assert_eq!(
+        rel(&d, "Payment_Method__c", "Contact__c")["restrictedDelete"],
+        true
+    );
+    assert_eq!(
+        rel(&d, "Identity_Document__c", "Contact__c")["cascadeDelete"],
+        true
+    );
+
+    let (s, e) = app.get("sobjects/Nope__c/describe").await;
+    assert_eq!((s, e[0]["errorCode"].as_str()), (404, Some("NOT_FOUND")));
+    let (s, e) = app.get("/services/data/v9.0/sobjects").await;
+    assert_eq!((s, e[0]["errorCode"].as_str()), (404, Some("NOT_FOUND")));
+}
+
+#[tokio::test]
+async fn missing_session_is_invalid_session_id() {
+    let app = App::start(0).await;
+    let r = app.http.get(app.url("sobjects")).send().await.unwrap();
+    assert_eq!(r.status(), 401);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v[0]["errorCode"], "INVALID_SESSION_ID");
+    // Sessions idle out on the shared clock (default timeout 2 h).
+    let (s, _) = app.get("sobjects").await;
+    assert_eq!(s, 200);
+    app.http
+        .post(app.url("/__emulator/clock/advance"))
+        .json(&json!({"seconds": 3 * 3600}))
+        .send()
+        .await
+        .unwrap();
+    let (s, v) = app.get("sobjects").await;
+    assert_eq!(
+        (s, v[0]["errorCode"].as_str()),
+        (401, Some("INVALID_SESSION_ID"))
+    );
+}
+
+#[tokio::test]
+async fn query_pages_until_done_with_batch_size() {
+    let app = App::start(10_000).await; // 2,500 contacts
+    let (_, count) = app.query("SELECT COUNT() FROM Contact").await;
+    let total = count["totalSize"].as_u64().unwrap();
+    assert_eq!(total, 2500);
+
+    let first = app
+        .http
+        .get(app.url("query"))
+        .query(&[("q", "SELECT Id, Email, Account.Name FROM Contact")])
+        .header("Sforce-Query-Options", "batchSize=700")
+        .bearer_auth(&app.token)
+        .send()
+        .await
+        .unwrap();
+    let mut page: Value = first.json().await.unwrap();
+    let mut ids: Vec<String> = Vec::new();
+    let mut pages = 0;
+    loop {
+        pages += 1;
+        assert_eq!(page["totalSize"], total);
+        for r in page["records"].as_array().unwrap() {
+            assert_eq!(r["attributes"]["type"], "Contact");
+            ids.push(r["Id"].as_str().unwrap().to_string());
+        }
+        if page["done"] == true {
+            assert!(page.get("nextRecordsUrl").is_none());
+            break;
+        }
+        let next = page["nextRecordsUrl"].as_str().unwrap().to_string();
+        assert!(next.starts_with("/services/data/v59.0/query/01g"), "{next}");
+        let (s, p) = app.get(&next).await;
+        assert_eq!(s, 200);
+        page = p;
+    }
+    assert_eq!(pages, 4, "700+700+700+400");
+    assert_eq!(ids.len() as u64, total);
+    let mut sorted = ids.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(sorted, ids, "ids unique and in id order");
+
+    // Id slicing as the scanner does it.
+    let (_, slice) = app
+        .query(&format!(
+            "SELECT Id FROM Contact WHERE Id > '{}' ORDER BY Id LIMIT 5",
+            ids[99]
+        ))
+        .await;
+    let got: Vec<&str> = slice["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["Id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        got,
+        ids[100..105].iter().map(String::as_str).collect::<Vec<_>>()
+    );
+
+    let (s, e) = app.get("query/01g000000000zZZAAA-2000").await;
+    assert_eq!(
+        (s, e[0]["errorCode"].as_str()),
+        (400, Some("INVALID_QUERY_LOCATOR"))
+    );
+}
+
+#[tokio::test]
+async fn soql_errors_use_the_caret_form() {
+    let app = App::start(20).await;
+    let (s, e) = app.query("SELECT Foo FROM Contact").await;
+    assert_eq!(s, 400);
+    assert_eq!(e[0]["errorCode"], "INVALID_FIELD");
+    assert!(
+        e[0]["message"].as_str().unwrap().starts_with("\nSELECT Foo FROM Contact\n       ^\nERROR at Row:1:Column:8\nNo such column 'Foo' on entity 'Contact'."),
+        "{}",
+        e[0]["message"]
+    );
+    let (_, e) = app.query("SELECT SSN__c FROM Contact").await;
+    assert_eq!(
+        e[0]["errorCode"], "INVALID_FIELD",
+        "FLS-hidden fields are not queryable"
+    );
+    let (_, e) = app.query("SELECT Id FROM Contct").await;
+    assert_eq!(e[0]["errorCode"], "INVALID_TYPE");
+    assert!(
+        e[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("sObject type 'Contct' is not supported.")
+    );
+    let (_, e) = app.query("SELECT Id FROM Contact WHERE").await;
+    assert_eq!(e[0]["errorCode"], "MALFORMED_QUERY");
+    let (_, e) = app
+        .query("SELECT Id FROM Contact WHERE Description = 'x'")
+        .await;
+    assert_eq!(
+        e[0]["errorCode"], "INVALID_FIELD",
+        "long text areas cannot be filtered"
+    );
+    let (_, e) = app.query("SELECT Id FROM Contact WHERE Email = 5").await;
+    assert!(
+        e[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("must be of type string and should be enclosed in quotes")
+    );
+    let (_, e) = app.query("SELECT FIELDS(ALL) FROM Contact").await;
+    assert_eq!(e[0]["errorCode"], "MALFORMED_QUERY");
+    let (s, v) = app.query("SELECT FIELDS(ALL) FROM Contact LIMIT 2").await;
+    assert_eq!(s, 200);
+    assert!(v["records"][0].get("MailingCity").is_some());
+}
+
+#[tokio::test]
+async fn soql_filters_relationships_and_subqueries() {
+    let app = App::start(0).await;
+    let acct = app
+        .admin_insert("Account", json!([{"Name": "Zeta Corp"}]), true)
+        .await
+        .remove(0);
+    let c = app
+        .admin_insert(
+            "Contact",
+            json!([
+                {"FirstName": "Jane", "LastName": "O'Brien", "Email": "Jane.OBrien@Example.com", "AccountId": acct},
+                {"FirstName": "Ana", "LastName": "Lima", "Email": null, "AccountId": acct},
+                {"FirstName": "Bob", "LastName": "Stone", "Email": "bob@example.org"}
+            ]),
+            true,
+        )
+        .await;
+    app.admin_insert(
+        "Case",
+        json!([{"ContactId": c[0], "Subject": "Help", "Status": "New"}]),
+        true,
+    )
+    .await;
+
+    let (s, v) = app
+        .query("SELECT Id, Name, Account.Name FROM Contact WHERE Email = 'jane.obrien@example.com'")
+        .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["totalSize"], 1, "string comparison is case-insensitive");
+    assert_eq!(v["records"][0]["Name"], "Jane O'Brien");
+    assert_eq!(v["records"][0]["Account"]["Name"], "Zeta Corp");
+    let (_, v) = app
+        .query("SELECT Id FROM Contact WHERE LastName = 'O\\'Brien'")
+        .await;
+    assert_eq!(v["totalSize"], 1);
+    let (_, v) = app.query("SELECT Id FROM Contact WHERE Email = null").await;
+    assert_eq!(v["totalSize"], 1);
+    let (_, v) = app
+        .query(
+            "SELECT Id FROM Contact WHERE Email LIKE '%example%' AND (NOT LastName IN ('Stone'))",
+        )
+        .await;
+    assert_eq!(v["totalSize"], 1);
+    let (_, v) = app
+        .query("SELECT Id, Account.Name FROM Contact WHERE AccountId = null")
+        .await;
+    assert_eq!(v["records"][0]["Account"], Value::Null);
+    let (_, v) = app
+        .query("SELECT Name, (SELECT LastName FROM Contacts ORDER BY LastName) FROM Account")
+        .await;
+    let sub = &v["records"][0]["Contacts"];
+    assert_eq!(sub["totalSize"], 2);
+    assert_eq!(sub["records"][0]["LastName"], "Lima");
+    let (_, v) = app
+        .query("SELECT Id FROM Contact WHERE Id IN (SELECT ContactId FROM Case)")
+        .await;
+    assert_eq!(v["records"][0]["Id"], c[0].as_str());
+    let (_, v) = app
+        .query("SELECT LastName FROM Contact ORDER BY LastName DESC LIMIT 2 OFFSET 1")
+        .await;
+    let names: Vec<&str> = v["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["LastName"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["O'Brien", "Lima"]);
+    let (_, v) = app
+        .query("SELECT Id FROM Contact WHERE CreatedDate = LAST_N_DAYS:1")
+        .await;
+    assert_eq!(v["totalSize"], 3);
+}
+
+#[tokio::test]
+async fn rows_recycle_bin_and_query_all() {
+    let app = App::start(0).await;
+    use reqwest::Method;
+    let (s, v) = app
+        .send(
+            Method::POST,
+            "sobjects/Contact",
+            Some(json!({"LastName": "Doe", "Email": "jd@example.com"})),
+        )
+        .await;
+    assert_eq!(s, 201, "{v}");
+    assert_eq!(v["success"], true);
+    let id = v["id"].as_str().unwrap().to_string();
+    assert!(id.starts_with("003") && id.len() == 18);
+    let (s, r) = app
+        .get(&format!("sobjects/Contact/{id}?fields=LastName,Email"))
+        .await;
+    assert_eq!(s, 200);
+    assert_eq!(r["LastName"], "Doe");
+    let (s, _) = app
+        .send(
+            Method::PATCH,
+            &format!("sobjects/Contact/{id}"),
+            Some(json!({"FirstName": "Jo"})),
+        )
+        .await;
+    assert_eq!(s, 204);
+    let (_, r) = app.get(&format!("sobjects/Contact/{id}")).await;
+    assert_eq!(r["Name"], "Jo Doe");
+    let (s, _) = app
+        .send(Method::DELETE, &format!("sobjects/Contact/{id}"), None)
+        .await;
+    assert_eq!(s, 204);
+    let (s, e) = app
+        .send(Method::DELETE, &format!("sobjects/Contact/{id}"), None)
+        .await;
+    assert_eq!(
+        (s, e[0]["errorCode"].as_str()),
+        (404, Some("ENTITY_IS_DELETED"))
+    );
+    let (s, e) = app.get(&format!("sobjects/Contact/{id}")).await;
+    assert_eq!(
+        (s, e[0]["errorCode"].as_str()),
+        (404, Some("ENTITY_IS_DELETED"))
+    );
+    let (_, v) = app.query("SELECT Id FROM Contact").await;
+    assert_eq!(v["totalSize"], 0);
+    let r = app
+        .http
+        .get(app.url("queryAll"))
+        .query(&[("q", "SELECT Id, IsDeleted FROM Contact")])
+        .bearer_auth(&app.token)
+        .send()
+        .await
+        .unwrap();
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["totalSize"], 1);
+    assert_eq!(v["records"][0]["IsDeleted"], true);
+    let (s, e) = app.get("sobjects/Contact/not-an-id").await;
+    assert_eq!((s, e[0]["errorCode"].as_str()), (400, Some("MALFORMED_ID")));
+    let missing = sf_emulator::org::ids::make_id("003", 999_999);
+    let (s, e) = app.get(&format!("sobjects/Contact/{missing}")).await;
+    assert_eq!((s, e[0]["errorCode"].as_str()), (404, Some("NOT_FOUND")));
+}
+
+#[tokio::test]
+async fn collections_all_or_none() {
+    let app = App::start(0).await;
+    use reqwest::Method;
+    let body = json!({"allOrNone": false, "records": [
+        {"attributes": {"type": "Contact"}, "LastName": "A", "Email": "a@example.com"},
+        {"attributes": {"type": "Contact"}, "FirstName": "NoLast"},
+        {"attributes": {"type": "Lead"}, "LastName": "L", "Company": "C"}
+    ]});
+    let (s, v) = app
+        .send(Method::POST, "composite/sobjects", Some(body.clone()))
+        .await;
+    assert_eq!(s, 200);
+    assert_eq!(v[0]["success"], true);
+    assert_eq!(v[1]["success"], false);
+    assert_eq!(v[1]["errors"][0]["statusCode"], "REQUIRED_FIELD_MISSING");
+    assert_eq!(v[1]["errors"][0]["fields"], json!(["LastName"]));
+    assert_eq!(v[2]["success"], true);
+
+    let mut aon = body.clone();
+    aon["allOrNone"] = json!(true);
+    aon["records"][0]["Email"] = json!("other@example.com");
+    let (_, v) = app
+        .send(Method::POST, "composite/sobjects", Some(aon))
+        .await;
+    assert_eq!(
+        v[0]["errors"][0]["statusCode"],
+        "ALL_OR_NONE_OPERATION_ROLLED_BACK"
+    );
+    assert_eq!(v[1]["errors"][0]["statusCode"], "REQUIRED_FIELD_MISSING");
+    let (_, c) = app.query("SELECT COUNT() FROM Contact").await;
+    assert_eq!(c["totalSize"], 1, "rolled back");
+
+    let too_many: Vec<Value> = (0..201)
+        .map(|i| json!({"attributes": {"type": "Contact"}, "LastName": format!("n{i}")}))
+        .collect();
+    let (s, e) = app
+        .send(
+            Method::POST,
+            "composite/sobjects",
+            Some(json!({"records": too_many})),
+        )
+        .await;
+    assert_eq!(
+        (s, e[0]["errorCode"].as_str()),
+        (400, Some("EXCEEDED_ID_LIMIT"))
+    );
+
+    let id = v[0].get("id").cloned();
+    assert!(id.is_none(), "a rolled-back create has no id");
+    let (_, q) = app.query("SELECT Id FROM Contact").await;
+    let cid = q["records"][0]["Id"].as_str().unwrap().to_string();
+    let (_, got) = app
+        .get(&format!(
+            "composite/sobjects/Contact?ids={cid},{}&fields=Id,LastName",
+            sf_emulator::org::ids::make_id("003", 999_999)
+        ))
+        .await;
+    assert_eq!(got[0]["LastName"], "A");
+    assert_eq!(got[1], Value::Null);
+    let (_, upd) = app.send(Method::PATCH, "composite/sobjects", Some(json!({"records": [{"attributes": {"type": "Contact"}, "id": cid, "Title": "CTO"}]}))).await;
+    assert_eq!(upd[0]["success"], true, "{upd}");
+    let (_, del) = app
+        .send(
+            Method::DELETE,
+            &format!("composite/sobjects?ids={cid},{cid}"),
+            None,
+        )
+        .await;
+    assert_eq!(del[0]["success"], true);
+    assert_eq!(del[1]["errors"][0]["statusCode"], "ENTITY_IS_DELETED");
+}
+
+#[tokio::test]
+async fn sosl_is_tokenised_and_lags_writes() {
+    let app = App::start(200).await;
+    use reqwest::Method;
+    app.admin_insert("Contact", json!([{"LastName": "Au", "Email": "jane@example.com.au"}, {"LastName": "Exact", "Email": "jane@example.com"}]), true).await;
+    let search = |q: &'static str| {
+        let app = &app;
+        async move {
+            let r = app
+                .http
+                .get(app.url("search"))
+                .query(&[("q", q)])
+                .bearer_auth(&app.token)
+                .send()
+                .await
+                .unwrap();
+            let s = r.status().as_u16();
+            (s, r.json::<Value>().await.unwrap())
+        }
+    };
+    let (s, v) =
+        search("FIND {jane@example.com} IN EMAIL FIELDS RETURNING Contact(Id, Email), Lead(Id)")
+            .await;
+    assert_eq!(s, 200, "{v}");
+    let emails: Vec<&str> = v["searchRecords"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["Email"].as_str())
+        .collect();
+    assert!(
+        emails.contains(&"jane@example.com") && emails.contains(&"jane@example.com.au"),
+        "{emails:?}"
+    );
+    assert_eq!(v["searchRecords"][0]["attributes"]["type"], "Contact");
+
+    let (s, e) = search("FIND {jane-doe@example.com} IN EMAIL FIELDS").await;
+    assert_eq!(
+        (s, e[0]["errorCode"].as_str()),
+        (400, Some("MALFORMED_SEARCH"))
+    );
+    assert!(
+        e[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("mismatched character '-' expecting '}'")
+    );
+    let (s, _) = search("FIND {jane\\-doe@example.com} IN EMAIL FIELDS").await;
+    assert_eq!(s, 200);
+
+    // A fresh write is not searchable until the index catches up.
+    let (_, created) = app
+        .send(
+            Method::POST,
+            "sobjects/Lead",
+            Some(json!({"LastName": "Fresh", "Company": "X", "Email": "fresh.lead@example.net"})),
+        )
+        .await;
+    let id = created["id"].as_str().unwrap().to_string();
+    let (_, v) = search("FIND {fresh.lead@example.net} IN EMAIL FIELDS RETURNING Lead(Id)").await;
+    assert_eq!(v["searchRecords"], json!([]));
+    let (s, _) = app
+        .send(
+            Method::POST,
+            "/__emulator/clock/advance",
+            Some(json!({"seconds": 4})),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let (_, v) = search("FIND {fresh.lead@example.net} IN EMAIL FIELDS RETURNING Lead(Id)").await;
+    assert_eq!(v["searchRecords"][0]["Id"], id.as_str());
+
+    let (_, v) = app.send(Method::POST, "parameterizedSearch", Some(json!({"q": "jane@example.com", "in": "EMAIL", "sobjects": [{"name": "Contact", "fields": ["Id", "Email"]}]}))).await;
+    assert_eq!(v["searchRecords"].as_array().unwrap().len(), 2, "{v}");
+}
+
+#[tokio::test]
+async fn counters_ground_truth_and_reset() {
+    let app = App::start(100).await;
+    app.query("SELECT Id FROM Contact").await;
+    app.query("SELECT Id FROM Lead").await;
+    app.get("sobjects/Contact/describe").await;
+    app.http
+        .post(app.url("/__emulator/counters/reset"))
+        .send()
+        .await
+        .unwrap();
+    app.query("SELECT Id FROM Contact").await;
+    app.query("SELECT Id FROM Lead").await;
+    app.get("sobjects/Contact/describe").await;
+    let (_, c) = app.get("/__emulator/counters").await;
+    assert_eq!(c["endpoints"]["GET /services/data/{version}/query"], 2);
+    assert_eq!(
+        c["endpoints"]["GET /services/data/{version}/sobjects/{object}/describe"],
+        1
+    );
+    assert_eq!(c["total"], 3);
+    assert_eq!(c["connections"]["sfprivacy-emulator-client"]["total"], 3);
+    assert_eq!(
+        c["connections"]["sfprivacy-emulator-client"]["endpoints"]["GET /services/data/{version}/query"],
+        2
+    );
+
+    let (_, gt) = app.get("/__emulator/ground-truth").await;
+    assert_eq!(gt["objects"]["Contact"]["Email"], json!(["email"]));
+    assert_eq!(
+        gt["objects"]["Payment_Method__c"]["Card_Number__c"],
+        json!(["credit_card"])
+    );
+    assert_eq!(gt["objects"]["Project__c"]["Notes__c"], json!([]));
+
+    let (s, _) = app
+        .send(
+            reqwest::Method::POST,
+            "/__emulator/seed",
+            Some(json!({"seed": 1, "size": 0})),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let (_, v) = app.query("SELECT COUNT() FROM Contact").await;
+    assert_eq!(v["totalSize"], 0);
+    let (_, v) = app.query("SELECT Username FROM User").await;
+    assert_eq!(v["totalSize"], 3, "only the directory's users");
+    let (_, v) = app
+        .query("SELECT Id, Name FROM User WHERE Username = 'integration@sfprivacy.example'")
+        .await;
+    assert_eq!(
+        v["records"][0]["Id"], "005000000000001AAA",
+        "same id as the OAuth directory"
+    );
+    assert_eq!(v["records"][0]["Name"], "Integration User");
+}
+
+#[tokio::test]
+async fn seeded_org_is_deterministic() {
+    let a = App::start(500).await;
+    let b = App::start(500).await;
+    let q = "SELECT Id, Name, Email, Phone, MailingCity FROM Contact ORDER BY Id LIMIT 50";
+    assert_eq!(a.query(q).await.1, b.query(q).await.1);
+}

@@ -1,0 +1,186 @@
+//! Anonymize requests against the emulator (issue 4): writes the org accepts (no compound
+//! field, no nulled required field, valid unique emails, values within length, past a duplicate
+//! rule), a refused field reported while the rest is anonymized, converted leads reported, and
+//! the proof by digest.
+
+mod dsr_harness;
+mod sf_harness;
+
+use dsr_harness::{Dsr, outcome_of, request};
+use serde_json::json;
+use sfprivacy::message::{
+    DsrAction, ObjectSelection, RecordOutcomeKind as K, ResultStatus, SubjectEmail,
+};
+
+#[tokio::test]
+#[ignore = "TEMP: needs the emulator data API (emu-core), not yet on main"]
+async fn contact_and_lead_are_anonymized_with_values_the_org_accepts() {
+    let t = Dsr::start().await;
+    t.put("/__emulator/settings", json!({"duplicateRules": true}))
+        .await;
+    let email = "jane.doe@example.com";
+    let c = t.insert("Contact", vec![json!({
+        "Salutation": "Ms.", "FirstName": "Jane", "LastName": "Doe", "Email": email,
+        "Phone": "+1 415 555 0100", "MobilePhone": "+1 415 555 0101", "Title": "CFO",
+        "MailingStreet": "1 Main St", "MailingCity": "Springfield", "MailingPostalCode": "12345",
+        "Birthdate": "1980-01-02"
+    })], true).await;
+    let l = t.insert("Lead", vec![json!({
+        "FirstName": "Jane", "LastName": "Doe", "Company": "Doe Ltd", "Email": "JANE.DOE@example.com",
+        "Phone": "+1 415 555 0100", "Website": "https://jane.example.com", "Status": "Open - Not Contacted"
+    })], true).await;
+    let case = t.insert("Case", vec![json!({"ContactId": c[0], "Subject": "help", "SuppliedName": "Jane Doe", "SuppliedEmail": email, "SuppliedPhone": "+1 415 555 0100"})], true).await;
+
+    let report = t
+        .run(
+            &request(DsrAction::Anonymize, &[email], ObjectSelection::Default),
+            &t.context(),
+        )
+        .await;
+    assert_eq!(report.status, ResultStatus::Completed, "{report:#?}");
+    for id in [&c[0], &l[0], &case[0]] {
+        let o = outcome_of(&report, id);
+        assert_eq!(o.outcome, K::Anonymized, "{o:#?}");
+        assert!(
+            !o.fields
+                .iter()
+                .any(|f| f == "Name" || f.ends_with("Address")),
+            "no compound field written"
+        );
+    }
+    let contact_fields = &outcome_of(&report, &c[0]).fields;
+    for f in [
+        "FirstName",
+        "LastName",
+        "Email",
+        "Phone",
+        "MailingStreet",
+        "Birthdate",
+    ] {
+        assert!(
+            contact_fields.iter().any(|x| x == f),
+            "{f} in {contact_fields:?}"
+        );
+    }
+
+    let row = &t.live(&format!("SELECT Id, FirstName, LastName, Email, Phone, MailingCity, Birthdate FROM Contact WHERE Id = '{}'", c[0])).await[0];
+    assert_eq!(
+        row["LastName"],
+        json!("Anonymized"),
+        "required: a placeholder, never null"
+    );
+    assert_eq!(row["FirstName"], json!(null));
+    assert_eq!(row["Birthdate"], json!(null));
+    let new_email = row["Email"].as_str().unwrap();
+    assert!(
+        SubjectEmail::parse(new_email).is_some()
+            && new_email.ends_with("@anonymized.invalid")
+            && new_email.len() <= 80
+    );
+    let lead = &t
+        .live(&format!(
+            "SELECT Id, LastName, Company, Email FROM Lead WHERE Id = '{}'",
+            l[0]
+        ))
+        .await[0];
+    assert_ne!(
+        lead["Email"], row["Email"],
+        "placeholder addresses are unique"
+    );
+    assert!(
+        lead["Company"].as_str().is_some_and(|s| !s.is_empty()),
+        "required Company kept non-empty"
+    );
+    let case_row = &t
+        .live(&format!(
+            "SELECT Id, SuppliedName, SuppliedEmail FROM Case WHERE Id = '{}'",
+            case[0]
+        ))
+        .await[0];
+    assert_eq!(case_row["SuppliedName"], json!(null));
+    assert_ne!(case_row["SuppliedEmail"], json!(email));
+
+    let proof = report.verification.unwrap();
+    assert_eq!(proof["ok"], json!(true), "{proof:#}");
+    assert_eq!(proof["original_values_remaining"], json!([]));
+    assert!(
+        !proof.to_string().contains("Jane"),
+        "the proof never holds values"
+    );
+    t.cleanup().await;
+}
+
+#[tokio::test]
+#[ignore = "TEMP: needs the emulator data API (emu-core), not yet on main"]
+async fn a_refused_field_is_reported_and_the_rest_anonymized() {
+    let t = Dsr::start().await;
+    // The org refuses a blank Title (a validation rule): the record is retried without it.
+    t.put("/__emulator/settings", json!({"validationRules": [{"object": "Contact", "field": "Title", "message": "Title is required"}]})).await;
+    let email = "kept.title@example.com";
+    let c = t.insert("Contact", vec![json!({"FirstName": "Kim", "LastName": "Lee", "Email": email, "Title": "CTO", "Phone": "555 0100"})], true).await;
+    let report = t
+        .run(
+            &request(DsrAction::Anonymize, &[email], ObjectSelection::Default),
+            &t.context(),
+        )
+        .await;
+    let o = outcome_of(&report, &c[0]);
+    assert_eq!(o.outcome, K::Anonymized);
+    assert_eq!(
+        o.error_code.as_deref(),
+        Some("FIELD_CUSTOM_VALIDATION_EXCEPTION")
+    );
+    assert!(o.reason.as_deref().unwrap().contains("Title"));
+    assert!(!o.fields.contains(&"Title".to_string()));
+    assert_eq!(report.status, ResultStatus::Partial);
+    let row = &t
+        .live(&format!(
+            "SELECT FirstName, Email, Phone, Title FROM Contact WHERE Id = '{}'",
+            c[0]
+        ))
+        .await[0];
+    assert_eq!(row["FirstName"], json!(null));
+    assert_eq!(row["Phone"], json!(null));
+    assert_eq!(row["Title"], json!("CTO"));
+    let proof = report.verification.unwrap();
+    assert_eq!(
+        proof["original_values_remaining"][0]["field"],
+        json!("Title"),
+        "{proof:#}"
+    );
+    t.cleanup().await;
+}
+
+#[tokio::test]
+#[ignore = "TEMP: needs the emulator data API (emu-core), not yet on main"]
+async fn converted_leads_are_reported_and_fresh_records_found() {
+    let t = Dsr::start().await;
+    let email = "o-neil+x@example.co.uk";
+    let conv = t.insert("Lead", vec![json!({"LastName": "O'Neil", "Company": "X", "Email": email, "IsConverted": true, "Status": "Closed - Converted"})], true).await;
+    let fresh = t
+        .insert(
+            "Contact",
+            vec![json!({"LastName": "O'Neil", "Email": email})],
+            false,
+        )
+        .await;
+    let report = t
+        .run(
+            &request(DsrAction::Anonymize, &[email], ObjectSelection::Default),
+            &t.context(),
+        )
+        .await;
+    let o = outcome_of(&report, &conv[0]);
+    assert_eq!(o.outcome, K::Skipped);
+    assert_eq!(
+        o.error_code.as_deref(),
+        Some("CANNOT_UPDATE_CONVERTED_LEAD")
+    );
+    assert_eq!(outcome_of(&report, &fresh[0]).outcome, K::Anonymized);
+    assert_eq!(
+        report.status,
+        ResultStatus::Partial,
+        "the converted lead still holds data"
+    );
+    t.cleanup().await;
+}
