@@ -54,7 +54,14 @@ impl Application {
             None => salesforce_factory(
                 &settings,
                 &store,
-                crate::salesforce::ClientOptions::default(),
+                crate::salesforce::ClientOptions {
+                    // The per-org cap on concurrent Salesforce requests, across replicas (ops).
+                    concurrency: Some(crate::store::budget::OrgLimits::new(
+                        store.clone(),
+                        settings.org_limits.clone(),
+                    )),
+                    ..crate::salesforce::ClientOptions::default()
+                },
             )
             .map_err(AppError::Salesforce)?,
         };
@@ -67,7 +74,11 @@ impl Application {
             JobOptions {
                 chunk_bytes: settings.export_chunk_bytes,
             },
-        );
+        )
+        .with_limits(crate::store::budget::OrgLimits::new(
+            store.clone(),
+            settings.org_limits.clone(),
+        ));
         Ok(Self {
             settings,
             jobs: Arc::new(jobs),

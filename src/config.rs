@@ -206,6 +206,39 @@ pub struct Settings {
     /// How long job state (and stored results) is kept for idempotency.
     pub job_state_ttl: Duration,
     pub log_format: LogFormat,
+    /// Per-org API budget, concurrency cap and circuit breaker (ops; see `store::budget`).
+    pub org_limits: OrgLimitSettings,
+}
+
+/// Per-org limits shared by every replica through Redis; defaults follow Salesforce's limits.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrgLimitSettings {
+    /// Share of the daily API allocation above which new jobs are deferred (0 < share ≤ 1).
+    pub budget_share: f64,
+    /// How long a published `Sforce-Limit-Info` figure stays authoritative.
+    pub usage_ttl: Duration,
+    /// Concurrent Salesforce requests per org, across all replicas (Salesforce: 25 long-running
+    /// requests per production org).
+    pub max_concurrent: u32,
+    /// A concurrency lease outlives a crashed holder by at most this (above the HTTP timeout).
+    pub permit_ttl: Duration,
+    /// Consecutive transient failures that open an org's circuit breaker.
+    pub breaker_failures: u32,
+    /// How long the breaker stays open before one half-open probe.
+    pub breaker_cooldown: Duration,
+}
+
+impl Default for OrgLimitSettings {
+    fn default() -> Self {
+        Self {
+            budget_share: 0.8,
+            usage_ttl: Duration::from_secs(300),
+            max_concurrent: 25,
+            permit_ttl: Duration::from_secs(600),
+            breaker_failures: 5,
+            breaker_cooldown: Duration::from_secs(60),
+        }
+    }
 }
 
 /// Every key the settings understand, with its meaning (for `--help`-style docs and errors).
@@ -269,6 +302,26 @@ pub const SETTING_KEYS: &[(&str, &str)] = &[
         "how long job state and results are kept (default 604800 = 7 days)",
     ),
     ("LOG_FORMAT", "json or pretty (default json)"),
+    (
+        "API_BUDGET_SHARE",
+        "share of an org's daily API allocation above which new work is deferred (default 0.8)",
+    ),
+    (
+        "API_USAGE_TTL_SECS",
+        "seconds a published API usage figure stays authoritative (default 300)",
+    ),
+    (
+        "ORG_MAX_CONCURRENT",
+        "concurrent Salesforce requests per org across replicas (default 25)",
+    ),
+    (
+        "BREAKER_FAILURES",
+        "consecutive transient failures that open an org's circuit breaker (default 5)",
+    ),
+    (
+        "BREAKER_COOLDOWN_SECS",
+        "seconds an open breaker waits before a half-open probe (default 60)",
+    ),
 ];
 
 /// Environment variable prefix.
@@ -440,6 +493,8 @@ impl Settings {
             }
         };
 
+        let org_limits = org_limits(&get)?;
+
         let connections_file = get("CONNECTIONS_FILE").map(PathBuf::from);
         let connections = match &connections_file {
             Some(path) => connections::load_file(path)?,
@@ -464,6 +519,7 @@ impl Settings {
             job_lease: Duration::from_secs(job_lease_secs),
             job_state_ttl: Duration::from_secs(job_state_ttl_secs),
             log_format,
+            org_limits,
         })
     }
 
@@ -481,6 +537,60 @@ impl Settings {
     pub fn connection(&self, id: &str) -> Option<&Connection> {
         self.connections.iter().find(|c| c.id == id)
     }
+}
+
+/// The per-org limit settings (ops).
+fn org_limits<'a>(get: &impl Fn(&str) -> Option<&'a str>) -> Result<OrgLimitSettings, ConfigError> {
+    let d = OrgLimitSettings::default();
+    let budget_share: f64 = parse_num(
+        get("API_BUDGET_SHARE"),
+        "SFPRIVACY_API_BUDGET_SHARE",
+        d.budget_share,
+    )?;
+    if !(budget_share > 0.0 && budget_share <= 1.0) {
+        return Err(invalid(
+            "SFPRIVACY_API_BUDGET_SHARE",
+            "must be above 0 and at most 1",
+        ));
+    }
+    let usage_ttl: u64 = parse_num(
+        get("API_USAGE_TTL_SECS"),
+        "SFPRIVACY_API_USAGE_TTL_SECS",
+        d.usage_ttl.as_secs(),
+    )?;
+    let max_concurrent: u32 = parse_num(
+        get("ORG_MAX_CONCURRENT"),
+        "SFPRIVACY_ORG_MAX_CONCURRENT",
+        d.max_concurrent,
+    )?;
+    let breaker_failures: u32 = parse_num(
+        get("BREAKER_FAILURES"),
+        "SFPRIVACY_BREAKER_FAILURES",
+        d.breaker_failures,
+    )?;
+    let breaker_cooldown: u64 = parse_num(
+        get("BREAKER_COOLDOWN_SECS"),
+        "SFPRIVACY_BREAKER_COOLDOWN_SECS",
+        d.breaker_cooldown.as_secs(),
+    )?;
+    for (setting, v) in [
+        ("SFPRIVACY_API_USAGE_TTL_SECS", usage_ttl),
+        ("SFPRIVACY_ORG_MAX_CONCURRENT", u64::from(max_concurrent)),
+        ("SFPRIVACY_BREAKER_FAILURES", u64::from(breaker_failures)),
+        ("SFPRIVACY_BREAKER_COOLDOWN_SECS", breaker_cooldown),
+    ] {
+        if v == 0 {
+            return Err(invalid(setting, "must be at least 1"));
+        }
+    }
+    Ok(OrgLimitSettings {
+        budget_share,
+        usage_ttl: Duration::from_secs(usage_ttl),
+        max_concurrent,
+        permit_ttl: d.permit_ttl,
+        breaker_failures,
+        breaker_cooldown: Duration::from_secs(breaker_cooldown),
+    })
 }
 
 fn invalid(setting: &str, reason: impl Into<String>) -> ConfigError {

@@ -6,7 +6,6 @@ use anyhow::Context;
 use clap::Parser;
 use std::path::PathBuf;
 use std::sync::Arc;
-use tokio_util::sync::CancellationToken;
 
 #[derive(Parser)]
 #[command(
@@ -25,6 +24,8 @@ enum Cli {
     },
     /// Print the JSON Schemas of the wire contract v1.
     Schema,
+    /// Move (or copy) dead letters back to their work queue (see README, Operations).
+    Replay(ReplayArgs),
     /// Run the emulator, a worker and a few requests on this machine; print a summary.
     Demo {
         /// Use the emulator at this URL instead of starting one in-process.
@@ -65,6 +66,55 @@ enum Cli {
         #[arg(long)]
         only_reported_objects: bool,
     },
+}
+
+/// `sfprivacy replay` flags; the logic lives in `sfprivacy::broker::replay`.
+#[derive(clap::Args)]
+struct ReplayArgs {
+    /// RabbitMQ URL.
+    #[arg(
+        long,
+        env = "SFPRIVACY_AMQP_URL",
+        default_value = "amqp://guest:guest@127.0.0.1:5672/%2f",
+        hide_env_values = true
+    )]
+    amqp_url: String,
+    /// Prefix of exchange and queue names.
+    #[arg(long, env = "SFPRIVACY_QUEUE_PREFIX", default_value = "sfprivacy")]
+    queue_prefix: String,
+    /// Only dead letters with this error code (repeatable; `broker:<reason>` for broker ones).
+    #[arg(long = "error-code")]
+    error_codes: Vec<String>,
+    /// Only this connection (repeatable).
+    #[arg(long = "connection")]
+    connections: Vec<String>,
+    /// Only this request type: dsr.request, scan.request, scan.part (repeatable).
+    #[arg(long = "type")]
+    types: Vec<String>,
+    /// Only dead letters that failed at or after this time (RFC 3339).
+    #[arg(long)]
+    since: Option<chrono::DateTime<chrono::Utc>>,
+    /// Only dead letters that failed before this time (RFC 3339).
+    #[arg(long)]
+    until: Option<chrono::DateTime<chrono::Utc>>,
+    /// Only these request ids (repeatable, or comma-separated).
+    #[arg(long = "request-id", value_delimiter = ',')]
+    request_ids: Vec<String>,
+    /// move: the dead letter leaves the queue; copy: it stays.
+    #[arg(long, value_enum, default_value = "move")]
+    mode: sfprivacy::broker::replay::Mode,
+    /// Print counts and a sample (ids and headers only) and change nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// At most this many replays per second.
+    #[arg(long)]
+    rate: Option<f64>,
+    /// Stop after this many replays.
+    #[arg(long)]
+    limit: Option<u64>,
+    /// Dead letters shown in a dry run's sample.
+    #[arg(long, default_value_t = 10)]
+    sample: usize,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -153,6 +203,7 @@ fn real_main() -> anyhow::Result<()> {
             Cli::Worker => worker().await,
             Cli::Run { request } => run_one(&request).await,
             Cli::Schema | Cli::Classify { .. } | Cli::Score { .. } => Ok(()),
+            Cli::Replay(args) => replay(args).await,
             Cli::Demo {
                 emulator,
                 no_worker,
@@ -177,17 +228,24 @@ async fn worker() -> anyhow::Result<()> {
         );
     }
     tracing::info!(settings = ?settings, "starting worker");
+    let (health_addr, deadline) = (settings.health_addr, settings.shutdown_deadline);
     let app = sfprivacy::app::Application::build(settings, None).await?;
-    let cancel = CancellationToken::new();
-    let signals = cancel.clone();
-    tokio::spawn(async move {
-        shutdown_signal().await;
-        tracing::info!("shutdown signal received; finishing in-flight jobs");
-        signals.cancel();
-    });
-    app.run_until_stopped(cancel).await?;
-    tracing::info!("worker stopped");
-    Ok(())
+    let handle = app.handle();
+    // Signals, health port, readiness and the deadline-bounded drain: `ops::process`.
+    let report = sfprivacy::ops::process::run(
+        health_addr,
+        deadline,
+        move |token| app.run_until_stopped(token),
+        move || handle.is_connected(),
+    )
+    .await?;
+    if report.is_clean() {
+        tracing::info!(report = %report, "worker stopped");
+        Ok(())
+    } else {
+        tracing::error!(report = %report, "worker stopped abnormally");
+        anyhow::bail!("{report}")
+    }
 }
 
 async fn demo(
@@ -215,21 +273,6 @@ async fn demo(
         }
         Err(e) => Err(anyhow::anyhow!("demo failed: {e}")),
     }
-}
-
-async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
-            tokio::select! {
-                _ = term.recv() => {}
-                _ = tokio::signal::ctrl_c() => {}
-            }
-            return;
-        }
-    }
-    let _ = tokio::signal::ctrl_c().await;
 }
 
 async fn run_one(path: &std::path::Path) -> anyhow::Result<()> {
@@ -281,6 +324,11 @@ async fn run_one(path: &std::path::Path) -> anyhow::Result<()> {
             publish,
             Some(format!("would be dead-lettered: {code}: {message}")),
         ),
+        Outcome::Defer { code, .. } => (
+            false,
+            Vec::new(),
+            Some(format!("deferred by the org's limits: {code}")),
+        ),
         Outcome::Busy => (
             false,
             Vec::new(),
@@ -297,5 +345,51 @@ async fn run_one(path: &std::path::Path) -> anyhow::Result<()> {
     if !ok {
         std::process::exit(1);
     }
+    Ok(())
+}
+
+async fn replay(args: ReplayArgs) -> anyhow::Result<()> {
+    use sfprivacy::broker::replay;
+    sfprivacy::telemetry::init(true);
+    let filter = replay::Filter {
+        error_codes: args.error_codes.into_iter().collect(),
+        connections: args.connections.into_iter().collect(),
+        types: args.types.into_iter().collect(),
+        since: args.since,
+        until: args.until,
+        request_ids: args.request_ids.into_iter().collect(),
+    };
+    let opts = replay::Options {
+        filter,
+        mode: args.mode,
+        dry_run: args.dry_run,
+        rate: args.rate,
+        limit: args.limit,
+        sample: args.sample,
+    };
+    let names = sfprivacy::broker::Names::new(
+        &args.queue_prefix,
+        &format!("{}.results", args.queue_prefix),
+        &[],
+    );
+    let conn = lapin::Connection::connect(
+        &args.amqp_url,
+        lapin::ConnectionProperties::default().with_connection_name("sfprivacy-replay".into()),
+    )
+    .await
+    .with_context(|| {
+        format!(
+            "connecting to RabbitMQ at {}",
+            sfprivacy::app::redact_url(&args.amqp_url)
+        )
+    })?;
+    let bar = indicatif::ProgressBar::new(0).with_style(indicatif::ProgressStyle::with_template(
+        "{spinner} {pos}/{len} dead letters read [{elapsed_precise}] {msg}",
+    )?);
+    let summary = replay::run(&conn, &names, &opts, &bar).await;
+    bar.finish_and_clear();
+    let _ = conn.close(200, "replay done".into()).await;
+    let summary = summary.context("replay stopped")?;
+    println!("{}", serde_json::to_string_pretty(&summary)?);
     Ok(())
 }

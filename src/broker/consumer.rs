@@ -84,7 +84,9 @@ pub async fn run_worker(
             return Ok(());
         }
         let started = Instant::now();
-        handle.sessions.fetch_add(1, Ordering::SeqCst);
+        if handle.sessions.fetch_add(1, Ordering::SeqCst) > 0 {
+            metrics::counter!(crate::ops::metrics::BROKER_RECONNECTS).increment(1);
+        }
         let end = session(&opts, &jobs, &cancel, &handle).await;
         handle.connected.store(false, Ordering::SeqCst);
         match end {
@@ -256,11 +258,15 @@ impl TaskCtx {
             redelivered = meta.redelivered
         );
         async move {
+            let timer = crate::ops::job_metrics::JobTimer::start(routing_key);
             let outcome = self.jobs.handle(&delivery.data, &meta).await;
             let label = outcome.label();
+            let counted = crate::ops::job_metrics::OutcomeCount::of(routing_key, &outcome, meta.attempts, &self.names);
             match self.apply(routing_key, &delivery, &meta, outcome).await {
                 Ok(()) => match delivery.acker.ack(BasicAckOptions::default()).await {
                     Ok(true) => {
+                        counted.record();
+                        timer.finish(label);
                         self.handle.handled.fetch_add(1, Ordering::SeqCst);
                         info!(outcome = label, "delivery done");
                     }
@@ -340,6 +346,23 @@ impl TaskCtx {
                 let Some((tier, _)) = self.names.tiers.first() else {
                     return Err(BrokerError::Name("no retry tier configured".into()));
                 };
+                let props = headers::with_failure(&delivery.properties, meta.attempts, None);
+                self.publisher
+                    .publish(tier, routing_key, &delivery.data, props)
+                    .await
+            }
+            Outcome::Defer { code, delay } => {
+                // The shortest tier that waits at least `delay`, else the longest.
+                let Some((tier, wait)) = self
+                    .names
+                    .tiers
+                    .iter()
+                    .find(|(_, d)| *d >= delay)
+                    .or_else(|| self.names.tiers.last())
+                else {
+                    return Err(BrokerError::Name("no retry tier configured".into()));
+                };
+                info!(tier = %tier, wait_ms = wait.as_millis() as u64, code = %code, "deferred by the org's limits");
                 let props = headers::with_failure(&delivery.properties, meta.attempts, None);
                 self.publisher
                     .publish(tier, routing_key, &delivery.data, props)

@@ -9,6 +9,7 @@
 pub mod consumer;
 pub mod headers;
 pub mod publisher;
+pub mod replay;
 pub mod topology;
 
 pub use consumer::{WorkerHandle, run_worker};

@@ -51,13 +51,17 @@ impl Publisher {
         match confirm {
             Confirmation::Ack(None) => Ok(()),
             Confirmation::Ack(Some(ret)) | Confirmation::Nack(Some(ret)) => {
+                metrics::counter!(crate::ops::metrics::PUBLISH_RETURNS).increment(1);
                 Err(BrokerError::Returned {
                     target,
                     code: ret.reply_code,
                     text: ret.reply_text.to_string(),
                 })
             }
-            Confirmation::Nack(None) => Err(BrokerError::Nacked(target)),
+            Confirmation::Nack(None) => {
+                metrics::counter!(crate::ops::metrics::PUBLISH_NACKS).increment(1);
+                Err(BrokerError::Nacked(target))
+            }
             Confirmation::NotRequested => Err(BrokerError::NotConfirmed),
         }
     }

@@ -86,6 +86,8 @@ pub struct Jobs {
     store: Option<Store>,
     states: Option<JobStates>,
     options: JobOptions,
+    /// Per-org API budget and circuit breaker (ops); `None` in `sfprivacy run`.
+    limits: Option<crate::store::budget::OrgLimits>,
 }
 
 impl Jobs {
@@ -106,7 +108,14 @@ impl Jobs {
             store,
             states,
             options,
+            limits: None,
         }
+    }
+
+    /// Consult the per-org API budget and circuit breaker before each job (ops).
+    pub fn with_limits(mut self, limits: crate::store::budget::OrgLimits) -> Self {
+        self.limits = Some(limits);
+        self
     }
 
     /// Handles one delivery body. Never panics, never returns without a decision.
@@ -178,6 +187,14 @@ impl Jobs {
                 Err(e) => return transient("STORE_UNAVAILABLE", e.to_string()),
             },
         };
+        if let Some(deferred) = self.admit(&connection.id).await {
+            if let Some((states, lease)) = &lease
+                && let Err(e) = states.release(lease).await
+            {
+                warn!(error = %e, "could not release the job lease (it will expire)");
+            }
+            return deferred;
+        }
         // Keep the lease while the job runs (renewed at a third of its length).
         let renewer = lease.as_ref().map(|(states, lease)| {
             let (states, lease) = (states.clone(), lease.clone());
@@ -211,6 +228,7 @@ impl Jobs {
         if let Some(r) = renewer {
             r.abort();
         }
+        self.observe_limits(&connection, &end).await;
         let outcome = match end {
             JobEnd::Finished(msgs) => self.finish(kind, &id, msgs).await,
             JobEnd::Failed { code, message } => {
@@ -238,6 +256,63 @@ impl Jobs {
             warn!(error = %e, "could not release the job lease (it will expire)");
         }
         outcome
+    }
+
+    /// `Some(Defer)` when the org's budget or breaker says not now. A Redis failure here lets
+    /// the job run: the limits protect the org, they must not stop work on their own.
+    async fn admit(&self, connection_id: &str) -> Option<Outcome> {
+        use crate::store::budget::{Admission, DeferReason};
+        let limits = self.limits.as_ref()?;
+        match limits.admit(connection_id).await {
+            Ok(Admission::Proceed { probe }) => {
+                if probe {
+                    info!("circuit breaker half-open: this job is the probe");
+                }
+                None
+            }
+            Ok(Admission::Defer {
+                reason,
+                retry_after,
+            }) => {
+                match &reason {
+                    DeferReason::Budget { used, max } => {
+                        info!(used, max, "org's API budget nearly spent: deferring")
+                    }
+                    DeferReason::BreakerOpen => info!("org's circuit breaker is open: deferring"),
+                }
+                Some(Outcome::Defer {
+                    code: reason.code().to_string(),
+                    delay: retry_after,
+                })
+            }
+            Err(e) => {
+                warn!(error = %e, "cannot read the org's limits; running the job");
+                None
+            }
+        }
+    }
+
+    /// Feeds the job's end into the org's breaker and publishes its latest API usage.
+    async fn observe_limits(&self, connection: &Arc<Connection>, end: &JobEnd) {
+        let Some(limits) = &self.limits else { return };
+        let result = match end {
+            // Redis trouble says nothing about the org's Salesforce.
+            JobEnd::Transient { code, .. } if code == "STORE_UNAVAILABLE" => Ok(()),
+            JobEnd::Transient { .. } => limits
+                .record_transient_failure(&connection.id)
+                .await
+                .map(|_| ()),
+            _ => limits.record_success(&connection.id).await.map(|_| ()),
+        };
+        if let Err(e) = result {
+            warn!(error = %e, "could not update the org's circuit breaker");
+        }
+        if let Ok(client) = self.clients.get(connection)
+            && let Some((used, max)) = client.api_usage()
+            && let Err(e) = limits.record_usage(&connection.id, used, max).await
+        {
+            warn!(error = %e, "could not publish the org's API usage");
+        }
     }
 
     /// Stores the terminal messages (so a redelivery re-publishes them) and publishes them.

@@ -69,6 +69,12 @@ pub enum Outcome {
     /// Another replica holds this request's lease: park it in the first retry tier without
     /// counting an attempt.
     Busy,
+    /// The org's API budget is nearly spent or its circuit breaker is open (ops,
+    /// `store::budget`): park it in the retry tier nearest `delay` without counting an attempt.
+    Defer {
+        code: String,
+        delay: std::time::Duration,
+    },
 }
 
 impl Outcome {
@@ -79,6 +85,7 @@ impl Outcome {
             Outcome::Retry { .. } => "retry",
             Outcome::DeadLetter { .. } => "dead_letter",
             Outcome::Busy => "busy",
+            Outcome::Defer { .. } => "defer",
         }
     }
 }

@@ -27,35 +27,9 @@ use redis::Script;
 use std::sync::LazyLock;
 use std::time::Duration;
 
-/// Tunables; defaults follow Salesforce's documented limits.
-#[derive(Debug, Clone, PartialEq)]
-pub struct LimitSettings {
-    /// Share of the daily API allocation above which new jobs are deferred (0..=1).
-    pub budget_share: f64,
-    /// How long a published usage figure stays authoritative.
-    pub usage_ttl: Duration,
-    /// Concurrent Salesforce requests per org, across all replicas.
-    pub max_concurrent: u32,
-    /// A lease outlives its holder by at most this (must exceed the client's HTTP timeout).
-    pub permit_ttl: Duration,
-    /// Consecutive transient failures that open the breaker.
-    pub breaker_failures: u32,
-    /// How long the breaker stays open before a half-open probe.
-    pub breaker_cooldown: Duration,
-}
-
-impl Default for LimitSettings {
-    fn default() -> Self {
-        Self {
-            budget_share: 0.8,
-            usage_ttl: Duration::from_secs(300),
-            max_concurrent: 25,
-            permit_ttl: Duration::from_secs(600),
-            breaker_failures: 5,
-            breaker_cooldown: Duration::from_secs(60),
-        }
-    }
-}
+/// Tunables (from the `SFPRIVACY_API_BUDGET_SHARE`, `…_ORG_MAX_CONCURRENT`, `…_BREAKER_*`
+/// settings); defaults follow Salesforce's documented limits.
+pub use crate::config::OrgLimitSettings as LimitSettings;
 
 /// Why a job may not start now.
 #[derive(Debug, Clone, PartialEq, Eq)]

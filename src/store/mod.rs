@@ -55,6 +55,6 @@ impl Store {
     }
 }
 
+pub mod checkpoint;
 /// Job state: idempotency records and leases (the worker layer).
 pub mod job_state;
-pub mod checkpoint;

@@ -1,0 +1,441 @@
+//! `sfprivacy replay` against a real RabbitMQ: filters, dry run, limit, rate, copy mode,
+//! confirm-before-remove, and messages the broker itself dead-lettered. No worker consumes the
+//! work queues here, so what replay puts there can be read back.
+
+use indicatif::ProgressBar;
+use lapin::options::{
+    BasicAckOptions, BasicGetOptions, BasicPublishOptions, BasicRejectOptions,
+    ConfirmSelectOptions, ExchangeDeleteOptions, QueueDeclareOptions, QueueDeleteOptions,
+};
+use lapin::types::{AMQPValue, FieldTable, LongString, ShortString};
+use lapin::{BasicProperties, Channel, Connection, ConnectionProperties};
+use sfprivacy::broker::headers;
+use sfprivacy::broker::replay::{self, Filter, Mode, Options, REPLAYED_ERROR_CODE, REPLAYS};
+use sfprivacy::broker::topology::{self, Names, ROUTING_KEYS};
+use std::time::{Duration, Instant};
+
+const AMQP: &str = "amqp://guest:guest@127.0.0.1:5672/%2f";
+const EMAIL: &str = "jane.replay@example.com";
+
+struct Rig {
+    names: Names,
+    conn: Connection,
+    ch: Channel,
+}
+
+async fn rig() -> Rig {
+    let prefix = format!(
+        "t-replay-{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..10]
+    );
+    let names = Names::new(
+        &prefix,
+        &format!("{prefix}.results"),
+        &[Duration::from_secs(10)],
+    );
+    let conn = Connection::connect(AMQP, ConnectionProperties::default())
+        .await
+        .expect("RabbitMQ on 127.0.0.1:5672 (scripts/services.sh)");
+    let ch = conn.create_channel().await.unwrap();
+    topology::declare(&ch, &names).await.unwrap();
+    ch.confirm_select(ConfirmSelectOptions::default())
+        .await
+        .unwrap();
+    Rig { names, conn, ch }
+}
+
+fn body(id: &str, conn: &str, kind: &str) -> Vec<u8> {
+    match kind {
+        "scan.request" => serde_json::json!({
+            "type": "scan.request", "version": 1, "scan_id": id, "connection_id": conn,
+        }),
+        _ => serde_json::json!({
+            "type": "dsr.request", "version": 1, "request_id": id, "connection_id": conn,
+            "action": "delete", "subject": { "emails": [EMAIL] },
+        }),
+    }
+    .to_string()
+    .into_bytes()
+}
+
+impl Rig {
+    /// A dead letter as the worker writes one: onto the DLX with the original routing key.
+    async fn dead_letter(&self, id: &str, conn: &str, kind: &str, code: &str, failed_at: &str) {
+        let mut h = FieldTable::default();
+        let mut put = |k: &str, v: &str| {
+            h.insert(
+                ShortString::from(k),
+                AMQPValue::LongString(LongString::from(v)),
+            );
+        };
+        put(headers::ERROR_CODE, code);
+        put(headers::ERROR, "operator must fix");
+        put(headers::FAILED_AT, failed_at);
+        h.insert(
+            ShortString::from(headers::ATTEMPTS),
+            AMQPValue::LongLongInt(4),
+        );
+        let rk = if kind == "scan.request" {
+            "scan"
+        } else {
+            "dsr"
+        };
+        let props = BasicProperties::default()
+            .with_delivery_mode(2)
+            .with_content_type("application/json".into())
+            .with_message_id(id.into())
+            .with_headers(h);
+        let c = self
+            .ch
+            .basic_publish(
+                self.names.dlx.as_str().into(),
+                rk.into(),
+                BasicPublishOptions::default(),
+                &body(id, conn, kind),
+                props,
+            )
+            .await
+            .unwrap()
+            .await
+            .unwrap();
+        assert!(c.is_ack());
+    }
+
+    /// Every message of a queue, in order, taken off it (acked).
+    async fn drain(&self, queue: &str) -> Vec<(String, BasicProperties)> {
+        let mut out = Vec::new();
+        while let Some(m) = self
+            .ch
+            .basic_get(queue.into(), BasicGetOptions::default())
+            .await
+            .unwrap()
+        {
+            let d = m.delivery;
+            let v: serde_json::Value =
+                serde_json::from_slice(&d.data).unwrap_or(serde_json::Value::Null);
+            let id = v["request_id"]
+                .as_str()
+                .or(v["scan_id"].as_str())
+                .unwrap_or("?")
+                .to_string();
+            d.acker.ack(BasicAckOptions::default()).await.unwrap();
+            out.push((id, d.properties));
+        }
+        out
+    }
+
+    async fn depth(&self, queue: &str) -> u32 {
+        self.ch
+            .queue_declare(
+                queue.into(),
+                QueueDeclareOptions {
+                    passive: true,
+                    ..Default::default()
+                },
+                FieldTable::default(),
+            )
+            .await
+            .unwrap()
+            .message_count()
+    }
+
+    async fn replay(&self, opts: Options) -> replay::Summary {
+        replay::run(&self.conn, &self.names, &opts, &ProgressBar::hidden())
+            .await
+            .unwrap()
+    }
+
+    async fn seed(&self) {
+        self.dead_letter(
+            "r1",
+            "acme",
+            "dsr.request",
+            "INVALID_GRANT",
+            "2026-01-01T10:00:00Z",
+        )
+        .await;
+        self.dead_letter(
+            "r2",
+            "globex",
+            "dsr.request",
+            "INVALID_GRANT",
+            "2026-01-01T11:00:00Z",
+        )
+        .await;
+        self.dead_letter(
+            "r3",
+            "acme",
+            "dsr.request",
+            "REQUEST_LIMIT_EXCEEDED",
+            "2026-01-01T12:00:00Z",
+        )
+        .await;
+        self.dead_letter(
+            "s4",
+            "acme",
+            "scan.request",
+            "INVALID_GRANT",
+            "2026-01-01T13:00:00Z",
+        )
+        .await;
+        self.dead_letter(
+            "r5",
+            "acme",
+            "dsr.request",
+            "INVALID_GRANT",
+            "2026-01-02T10:00:00Z",
+        )
+        .await;
+    }
+
+    async fn cleanup(self) {
+        let ch = self.conn.create_channel().await.unwrap();
+        let mut queues = vec![self.names.dead.clone(), self.names.results.clone()];
+        queues.extend(ROUTING_KEYS.iter().map(|k| self.names.work_queue(k)));
+        let mut exchanges = vec![self.names.exchange.clone(), self.names.dlx.clone()];
+        for (t, _) in &self.names.tiers {
+            queues.push(t.clone());
+            exchanges.push(t.clone());
+        }
+        for q in queues {
+            let _ = ch
+                .queue_delete(q.as_str().into(), QueueDeleteOptions::default())
+                .await;
+        }
+        for e in exchanges {
+            let _ = ch
+                .exchange_delete(e.as_str().into(), ExchangeDeleteOptions::default())
+                .await;
+        }
+        let _ = self.conn.close(200, "done".into()).await;
+    }
+}
+
+fn ids(v: &[(String, BasicProperties)]) -> Vec<&str> {
+    v.iter().map(|(i, _)| i.as_str()).collect()
+}
+
+#[tokio::test]
+async fn dry_run_counts_and_samples_without_touching_the_queue() {
+    let r = rig().await;
+    r.seed().await;
+    let mut filter = Filter::default();
+    filter.error_codes.insert("INVALID_GRANT".into());
+    filter.connections.insert("acme".into());
+    let s = r
+        .replay(Options {
+            filter,
+            dry_run: true,
+            sample: 2,
+            limit: Some(2),
+            ..Options::default()
+        })
+        .await;
+    assert_eq!(
+        (s.queue_depth, s.scanned, s.matched, s.replayed),
+        (5, 5, 3, 0)
+    );
+    assert_eq!(
+        s.would_replay, 2,
+        "limit applies to what a real run would do"
+    );
+    assert_eq!(s.by_error_code.get("INVALID_GRANT"), Some(&3));
+    assert_eq!(s.by_routing_key.get("dsr"), Some(&2));
+    assert_eq!(s.by_routing_key.get("scan"), Some(&1));
+    assert_eq!(s.sample.len(), 2);
+    let printed = serde_json::to_string(&s).unwrap();
+    assert!(
+        !printed.contains(EMAIL),
+        "a dry run must not print the subject"
+    );
+    assert!(printed.contains("r1"));
+    // Nothing moved and the order is unchanged.
+    assert_eq!(r.depth(&r.names.work_queue("dsr")).await, 0);
+    assert_eq!(
+        ids(&r.drain(&r.names.dead).await),
+        ["r1", "r2", "r3", "s4", "r5"]
+    );
+    r.cleanup().await;
+}
+
+#[tokio::test]
+async fn moves_only_matching_dead_letters_and_keeps_the_rest_in_order() {
+    let r = rig().await;
+    r.seed().await;
+    let mut filter = Filter::default();
+    filter.error_codes.insert("INVALID_GRANT".into());
+    filter.types.insert("dsr.request".into());
+    filter.since = Some("2026-01-01T00:00:00Z".parse().unwrap());
+    filter.until = Some("2026-01-02T00:00:00Z".parse().unwrap());
+    let s = r
+        .replay(Options {
+            filter,
+            ..Options::default()
+        })
+        .await;
+    assert_eq!((s.scanned, s.matched, s.replayed), (5, 2, 2));
+
+    let dsr = r.drain(&r.names.work_queue("dsr")).await;
+    assert_eq!(ids(&dsr), ["r1", "r2"]);
+    for (_, p) in &dsr {
+        assert_eq!(headers::attempts(p), 0, "attempt count reset");
+        assert_eq!(headers::string(p, headers::ERROR_CODE), None);
+        assert_eq!(
+            headers::string(p, REPLAYED_ERROR_CODE).as_deref(),
+            Some("INVALID_GRANT")
+        );
+        let replays = p.headers().as_ref().unwrap().inner().get(REPLAYS).cloned();
+        assert_eq!(replays, Some(AMQPValue::LongLongInt(1)));
+    }
+    assert_eq!(r.depth(&r.names.work_queue("scan")).await, 0);
+    // The others stay, unchanged and in their order.
+    let dead = r.drain(&r.names.dead).await;
+    assert_eq!(ids(&dead), ["r3", "s4", "r5"]);
+    assert_eq!(headers::attempts(&dead[0].1), 4);
+    r.cleanup().await;
+}
+
+#[tokio::test]
+async fn request_ids_limit_and_copy_mode() {
+    let r = rig().await;
+    r.seed().await;
+    // Limit: two replays, then the rest of the queue is not touched.
+    let s = r
+        .replay(Options {
+            limit: Some(2),
+            ..Options::default()
+        })
+        .await;
+    assert_eq!((s.scanned, s.replayed), (2, 2));
+    assert_eq!(
+        ids(&r.drain(&r.names.work_queue("dsr")).await),
+        ["r1", "r2"]
+    );
+
+    // Copy by request id: the dead letter stays (now at the tail), a copy goes to work.
+    let mut filter = Filter::default();
+    filter.request_ids.insert("s4".into());
+    let s = r
+        .replay(Options {
+            filter,
+            mode: Mode::Copy,
+            ..Options::default()
+        })
+        .await;
+    assert_eq!((s.scanned, s.replayed), (3, 1));
+    assert_eq!(ids(&r.drain(&r.names.work_queue("scan")).await), ["s4"]);
+    assert_eq!(ids(&r.drain(&r.names.dead).await), ["r3", "s4", "r5"]);
+    r.cleanup().await;
+}
+
+#[tokio::test]
+async fn rate_paces_the_replays() {
+    let r = rig().await;
+    for i in 0..5 {
+        r.dead_letter(
+            &format!("p{i}"),
+            "acme",
+            "dsr.request",
+            "X",
+            "2026-01-01T00:00:00Z",
+        )
+        .await;
+    }
+    let started = Instant::now();
+    let s = r
+        .replay(Options {
+            rate: Some(10.0),
+            ..Options::default()
+        })
+        .await;
+    assert_eq!(s.replayed, 5);
+    // Five replays at 10/s need at least four intervals of 100 ms (a lower bound only).
+    assert!(
+        started.elapsed() >= Duration::from_millis(400),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(r.depth(&r.names.work_queue("dsr")).await, 5);
+    r.cleanup().await;
+}
+
+#[tokio::test]
+async fn a_dead_letter_stays_when_its_republish_is_not_confirmed() {
+    let r = rig().await;
+    r.seed().await;
+    // The dsr work queue disappears: republishing with `mandatory` is returned, unroutable.
+    r.ch.queue_delete(
+        r.names.work_queue("dsr").as_str().into(),
+        QueueDeleteOptions::default(),
+    )
+    .await
+    .unwrap();
+    let err = replay::run(
+        &r.conn,
+        &r.names,
+        &Options::default(),
+        &ProgressBar::hidden(),
+    )
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("returned"), "{err}");
+    // The first dead letter was not acked: it is still there, with every other one.
+    let mut left = ids(&r.drain(&r.names.dead).await)
+        .into_iter()
+        .map(str::to_string)
+        .collect::<Vec<_>>();
+    left.sort();
+    assert_eq!(left, ["r1", "r2", "r3", "r5", "s4"]);
+    r.cleanup().await;
+}
+
+#[tokio::test]
+async fn broker_dead_lettered_messages_go_back_to_their_queue() {
+    let r = rig().await;
+    // A message the broker dead-letters itself (a consumer rejects it without requeue).
+    let c =
+        r.ch.basic_publish(
+            r.names.exchange.as_str().into(),
+            "scan".into(),
+            BasicPublishOptions::default(),
+            &body("s9", "acme", "scan.request"),
+            BasicProperties::default().with_delivery_mode(2),
+        )
+        .await
+        .unwrap()
+        .await
+        .unwrap();
+    assert!(c.is_ack());
+    let m =
+        r.ch.basic_get(
+            r.names.work_queue("scan").as_str().into(),
+            BasicGetOptions::default(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    m.delivery
+        .acker
+        .reject(BasicRejectOptions { requeue: false })
+        .await
+        .unwrap();
+    let mut waited = 0;
+    while r.depth(&r.names.dead).await == 0 && waited < 50 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        waited += 1;
+    }
+    let mut filter = Filter::default();
+    filter.error_codes.insert("broker:rejected".into());
+    let s = r
+        .replay(Options {
+            filter,
+            ..Options::default()
+        })
+        .await;
+    assert_eq!(s.replayed, 1);
+    let back = r.drain(&r.names.work_queue("scan")).await;
+    assert_eq!(ids(&back), ["s9"]);
+    let h = back[0].1.headers().clone().unwrap();
+    assert!(!h.inner().contains_key("x-death"), "broker history cleared");
+    r.cleanup().await;
+}
