@@ -13,7 +13,6 @@ use sfprivacy::message::{
 };
 
 #[tokio::test]
-#[ignore = "TEMP: needs the emulator data API (emu-core), not yet on main"]
 async fn contact_and_lead_are_anonymized_with_values_the_org_accepts() {
     let t = Dsr::start().await;
     t.put("/__emulator/settings", json!({"duplicateRules": true}))
@@ -111,7 +110,6 @@ async fn contact_and_lead_are_anonymized_with_values_the_org_accepts() {
 }
 
 #[tokio::test]
-#[ignore = "TEMP: needs the emulator data API (emu-core), not yet on main"]
 async fn a_refused_field_is_reported_and_the_rest_anonymized() {
     let t = Dsr::start().await;
     // The org refuses a blank Title (a validation rule): the record is retried without it.
@@ -152,7 +150,6 @@ async fn a_refused_field_is_reported_and_the_rest_anonymized() {
 }
 
 #[tokio::test]
-#[ignore = "TEMP: needs the emulator data API (emu-core), not yet on main"]
 async fn converted_leads_are_reported_and_fresh_records_found() {
     let t = Dsr::start().await;
     let email = "o-neil+x@example.co.uk";

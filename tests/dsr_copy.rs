@@ -10,7 +10,6 @@ use serde_json::json;
 use sfprivacy::message::{DsrAction, ObjectSelection, RecordOutcomeKind as K, ResultStatus};
 
 #[tokio::test]
-#[ignore = "TEMP: needs the emulator data API (emu-core), not yet on main"]
 async fn finds_exact_matches_only_including_fresh_records() {
     let t = Dsr::start().await;
     let email = "mary-jane+news@example-mail.com";
@@ -62,7 +61,6 @@ async fn finds_exact_matches_only_including_fresh_records() {
 }
 
 #[tokio::test]
-#[ignore = "TEMP: needs the emulator data API (emu-core), not yet on main"]
 async fn all_objects_include_associated_records() {
     let t = Dsr::start().await;
     let email = "assoc@example.com";

@@ -11,7 +11,6 @@ use sfprivacy::dsr::{self, delete};
 use sfprivacy::message::{DsrAction, ObjectSelection, RecordOutcomeKind as K, ResultStatus};
 
 #[tokio::test]
-#[ignore = "TEMP: needs the emulator data API (emu-core), not yet on main"]
 async fn contact_with_cases_tasks_and_campaign_members_goes_with_them_user_skipped() {
     let t = Dsr::start().await;
     let email = "jane.doe@example.com";
@@ -127,7 +126,6 @@ async fn contact_with_cases_tasks_and_campaign_members_goes_with_them_user_skipp
 }
 
 #[tokio::test]
-#[ignore = "TEMP: needs the emulator data API (emu-core), not yet on main"]
 async fn fresh_already_deleted_and_converted_records_end_with_the_right_outcome() {
     let t = Dsr::start().await;
     let email = "sam+dsr-1@example.org";
@@ -187,7 +185,6 @@ async fn fresh_already_deleted_and_converted_records_end_with_the_right_outcome(
 }
 
 #[tokio::test]
-#[ignore = "TEMP: needs the emulator data API (emu-core), not yet on main"]
 async fn one_failing_record_makes_the_result_partial_with_its_code() {
     let t = Dsr::start().await;
     let email = "blocked@example.com";
@@ -230,7 +227,6 @@ async fn one_failing_record_makes_the_result_partial_with_its_code() {
 }
 
 #[tokio::test]
-#[ignore = "TEMP: needs the emulator data API (emu-core), not yet on main"]
 async fn hard_delete_purges_or_says_plainly_that_it_could_not() {
     let t = Dsr::start().await;
     let email = "purge.me@example.com";
@@ -288,7 +284,6 @@ async fn hard_delete_purges_or_says_plainly_that_it_could_not() {
 }
 
 #[tokio::test]
-#[ignore = "TEMP: needs the emulator data API (emu-core), not yet on main"]
 async fn dry_run_plans_everything_and_writes_nothing() {
     let t = Dsr::start().await;
     let email = "plan@example.com";
@@ -331,7 +326,6 @@ async fn dry_run_plans_everything_and_writes_nothing() {
 }
 
 #[tokio::test]
-#[ignore = "TEMP: needs the emulator data API (emu-core), not yet on main"]
 async fn an_interrupted_500_record_delete_resumes_into_one_complete_report() {
     let t = Dsr::start().await;
     let email = "many@example.com";
