@@ -34,6 +34,7 @@ pub struct Application {
     jobs: Arc<Jobs>,
     store: Store,
     handle: WorkerHandle,
+    connection_name: String,
 }
 
 impl Application {
@@ -84,7 +85,14 @@ impl Application {
             jobs: Arc::new(jobs),
             store,
             handle: WorkerHandle::default(),
+            connection_name: format!("sfprivacy-worker-{}", std::process::id()),
         })
+    }
+
+    /// The AMQP connection name (shown by `rabbitmqctl list_connections client_properties`).
+    pub fn with_connection_name(mut self, name: impl Into<String>) -> Self {
+        self.connection_name = name.into();
+        self
     }
 
     pub fn handle(&self) -> WorkerHandle {
@@ -128,7 +136,7 @@ impl Application {
             names: self.names(),
             concurrency: self.settings.concurrency,
             shutdown_deadline: self.settings.shutdown_deadline,
-            connection_name: format!("sfprivacy-worker-{}", std::process::id()),
+            connection_name: self.connection_name.clone(),
             routing_keys: crate::broker::topology::ROUTING_KEYS.to_vec(),
         };
         run_worker(opts, self.jobs, cancel, self.handle).await

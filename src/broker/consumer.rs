@@ -393,7 +393,12 @@ impl TaskCtx {
     ) -> Result<(), BrokerError> {
         for m in msgs {
             let props = headers::outgoing(&m.message_id, &m.correlation_id, &m.kind)?;
-            match m.destination {
+            match &m.destination {
+                Destination::Queue(queue) => {
+                    self.publisher
+                        .to_queue(queue, m.body.as_bytes(), props)
+                        .await?
+                }
                 Destination::Reply => {
                     let queue = meta.reply_to.as_deref().unwrap_or(&self.names.results);
                     self.publisher

@@ -553,3 +553,86 @@ pub async fn assemble(
         finished_at: now(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::salesforce::describe::FieldDescribe;
+
+    fn field(name: &str, kind: &str, compound: Option<&str>) -> FieldDescribe {
+        serde_json::from_value(serde_json::json!({
+            "name": name, "type": kind, "length": 255, "compoundFieldName": compound
+        }))
+        .unwrap()
+    }
+
+    fn contact() -> SObjectDescribe {
+        serde_json::from_value(serde_json::json!({"name": "Contact"}))
+            .map(|mut d: SObjectDescribe| {
+                d.fields = vec![
+                    field("Id", "id", None),
+                    field("Email", "email", None),
+                    field("MailingStreet", "textarea", Some("MailingAddress")),
+                    field("MailingCity", "string", Some("MailingAddress")),
+                    field("MailingAddress", "address", None),
+                    field("Photo", "base64", None),
+                    field("IsActive", "boolean", None),
+                ];
+                d
+            })
+            .unwrap()
+    }
+
+    #[test]
+    fn profiles_skip_ids_binary_and_compounds() {
+        let names: Vec<String> = scan_profiles(&contact())
+            .into_iter()
+            .map(|p| p.name)
+            .collect();
+        assert_eq!(names, ["Email", "MailingStreet", "MailingCity"]);
+    }
+
+    #[test]
+    fn slice_soql_has_bounds_order_and_limit() {
+        let part: ScanPart = serde_json::from_value(serde_json::json!({
+            "type": "scan.part", "version": 1, "scan_id": "s", "part_id": "s:Contact:1",
+            "connection_id": "c", "object": "Contact", "id_after": "003A", "id_upto": "003B",
+            "max_records": 10, "confidence": "medium"
+        }))
+        .unwrap();
+        let q = part_soql(&part, &scan_profiles(&contact()));
+        assert_eq!(
+            q,
+            "SELECT Id, Email, MailingStreet, MailingCity FROM Contact WHERE Id > '003A' AND Id <= '003B' ORDER BY Id LIMIT 10"
+        );
+    }
+
+    #[test]
+    fn counts_round_trip_into_stats_and_compounds_roll_up() {
+        let d = contact();
+        let mut table = TableClassifier::new(Detector::default(), scan_profiles(&d));
+        for (e, s, c) in [
+            ("a@example.com", "1 Main Street", "Springfield"),
+            ("b@example.com", "22 Baker St", "London"),
+        ] {
+            table.add_record(&[Some(e), Some(s), Some(c)]);
+        }
+        let counts: HashMap<String, u64> = count_fields("Contact", &table).into_iter().collect();
+        let stats = object_stats("Contact", &counts);
+        assert_eq!(stats["Email"], table.stats()[0]);
+        let fields: Vec<FieldVerdict> = scan_profiles(&d)
+            .iter()
+            .map(|p| verdict(p, &stats[&p.name], ConfidenceLevel::Medium))
+            .collect();
+        let compound = compound_verdicts(&d, &fields);
+        assert_eq!(compound.len(), 1);
+        let mut types: Vec<&str> = compound[0]
+            .data_types
+            .iter()
+            .map(|t| t.data_type.as_str())
+            .collect();
+        types.sort();
+        assert_eq!(compound[0].field, "MailingAddress");
+        assert_eq!(types, ["city", "street_address"]);
+    }
+}

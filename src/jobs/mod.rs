@@ -20,6 +20,7 @@ pub mod export;
 pub mod outcome;
 pub mod registry;
 pub mod results;
+pub mod scan_job;
 
 pub use outcome::{Destination, OutMessage, Outcome};
 pub use registry::{ClientFactory, ClientRegistry};
@@ -331,7 +332,7 @@ impl Jobs {
         &self,
         request: &Request,
         connection: &Arc<Connection>,
-        _meta: &DeliveryMeta,
+        meta: &DeliveryMeta,
         started_at: &str,
     ) -> JobEnd {
         let client = match self.clients.get(connection) {
@@ -359,12 +360,23 @@ impl Jobs {
                 .run()
                 .await
             }
-            Request::Scan(_) | Request::ScanPart(_) => JobEnd::Failed {
-                // TEMP(worker): replaced when `classify::scan` lands on main.
-                code: "not_supported".into(),
-                message: format!("this build cannot run {} yet", request.type_name()),
+            Request::Scan(s) => match &self.store {
+                Some(store) => scan_job::coordinate(&client, store, s, meta.reply_to.clone()).await,
+                None => no_store(),
+            },
+            Request::ScanPart(p) => match &self.store {
+                Some(store) => scan_job::run_part(&client, store, p).await,
+                None => no_store(),
             },
         }
+    }
+}
+
+/// Scans aggregate in Redis; without a store they cannot run.
+fn no_store() -> JobEnd {
+    JobEnd::Failed {
+        code: "store_required".into(),
+        message: "scans need Redis (SFPRIVACY_REDIS_URL)".into(),
     }
 }
 

@@ -3,11 +3,13 @@
 use serde::{Deserialize, Serialize};
 
 /// Where a produced message goes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Destination {
     /// The request's `reply_to` queue when set, else the configured results queue.
     Reply,
+    /// A named queue (a scan part answers to its scan request's `reply_to`).
+    Queue(String),
     /// The work exchange with routing key `scan.part` (scan fan-out).
     ScanPart,
 }

@@ -13,7 +13,9 @@ use sfprivacy::app::Application;
 use sfprivacy::broker::{Names, WorkerHandle};
 use sfprivacy::config::{Connection as SfConnection, Settings};
 use sfprivacy::jobs::ClientFactory;
+use sfprivacy::salesforce::SalesforceClient;
 use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -31,6 +33,8 @@ pub struct AppOptions {
     pub concurrency: u16,
     pub chunk_bytes: usize,
     pub extra_env: Vec<(&'static str, String)>,
+    /// Options of the real Salesforce client (when `factory` is `None`).
+    pub client_options: sfprivacy::salesforce::ClientOptions,
 }
 
 impl AppOptions {
@@ -42,6 +46,7 @@ impl AppOptions {
             concurrency: 4,
             chunk_bytes: 1024 * 1024,
             extra_env: Vec::new(),
+            client_options: fast_client_options(),
         }
     }
 }
@@ -56,6 +61,8 @@ pub struct TestApp {
     pub channel: Channel,
     cancel: CancellationToken,
     task: Option<JoinHandle<()>>,
+    /// Salesforce clients the worker created (real factory only).
+    pub clients: Arc<Mutex<Vec<SalesforceClient>>>,
 }
 
 /// Unique id for names in this test.
@@ -95,9 +102,28 @@ pub async fn spawn_app(opts: AppOptions) -> TestApp {
     sfprivacy::telemetry::init_for_tests();
     let prefix = unique("w");
     let settings = settings_for(&prefix, &opts);
-    let app = Application::build(settings.clone(), opts.factory.clone())
+    let clients: Arc<Mutex<Vec<SalesforceClient>>> = Arc::default();
+    let factory = match opts.factory.clone() {
+        Some(f) => f,
+        None => {
+            let store = sfprivacy::store::Store::connect(REDIS_URL, &prefix)
+                .await
+                .expect("redis (scripts/services.sh)");
+            let real =
+                sfprivacy::app::salesforce_factory(&settings, &store, opts.client_options.clone())
+                    .expect("factory");
+            let seen = clients.clone();
+            Arc::new(move |c| {
+                let client = real(c)?;
+                seen.lock().unwrap().push(client.clone());
+                Ok(client)
+            })
+        }
+    };
+    let app = Application::build(settings.clone(), Some(factory))
         .await
-        .expect("build app (is Redis up? scripts/services.sh)");
+        .expect("build app (is Redis up? scripts/services.sh)")
+        .with_connection_name(format!("{prefix}-worker"));
     let names = app.names();
     let handle = app.handle();
     let cancel = CancellationToken::new();
@@ -136,7 +162,18 @@ pub async fn spawn_app(opts: AppOptions) -> TestApp {
         channel,
         cancel,
         task: Some(task),
+        clients,
     }
+}
+
+/// Client options for tests: no in-process retry delays worth waiting for.
+pub fn fast_client_options() -> sfprivacy::salesforce::ClientOptions {
+    let mut o = sfprivacy::salesforce::ClientOptions::default();
+    o.retry.max_retries = 1;
+    o.retry.min_delay = Duration::from_millis(20);
+    o.retry.max_delay = Duration::from_millis(50);
+    o.request_timeout = Duration::from_secs(10);
+    o
 }
 
 pub async fn wait_until(limit: Duration, mut f: impl FnMut() -> bool) {
@@ -167,6 +204,38 @@ impl Got {
 }
 
 impl TestApp {
+    /// Salesforce API calls made by every client of this worker (all jobs, retries included).
+    pub fn api_calls(&self) -> u64 {
+        self.clients
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|c| c.total_api_calls())
+            .sum()
+    }
+
+    /// Closes this test's worker connection on the broker side (as an operator or a network
+    /// failure would), without touching other tests' connections.
+    pub fn close_worker_connection(&self) {
+        let out = std::process::Command::new("rabbitmqctl")
+            .args(["-q", "list_connections", "pid", "client_properties"])
+            .output()
+            .expect("rabbitmqctl");
+        let text = String::from_utf8_lossy(&out.stdout);
+        let name = format!("{}-worker", self.prefix);
+        let mut closed = 0;
+        for line in text.lines().filter(|l| l.contains(&name)) {
+            let pid = line.split_whitespace().next().unwrap_or_default();
+            let st = std::process::Command::new("rabbitmqctl")
+                .args(["-q", "close_connection", pid, "test"])
+                .status()
+                .expect("rabbitmqctl close_connection");
+            assert!(st.success());
+            closed += 1;
+        }
+        assert!(closed > 0, "worker connection {name} not found");
+    }
+
     /// Publishes a request on the work exchange (confirmed), replies to the test's reply queue.
     pub async fn publish(&self, routing_key: &str, body: &[u8]) {
         self.publish_with(routing_key, body, Some(&self.reply_queue.clone()))

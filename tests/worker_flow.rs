@@ -1,0 +1,197 @@
+//! The worker end to end on real RabbitMQ and Redis with the Salesforce emulator (or a dead
+//! address): retry tiers to the dead-letter queue, idempotent redelivery, and a broker
+//! connection closed while requests are in flight.
+
+mod common;
+
+use common::{AppOptions, TestApp, connection, spawn_app};
+use sfprivacy::broker::headers;
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+fn copy_request(id: &str, conn: &str, email: &str) -> Vec<u8> {
+    serde_json::to_vec(&serde_json::json!({
+        "type": "dsr.request", "version": 1,
+        "request_id": id, "connection_id": conn,
+        "action": "copy",
+        "subject": { "emails": [email] },
+        "options": { "dry_run": false, "objects": null, "hard_delete": false }
+    }))
+    .unwrap()
+}
+
+fn is_terminal(v: &serde_json::Value) -> bool {
+    v["type"] == "dsr.result"
+        && matches!(
+            v["status"].as_str(),
+            Some("completed" | "partial" | "failed")
+        )
+}
+
+async fn emulator() -> sf_emulator::RunningEmulator {
+    #[allow(clippy::needless_update)]
+    let config = sf_emulator::EmulatorConfig {
+        seed: 7,
+        size: 50,
+        ..Default::default()
+    };
+    sf_emulator::Emulator::new(config)
+        .start("127.0.0.1:0")
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_transient_failure_moves_through_every_tier_then_to_the_dead_letter_queue() {
+    // Nothing listens on port 9: every Salesforce call is a transport error (transient).
+    let app = spawn_app(AppOptions::new(
+        vec![connection("down", "http://127.0.0.1:9")],
+        None,
+    ))
+    .await;
+    app.publish("dsr", &copy_request("r-tiers", "down", "jane@example.com"))
+        .await;
+
+    let dead = app
+        .next(&app.names.dead, Duration::from_secs(30))
+        .await
+        .expect("dead-lettered after the last tier");
+    // Two tiers configured (300ms, 600ms): attempts 0 → tier 1 → tier 2 → dead.
+    assert_eq!(headers::attempts(&dead.props), 2);
+    assert_eq!(
+        dead.header(headers::ERROR_CODE).as_deref(),
+        Some("TRANSPORT_ERROR")
+    );
+    assert!(dead.header(headers::ERROR).is_some());
+    assert_eq!(dead.json()["request_id"], "r-tiers");
+
+    let result = app
+        .next(&app.reply_queue, Duration::from_secs(5))
+        .await
+        .expect("dead_lettered result");
+    let v = result.json();
+    assert_eq!(v["status"], "dead_lettered");
+    assert_eq!(v["correlation_id"], "r-tiers");
+    assert_eq!(v["error"]["code"], "TRANSPORT_ERROR");
+    // Nothing else: no loop, no terminal result yet (a replay produces it).
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(
+        app.next(&app.reply_queue, Duration::from_millis(200))
+            .await
+            .is_none()
+    );
+    assert_eq!(app.depth(&app.names.dead).await, 0);
+    for (tier, _) in &app.names.tiers {
+        assert_eq!(app.depth(tier).await, 0, "{tier}");
+    }
+    app.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redelivered_completed_request_republishes_its_result_without_calling_salesforce() {
+    let emu = emulator().await;
+    let conn = sfprivacy::demo::emulator_connection(&emu.base_url).unwrap();
+    let app = spawn_app(AppOptions::new(vec![conn], None)).await;
+    let body = copy_request("r-idem", "emulator", "nobody.here@example.com");
+
+    app.publish("dsr", &body).await;
+    let first = app
+        .next(&app.reply_queue, Duration::from_secs(30))
+        .await
+        .expect("first result");
+    let v1 = first.json();
+    assert!(is_terminal(&v1), "{v1}");
+    let calls_after_first = app.api_calls();
+    assert!(
+        calls_after_first > 0,
+        "the first delivery called Salesforce"
+    );
+
+    // The platform (or the broker) delivers the same request again.
+    app.publish("dsr", &body).await;
+    let second = app
+        .next(&app.reply_queue, Duration::from_secs(30))
+        .await
+        .expect("re-published result");
+    assert_eq!(second.body, first.body, "the stored result, byte for byte");
+    assert_eq!(second.props.message_id(), first.props.message_id());
+    assert_eq!(
+        app.api_calls(),
+        calls_after_first,
+        "no Salesforce call on redelivery"
+    );
+    app.cleanup().await;
+    emu.shutdown.cancel();
+}
+
+/// Collects results until every request has a terminal one, then a little longer to catch
+/// duplicates.
+async fn terminal_results(app: &TestApp, ids: &[String]) -> BTreeMap<String, BTreeSet<String>> {
+    let mut by_request: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let start = std::time::Instant::now();
+    let mut quiet_since = None;
+    while start.elapsed() < Duration::from_secs(90) {
+        match app.next(&app.reply_queue, Duration::from_millis(300)).await {
+            Some(g) => {
+                quiet_since = None;
+                let v = g.json();
+                if is_terminal(&v) {
+                    by_request
+                        .entry(v["request_id"].as_str().unwrap().to_string())
+                        .or_default()
+                        .insert(v["message_id"].as_str().unwrap().to_string());
+                }
+            }
+            None => {
+                let all = ids.iter().all(|i| by_request.contains_key(i));
+                let q = quiet_since.get_or_insert_with(std::time::Instant::now);
+                if all && q.elapsed() > Duration::from_secs(2) {
+                    break;
+                }
+            }
+        }
+    }
+    by_request
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn closing_the_broker_connection_mid_flight_loses_no_request() {
+    let emu = emulator().await;
+    // Slow Salesforce so requests are in flight when the connection goes.
+    emu.state.faults.set(sf_emulator::faults::FaultSettings {
+        latency_ms: 300,
+        ..Default::default()
+    });
+    let conn = sfprivacy::demo::emulator_connection(&emu.base_url).unwrap();
+    let mut opts = AppOptions::new(vec![conn], None);
+    opts.concurrency = 4;
+    let app = spawn_app(opts).await;
+    let ids: Vec<String> = (0..8).map(|i| format!("r-drop-{i}")).collect();
+    for id in &ids {
+        app.publish(
+            "dsr",
+            &copy_request(id, "emulator", &format!("{id}@example.com")),
+        )
+        .await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    app.close_worker_connection();
+
+    let results = terminal_results(&app, &ids).await;
+    assert!(app.handle.sessions() >= 2, "the supervisor reconnected");
+    for id in &ids {
+        let set = results
+            .get(id)
+            .unwrap_or_else(|| panic!("no terminal result for {id}"));
+        // A result may be published twice (connection lost between publish and ack; the
+        // redelivery re-publishes the stored one), but it is always the same result.
+        assert_eq!(
+            set.len(),
+            1,
+            "{id}: one distinct terminal result, got {set:?}"
+        );
+    }
+    assert_eq!(app.depth(&app.names.dead).await, 0);
+    app.cleanup().await;
+    emu.shutdown.cancel();
+}
