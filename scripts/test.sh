@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/services.sh
-cargo test --workspace --all-targets -- --test-threads="${SFPRIVACY_TEST_THREADS:-4}"
+# Benches are runners with their own budgets (`cargo bench`), so they are not run here.
+cargo test --workspace --lib --bins --tests -- --test-threads="${SFPRIVACY_TEST_THREADS:-4}"
 cargo test --workspace --doc
 if [ -x tests/conformance/run.sh ]; then
   tests/conformance/run.sh

@@ -38,7 +38,10 @@ async fn a_query_over_several_pages_returns_every_record_once() {
     let h = Harness::start().await;
     let inserted: HashSet<String> = contacts(&h, "paging-a", 450).await.into_iter().collect();
     let client = paging_client(&h).await;
-    let soql = format!("SELECT Id, LastName FROM Contact WHERE Title = {}", soql_literal("paging-a"));
+    let soql = format!(
+        "SELECT Id, LastName FROM Contact WHERE Title = {}",
+        soql_literal("paging-a")
+    );
 
     let mut pager = client.query(&soql, false).await.unwrap();
     assert_eq!(pager.total_size(), 450);
@@ -49,7 +52,10 @@ async fn a_query_over_several_pages_returns_every_record_once() {
         seen.extend(page.iter().map(id));
     }
     assert!(sizes.len() >= 3, "pages {sizes:?}");
-    assert!(sizes.iter().collect::<BTreeSet<_>>().len() > 1, "sizes differ: {sizes:?}");
+    assert!(
+        sizes.iter().collect::<BTreeSet<_>>().len() > 1,
+        "sizes differ: {sizes:?}"
+    );
     assert_eq!(seen.len(), 450);
     assert_eq!(seen.iter().cloned().collect::<HashSet<_>>(), inserted);
     assert_eq!(client.api_calls(), sizes.len() as u64);
@@ -65,9 +71,19 @@ async fn session_expiring_mid_query_costs_one_refresh_and_one_retry() {
     let h = Harness::start().await;
     let inserted: HashSet<String> = contacts(&h, "paging-b", 450).await.into_iter().collect();
     let client = paging_client(&h).await;
-    let soql = format!("SELECT Id FROM Contact WHERE Title = {}", soql_literal("paging-b"));
+    let soql = format!(
+        "SELECT Id FROM Contact WHERE Title = {}",
+        soql_literal("paging-b")
+    );
     let mut pager = client.query(&soql, false).await.unwrap();
-    let mut seen: Vec<String> = pager.next_page().await.unwrap().unwrap().iter().map(id).collect();
+    let mut seen: Vec<String> = pager
+        .next_page()
+        .await
+        .unwrap()
+        .unwrap()
+        .iter()
+        .map(id)
+        .collect();
     let tokens_before = h.count("POST /services/oauth2/token").await;
 
     assert_eq!(h.sessions_issued_and_expire(), 1);
@@ -79,7 +95,10 @@ async fn session_expiring_mid_query_costs_one_refresh_and_one_retry() {
     assert_eq!(seen.len(), 450, "no duplicates, nothing missing");
     assert_eq!(seen.into_iter().collect::<HashSet<_>>(), inserted);
     assert_eq!(client.token_requests(), 2);
-    assert_eq!(h.count("POST /services/oauth2/token").await, tokens_before + 1);
+    assert_eq!(
+        h.count("POST /services/oauth2/token").await,
+        tokens_before + 1
+    );
     // Every page once, plus the one call rejected with INVALID_SESSION_ID.
     assert_eq!(client.api_calls(), pages + 1);
     h.cleanup().await;
@@ -92,12 +111,19 @@ async fn deleted_rows_show_only_in_query_all() {
     let client = h.replica(h.connection()).await;
     let results = client.delete(&ids[..1], false).await.unwrap();
     assert!(results[0].success);
-    let soql = format!("SELECT Id, IsDeleted FROM Contact WHERE Title = {}", soql_literal("recycle"));
+    let soql = format!(
+        "SELECT Id, IsDeleted FROM Contact WHERE Title = {}",
+        soql_literal("recycle")
+    );
     assert_eq!(client.query_all(&soql).await.unwrap().len(), 2);
     let mut pager = client.query(&soql, true).await.unwrap();
     let rows = pager.next_page().await.unwrap().unwrap();
     assert_eq!(rows.len(), 3);
-    let deleted: Vec<_> = rows.iter().filter(|r| r["IsDeleted"] == true).map(id).collect();
+    let deleted: Vec<_> = rows
+        .iter()
+        .filter(|r| r["IsDeleted"] == true)
+        .map(id)
+        .collect();
     assert_eq!(deleted, vec![ids[0].clone()]);
     h.cleanup().await;
 }
@@ -166,7 +192,10 @@ async fn collections_chunk_and_keep_input_order() {
         .retrieve("Contact", &wanted, &["Id".into(), "LastName".into()])
         .await
         .unwrap();
-    assert_eq!(rows.iter().map(id).collect::<Vec<_>>(), wanted[..450].to_vec());
+    assert_eq!(
+        rows.iter().map(id).collect::<Vec<_>>(),
+        wanted[..450].to_vec()
+    );
     assert_eq!(client.api_calls(), 1);
 
     // Update 450 records: 3 calls of ≤ 200.
@@ -183,7 +212,10 @@ async fn collections_chunk_and_keep_input_order() {
     assert_eq!(results.len(), 450);
     assert!(results.iter().all(|r| r.success));
     assert_eq!(
-        results.iter().map(|r| r.id.clone().unwrap()).collect::<Vec<_>>(),
+        results
+            .iter()
+            .map(|r| r.id.clone().unwrap())
+            .collect::<Vec<_>>(),
         ids
     );
     assert_eq!(client.api_calls(), 1 + 3);
@@ -201,8 +233,14 @@ async fn collections_chunk_and_keep_input_order() {
             assert_eq!(r.status_code(), Some("ENTITY_IS_DELETED"));
         }
     }
-    let q = soql::select_where_any_in("Contact", &["Id"], &["Title"], &["collections".into()], soql::MAX_SOQL_LEN)
-        .unwrap();
+    let q = soql::select_where_any_in(
+        "Contact",
+        &["Id"],
+        &["Title"],
+        &["collections".into()],
+        soql::MAX_SOQL_LEN,
+    )
+    .unwrap();
     assert_eq!(client.query_all(&q[0]).await.unwrap().len(), 450 - 260);
     h.cleanup().await;
 }

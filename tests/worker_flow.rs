@@ -53,7 +53,9 @@ async fn a_transient_failure_moves_through_every_tier_then_to_the_dead_letter_qu
         .await;
 
     let dead = app
-        .next(&app.names.dead, Duration::from_secs(30))
+        // Each attempt spends ~12 s in the client's own in-process retries before it gives up,
+        // so three attempts need well over 30 s.
+        .next(&app.names.dead, Duration::from_secs(120))
         .await
         .expect("dead-lettered after the last tier");
     // Two tiers configured (300ms, 600ms): attempts 0 → tier 1 → tier 2 → dead.
