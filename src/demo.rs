@@ -144,17 +144,16 @@ impl DemoReport {
                 }
             ));
         }
+        let count =
+            |want: ResultStatus| self.lines.iter().filter(|l| l.status == Some(want)).count();
         s.push_str(&format!(
-            "\n{} requests, {} succeeded, in {:.1} s\n",
+            "\n{} requests in {:.1} s: {} completed, {} partial (some records could not be \
+             processed; each is listed in the result with its reason), {} failed\n",
             self.lines.len(),
-            self.lines
-                .iter()
-                .filter(|l| matches!(
-                    l.status,
-                    Some(ResultStatus::Completed | ResultStatus::Partial)
-                ))
-                .count(),
-            self.elapsed.as_secs_f64()
+            self.elapsed.as_secs_f64(),
+            count(ResultStatus::Completed),
+            count(ResultStatus::Partial),
+            count(ResultStatus::Failed),
         ));
         s
     }
@@ -476,7 +475,11 @@ async fn drive(
                     line.seconds = at.elapsed().as_secs_f64();
                     line.exported = r.export.as_ref().map(|e| e.record_count).unwrap_or(0);
                     for rec in &r.records {
-                        let k = format!("{:?}", rec.outcome).to_lowercase();
+                        // The wire name (`cascade_deleted`), as in the result message.
+                        let k = serde_json::to_value(rec.outcome)
+                            .ok()
+                            .and_then(|v| v.as_str().map(str::to_string))
+                            .unwrap_or_default();
                         *line.records.entry(k).or_default() += 1;
                     }
                     line.error = r.error.map(|e| format!("{}: {}", e.code, e.message));

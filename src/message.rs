@@ -245,9 +245,20 @@ fn from_value<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> Result<T,
             // serde's message has no index; report the first bad one.
             return ContractError::InvalidEmail { index: 0 };
         }
-        ContractError::InvalidField {
-            field: "body".into(),
-            reason: msg,
+        // Name the field where serde's message does (missing field `subject`).
+        let field = msg
+            .split_once("missing field `")
+            .and_then(|(_, rest)| rest.split_once('`'))
+            .map(|(name, _)| name.to_string());
+        match field {
+            Some(field) => ContractError::InvalidField {
+                field,
+                reason: "missing".into(),
+            },
+            None => ContractError::InvalidField {
+                field: "body".into(),
+                reason: msg,
+            },
         }
     })
 }
@@ -699,6 +710,19 @@ mod tests {
             let err = Request::parse(body).unwrap_err();
             assert_eq!(err.code(), code, "{}", String::from_utf8_lossy(body));
         }
+    }
+
+    #[test]
+    fn a_missing_field_is_named() {
+        let body = br#"{"type":"dsr.request","version":1,"request_id":"a","connection_id":"c","action":"copy"}"#;
+        let err = Request::parse(body).unwrap_err();
+        assert_eq!(
+            err,
+            ContractError::InvalidField {
+                field: "subject".into(),
+                reason: "missing".into()
+            }
+        );
     }
 
     #[test]
