@@ -216,6 +216,33 @@ fn halted(message: &str) -> Value {
 const ROLLED_BACK: &str =
     "The transaction was rolled back since another operation in the same transaction failed.";
 
+/// Parses a composite or batch body: the JSON, its list of subrequests under `key`, and the
+/// 25-subrequest cap, with the error each step gives.
+#[allow(clippy::result_large_err)]
+fn subrequests(
+    body: &[u8],
+    key: &str,
+    what: &str,
+    limit_message: &str,
+) -> Result<(Value, Vec<Value>), Response> {
+    let Ok(req) = serde_json::from_slice::<Value>(body) else {
+        return Err(json_error(&format!(
+            "Unexpected character: the {what} body is not valid JSON"
+        )));
+    };
+    let Some(subs) = req.get(key).and_then(Value::as_array).cloned() else {
+        return Err(json_error(&format!("{key} is required")));
+    };
+    if subs.len() > MAX_SUBREQUESTS {
+        return Err(error(
+            StatusCode::BAD_REQUEST,
+            "LIMIT_EXCEEDED",
+            limit_message,
+        ));
+    }
+    Ok((req, subs))
+}
+
 async fn composite(
     State(state): State<Arc<AppState>>,
     Extension(session): Extension<Session>,
@@ -224,19 +251,16 @@ async fn composite(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let Ok(req) = serde_json::from_slice::<Value>(&body) else {
-        return json_error("Unexpected character: the composite request body is not valid JSON");
+    let (req, subs) = match subrequests(
+        &body,
+        "compositeRequest",
+        "composite request",
+        "Composite request limit exceeded: a composite request can contain at most 25 subrequests",
+    ) {
+        Ok(parsed) => parsed,
+        Err(response) => return response,
     };
-    let Some(subs) = req.get("compositeRequest").and_then(Value::as_array) else {
-        return json_error("compositeRequest is required");
-    };
-    if subs.len() > MAX_SUBREQUESTS {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "LIMIT_EXCEEDED",
-            "Composite request limit exceeded: a composite request can contain at most 25 subrequests",
-        );
-    }
+    let subs = &subs;
     let all_or_none = req
         .get("allOrNone")
         .and_then(Value::as_bool)
@@ -341,19 +365,16 @@ async fn batch(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let Ok(req) = serde_json::from_slice::<Value>(&body) else {
-        return json_error("Unexpected character: the batch request body is not valid JSON");
+    let (req, subs) = match subrequests(
+        &body,
+        "batchRequests",
+        "batch request",
+        "Batch request limit exceeded: a batch can contain at most 25 subrequests",
+    ) {
+        Ok(parsed) => parsed,
+        Err(response) => return response,
     };
-    let Some(subs) = req.get("batchRequests").and_then(Value::as_array) else {
-        return json_error("batchRequests is required");
-    };
-    if subs.len() > MAX_SUBREQUESTS {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "LIMIT_EXCEEDED",
-            "Batch request limit exceeded: a batch can contain at most 25 subrequests",
-        );
-    }
+    let subs = &subs;
     // The batch call itself was charged once; each further subrequest costs one more.
     state.limits.charge(subs.len().saturating_sub(1) as u64);
     let halt = req
