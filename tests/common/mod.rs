@@ -16,6 +16,8 @@ use sfprivacy::jobs::ClientFactory;
 use sfprivacy::salesforce::SalesforceClient;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
+
+pub mod process;
 use std::time::Duration;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -73,7 +75,8 @@ pub fn unique(tag: &str) -> String {
     )
 }
 
-pub fn settings_for(prefix: &str, opts: &AppOptions) -> Settings {
+/// The `SFPRIVACY_*` environment of one test's worker (in-process or the real binary).
+pub fn env_for(prefix: &str, opts: &AppOptions) -> BTreeMap<String, String> {
     let mut env: BTreeMap<String, String> = BTreeMap::new();
     let mut put = |k: &str, v: String| {
         env.insert(format!("SFPRIVACY_{k}"), v);
@@ -92,6 +95,11 @@ pub fn settings_for(prefix: &str, opts: &AppOptions) -> Settings {
     for (k, v) in &opts.extra_env {
         put(k, v.clone());
     }
+    env
+}
+
+pub fn settings_for(prefix: &str, opts: &AppOptions) -> Settings {
+    let env = env_for(prefix, opts);
     let mut s = Settings::from_sources(None, &env).expect("test settings");
     s.connections = opts.connections.clone();
     s
@@ -132,6 +140,33 @@ pub async fn spawn_app(opts: AppOptions) -> TestApp {
         app.run_until_stopped(c2).await.expect("worker");
     });
     wait_until(Duration::from_secs(20), || handle.is_connected()).await;
+    let mut app = connect_test_side(prefix, names, settings).await;
+    app.handle = handle;
+    app.cancel = cancel;
+    app.task = Some(task);
+    app.clients = clients;
+    app
+}
+
+/// The test's side of the broker without a worker in this process (the worker under test is
+/// the real binary, see `process`): the topology declared, so requests can be published before
+/// any worker runs, and the reply queue.
+pub async fn broker_rig(opts: &AppOptions) -> TestApp {
+    let prefix = unique("p");
+    let settings = settings_for(&prefix, opts);
+    let names = Names::new(
+        &settings.queue_prefix,
+        &settings.results_queue,
+        &settings.retry_tiers,
+    );
+    let app = connect_test_side(prefix, names, settings).await;
+    sfprivacy::broker::topology::declare(&app.channel, &app.names)
+        .await
+        .expect("declare the topology");
+    app
+}
+
+async fn connect_test_side(prefix: String, names: Names, settings: Settings) -> TestApp {
     let conn = Connection::connect(
         AMQP_URL,
         ConnectionProperties::default().with_connection_name(format!("{prefix}-test").into()),
@@ -157,12 +192,12 @@ pub async fn spawn_app(opts: AppOptions) -> TestApp {
         names,
         reply_queue,
         settings,
-        handle,
+        handle: WorkerHandle::default(),
         conn,
         channel,
-        cancel,
-        task: Some(task),
-        clients,
+        cancel: CancellationToken::new(),
+        task: None,
+        clients: Arc::default(),
     }
 }
 
@@ -366,6 +401,64 @@ impl TestApp {
                 let _: Result<(), _> = redis::cmd("DEL").arg(keys).query_async(&mut c).await;
             }
         }
+    }
+}
+
+/// A DSR request body (contract v1) for `connection`.
+pub fn dsr_request(action: &str, id: &str, connection: &str, email: &str) -> Vec<u8> {
+    serde_json::to_vec(&serde_json::json!({
+        "type": "dsr.request", "version": 1,
+        "request_id": id, "connection_id": connection,
+        "action": action,
+        "subject": { "emails": [email] },
+        "options": { "dry_run": false, "objects": null, "hard_delete": false }
+    }))
+    .unwrap()
+}
+
+/// A terminal DSR result (`dead_lettered` is not one: a replay produces the terminal result).
+pub fn is_terminal(v: &serde_json::Value) -> bool {
+    v["type"] == "dsr.result"
+        && matches!(
+            v["status"].as_str(),
+            Some("completed" | "partial" | "failed")
+        )
+}
+
+impl TestApp {
+    /// Every terminal result on the reply queue, by request id, until each of `ids` has one
+    /// and two quiet seconds passed (to catch a duplicate), or `limit`.
+    pub async fn terminal_results(
+        &self,
+        ids: &[String],
+        limit: Duration,
+    ) -> BTreeMap<String, Vec<serde_json::Value>> {
+        let mut by_request: BTreeMap<String, Vec<serde_json::Value>> = BTreeMap::new();
+        let start = std::time::Instant::now();
+        let mut quiet_since: Option<std::time::Instant> = None;
+        while start.elapsed() < limit {
+            match self
+                .next(&self.reply_queue, Duration::from_millis(300))
+                .await
+            {
+                Some(g) => {
+                    quiet_since = None;
+                    let v = g.json();
+                    if is_terminal(&v) {
+                        let id = v["request_id"].as_str().unwrap_or_default().to_string();
+                        by_request.entry(id).or_default().push(v);
+                    }
+                }
+                None => {
+                    let all = ids.iter().all(|i| by_request.contains_key(i));
+                    let q = quiet_since.get_or_insert_with(std::time::Instant::now);
+                    if all && q.elapsed() > Duration::from_secs(2) {
+                        break;
+                    }
+                }
+            }
+        }
+        by_request
     }
 }
 
