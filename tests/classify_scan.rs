@@ -117,13 +117,15 @@ async fn a_scan_shared_by_two_workers_matches_the_ground_truth() {
         overall["recall"],
         score["mismatches"]
     );
+    // The figure BENCHMARKS.md quotes (run with `--nocapture`).
     eprintln!(
-        "ground-truth score: tp {} fp {} fn {} precision {:.3} recall {:.3} F1 {f1:.3}; mismatches: {}",
+        "ground-truth score: tp {} fp {} fn {} precision {:.3} recall {:.3} F1 {f1:.3}; per type: {}; mismatches: {}",
         overall["tp"],
         overall["fp"],
         overall["fn"],
         overall["precision"].as_f64().unwrap(),
         overall["recall"].as_f64().unwrap(),
+        score["per_type"],
         score["mismatches"]
     );
 
