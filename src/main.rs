@@ -5,7 +5,6 @@
 use anyhow::Context;
 use clap::Parser;
 use std::path::PathBuf;
-use std::sync::Arc;
 
 #[derive(Parser)]
 #[command(
@@ -351,57 +350,28 @@ async fn run_one(path: &std::path::Path) -> anyhow::Result<()> {
         &store,
         sfprivacy::salesforce::ClientOptions::default(),
     )?;
-    // No job state: `run` is for operators and debugging and always does the work.
-    let jobs = sfprivacy::jobs::Jobs::new(
+    // No job state: `run` is for operators and debugging and always does the work; a scan's
+    // parts run here too (`jobs::local`).
+    let run = sfprivacy::jobs::local::run(
         settings.connections.clone(),
         sfprivacy::jobs::ClientRegistry::new(factory),
-        Some(store),
-        None,
+        store,
         sfprivacy::jobs::JobOptions {
             chunk_bytes: settings.export_chunk_bytes,
         },
-    );
-    let outcome = Arc::new(jobs)
-        .handle(&body, &sfprivacy::jobs::DeliveryMeta::default())
-        .await;
-    use sfprivacy::jobs::Outcome;
-    let (ok, msgs, note) = match outcome {
-        Outcome::Publish(m) => (true, m, None),
-        Outcome::Retry { code, message, .. } => (
-            false,
-            Vec::new(),
-            Some(format!(
-                "transient failure {code}: {message} (the worker would retry)"
-            )),
-        ),
-        Outcome::DeadLetter {
-            code,
-            message,
-            publish,
-        } => (
-            false,
-            publish,
-            Some(format!("would be dead-lettered: {code}: {message}")),
-        ),
-        Outcome::Defer { code, .. } => (
-            false,
-            Vec::new(),
-            Some(format!("deferred by the org's limits: {code}")),
-        ),
-        Outcome::Busy => (
-            false,
-            Vec::new(),
-            Some("another worker holds this request".into()),
-        ),
-    };
-    for m in &msgs {
+        &body,
+        usize::from(settings.concurrency),
+    )
+    .await
+    .context("Redis failed while running the request")?;
+    for m in &run.messages {
         let v: serde_json::Value = serde_json::from_str(&m.body)?;
         print_json(&v)?;
     }
-    if let Some(n) = note {
+    if let Some(n) = &run.stopped {
         eprintln!("{n}");
     }
-    if !ok {
+    if !run.ended() {
         std::process::exit(1);
     }
     Ok(())

@@ -769,3 +769,32 @@ async fn bulk_calls_are_counted_limited_and_faulted_like_other_endpoints() {
         .unwrap();
     assert_eq!(resp.status(), 401);
 }
+
+#[tokio::test]
+async fn uploads_larger_than_two_megabytes_are_taken() {
+    let t = T::start(0).await;
+    let ids = t.insert("Contact", json!([{"LastName": "Big"}])).await;
+    // 150,000 ids (2.8 MB): one real, the rest well-formed ids of rows that never existed.
+    let mut csv = String::from("Id\n");
+    csv.push_str(&ids[0]);
+    csv.push('\n');
+    for n in 1..150_000u64 {
+        csv.push_str(&sf_emulator::org::ids::make_id("003", 500_000_000 + n));
+        csv.push('\n');
+    }
+    assert!(csv.len() > 2 * 1024 * 1024);
+    let (id, done) = t.ingest("Contact", "delete", &csv).await;
+    assert_eq!(done["state"], "JobComplete", "{done}");
+    assert_eq!(done["numberRecordsProcessed"], 150_000);
+    assert_eq!(done["numberRecordsFailed"], 149_999);
+    let ok = t
+        .text(&format!("jobs/ingest/{id}/successfulResults/"))
+        .await;
+    assert_eq!(lines(&ok)[1], format!("\"{0}\",\"false\",{0}", ids[0]));
+    let failed = t.text(&format!("jobs/ingest/{id}/failedResults/")).await;
+    assert!(
+        lines(&failed)[1].contains("INVALID_CROSS_REFERENCE_KEY:"),
+        "{}",
+        lines(&failed)[1]
+    );
+}

@@ -53,6 +53,8 @@ impl AppOptions {
 
 pub struct TestApp {
     pub prefix: String,
+    /// The `SFPRIVACY_*` environment the worker's settings came from.
+    pub env: BTreeMap<String, String>,
     pub names: Names,
     pub reply_queue: String,
     pub settings: Settings,
@@ -74,6 +76,14 @@ pub fn unique(tag: &str) -> String {
 }
 
 pub fn settings_for(prefix: &str, opts: &AppOptions) -> Settings {
+    let env = env_for(prefix, opts);
+    let mut s = Settings::from_sources(None, &env).expect("test settings");
+    s.connections = opts.connections.clone();
+    s
+}
+
+/// The `SFPRIVACY_*` environment of a test worker (connections aside).
+pub fn env_for(prefix: &str, opts: &AppOptions) -> BTreeMap<String, String> {
     let mut env: BTreeMap<String, String> = BTreeMap::new();
     let mut put = |k: &str, v: String| {
         env.insert(format!("SFPRIVACY_{k}"), v);
@@ -92,46 +102,23 @@ pub fn settings_for(prefix: &str, opts: &AppOptions) -> Settings {
     for (k, v) in &opts.extra_env {
         put(k, v.clone());
     }
-    let mut s = Settings::from_sources(None, &env).expect("test settings");
-    s.connections = opts.connections.clone();
-    s
+    env
 }
 
 /// Starts a worker with its own prefix and waits until it consumes.
 pub async fn spawn_app(opts: AppOptions) -> TestApp {
     sfprivacy::telemetry::init_for_tests();
     let prefix = unique("w");
+    let env = env_for(&prefix, &opts);
     let settings = settings_for(&prefix, &opts);
     let clients: Arc<Mutex<Vec<SalesforceClient>>> = Arc::default();
-    let factory = match opts.factory.clone() {
-        Some(f) => f,
-        None => {
-            let store = sfprivacy::store::Store::connect(REDIS_URL, &prefix)
-                .await
-                .expect("redis (scripts/services.sh)");
-            let real =
-                sfprivacy::app::salesforce_factory(&settings, &store, opts.client_options.clone())
-                    .expect("factory");
-            let seen = clients.clone();
-            Arc::new(move |c| {
-                let client = real(c)?;
-                seen.lock().unwrap().push(client.clone());
-                Ok(client)
-            })
-        }
-    };
-    let app = Application::build(settings.clone(), Some(factory))
-        .await
-        .expect("build app (is Redis up? scripts/services.sh)")
-        .with_connection_name(format!("{prefix}-worker"));
-    let names = app.names();
-    let handle = app.handle();
-    let cancel = CancellationToken::new();
-    let c2 = cancel.clone();
-    let task = tokio::spawn(async move {
-        app.run_until_stopped(c2).await.expect("worker");
-    });
-    wait_until(Duration::from_secs(20), || handle.is_connected()).await;
+    let (names, handle, cancel, task) = start_worker(
+        &settings,
+        &opts,
+        clients.clone(),
+        format!("{prefix}-worker"),
+    )
+    .await;
     let conn = Connection::connect(
         AMQP_URL,
         ConnectionProperties::default().with_connection_name(format!("{prefix}-test").into()),
@@ -154,6 +141,7 @@ pub async fn spawn_app(opts: AppOptions) -> TestApp {
         .unwrap();
     TestApp {
         prefix,
+        env,
         names,
         reply_queue,
         settings,
@@ -163,6 +151,93 @@ pub async fn spawn_app(opts: AppOptions) -> TestApp {
         cancel,
         task: Some(task),
         clients,
+    }
+}
+
+/// Builds a worker from `settings` and runs it until the returned token is cancelled; returns
+/// once it consumes. Salesforce clients it creates are pushed to `clients` (real factory only).
+async fn start_worker(
+    settings: &Settings,
+    opts: &AppOptions,
+    clients: Arc<Mutex<Vec<SalesforceClient>>>,
+    connection_name: String,
+) -> (Names, WorkerHandle, CancellationToken, JoinHandle<()>) {
+    let factory = match opts.factory.clone() {
+        Some(f) => f,
+        None => {
+            let store = sfprivacy::store::Store::connect(REDIS_URL, &settings.redis_prefix)
+                .await
+                .expect("redis (scripts/services.sh)");
+            let real =
+                sfprivacy::app::salesforce_factory(settings, &store, opts.client_options.clone())
+                    .expect("factory");
+            Arc::new(move |c| {
+                let client = real(c)?;
+                clients.lock().unwrap().push(client.clone());
+                Ok(client)
+            })
+        }
+    };
+    let app = Application::build(settings.clone(), Some(factory))
+        .await
+        .expect("build app (is Redis up? scripts/services.sh)")
+        .with_connection_name(connection_name);
+    let names = app.names();
+    let handle = app.handle();
+    let cancel = CancellationToken::new();
+    let c2 = cancel.clone();
+    let task = tokio::spawn(async move {
+        app.run_until_stopped(c2).await.expect("worker");
+    });
+    wait_until(Duration::from_secs(20), || handle.is_connected()).await;
+    (names, handle, cancel, task)
+}
+
+/// Another worker replica on the same queues and Redis prefix as a [`TestApp`].
+pub struct Peer {
+    pub handle: WorkerHandle,
+    cancel: CancellationToken,
+    task: Option<JoinHandle<()>>,
+}
+
+impl Peer {
+    /// Stops the replica (graceful: it drains within the shutdown deadline).
+    pub async fn stop(mut self) {
+        self.cancel.cancel();
+        if let Some(t) = self.task.take() {
+            let _ = tokio::time::timeout(Duration::from_secs(10), t).await;
+        }
+    }
+}
+
+/// A `sfprivacy worker` process (the real binary); killed with SIGKILL on drop.
+pub struct WorkerProcess {
+    child: std::process::Child,
+    log: std::path::PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl WorkerProcess {
+    /// SIGKILL: no drain, no ack; the broker requeues whatever it held.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Its process id.
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// What it logged so far (stdout and stderr), for assertion messages.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for WorkerProcess {
+    fn drop(&mut self) {
+        self.kill();
     }
 }
 
@@ -234,6 +309,99 @@ impl TestApp {
             closed += 1;
         }
         assert!(closed > 0, "worker connection {name} not found");
+    }
+
+    /// Starts a second worker replica sharing this worker's queues and Redis prefix (its own
+    /// connection name, concurrency and client options from `opts`; connections as this one).
+    pub async fn spawn_peer(&self, opts: AppOptions) -> Peer {
+        let mut settings = self.settings.clone();
+        settings.concurrency = opts.concurrency;
+        let (_, handle, cancel, task) = start_worker(
+            &settings,
+            &opts,
+            self.clients.clone(),
+            format!(
+                "{}-peer-{}",
+                self.prefix,
+                &uuid::Uuid::new_v4().simple().to_string()[..6]
+            ),
+        )
+        .await;
+        Peer {
+            handle,
+            cancel,
+            task: Some(task),
+        }
+    }
+
+    /// Stops this test's in-process worker (gracefully), keeping queues, channel and Redis keys
+    /// so other workers can take over.
+    pub async fn stop_worker(&mut self) {
+        self.cancel.cancel();
+        if let Some(t) = self.task.take() {
+            let _ = tokio::time::timeout(Duration::from_secs(10), t).await;
+        }
+    }
+
+    /// Starts a `sfprivacy worker` process on this test's queues and Redis prefix, with the
+    /// connections in `connections_toml`, and waits until it consumes the scan-part queue.
+    pub async fn spawn_worker_process(
+        &self,
+        connections_toml: &str,
+        concurrency: u16,
+    ) -> WorkerProcess {
+        let dir = tempfile::tempdir().unwrap();
+        let connections = dir.path().join("connections.toml");
+        std::fs::write(&connections, connections_toml).unwrap();
+        let log = dir.path().join("worker.log");
+        let out = std::fs::File::create(&log).unwrap();
+        let before = self.consumers(&self.names.work_queue("scan.part")).await;
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_sfprivacy"))
+            .arg("worker")
+            .env_clear()
+            .envs(&self.env)
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("SFPRIVACY_CONNECTIONS_FILE", &connections)
+            .env("SFPRIVACY_CONCURRENCY", concurrency.to_string())
+            .env("SFPRIVACY_HEALTH_ADDR", "127.0.0.1:0")
+            .env("SFPRIVACY_LOG_FORMAT", "json")
+            .stdout(out.try_clone().unwrap())
+            .stderr(out)
+            .spawn()
+            .expect("spawn sfprivacy worker");
+        let mut process = WorkerProcess {
+            child,
+            log,
+            _dir: dir,
+        };
+        let start = std::time::Instant::now();
+        while self.consumers(&self.names.work_queue("scan.part")).await <= before {
+            if start.elapsed() > Duration::from_secs(30)
+                || process.child.try_wait().ok().flatten().is_some()
+            {
+                let log = process.log();
+                process.kill();
+                panic!("the worker process did not start consuming:\n{log}");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        process
+    }
+
+    /// Consumers subscribed to a queue.
+    pub async fn consumers(&self, queue: &str) -> u32 {
+        self.channel
+            .queue_declare(
+                queue.into(),
+                QueueDeclareOptions {
+                    passive: true,
+                    ..Default::default()
+                },
+                FieldTable::default(),
+            )
+            .await
+            .map(|q| q.consumer_count())
+            .unwrap_or(0)
     }
 
     /// Publishes a request on the work exchange (confirmed), replies to the test's reply queue.

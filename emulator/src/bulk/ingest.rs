@@ -11,6 +11,7 @@
 use std::sync::Arc;
 
 use axum::body::Bytes;
+use axum::extract::DefaultBodyLimit;
 use axum::extract::Path;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -26,6 +27,9 @@ use crate::server::{AppState, Shared};
 
 /// Rows processed per hold of the org's write lock (Salesforce's chunk of 200).
 const CHUNK: usize = 200;
+
+/// Salesforce takes job data up to 150 MB (axum's default body limit is 2 MB).
+pub const MAX_UPLOAD_BYTES: usize = 150 * 1024 * 1024;
 
 const OPERATIONS: &[&str] = &["delete", "hardDelete", "insert", "update"];
 
@@ -460,6 +464,9 @@ pub fn routes() -> Router<Arc<AppState>> {
             &format!("{base}/{{id}}"),
             get(info).patch(patch).delete(delete),
         )
-        .route(&format!("{base}/{{id}}/batches"), put(upload))
+        .route(
+            &format!("{base}/{{id}}/batches"),
+            put(upload).layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES)),
+        )
         .route(&format!("{base}/{{id}}/{{kind}}"), get(results))
 }
