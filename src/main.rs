@@ -145,6 +145,28 @@ impl From<CliConfidence> for sfprivacy::message::ConfidenceLevel {
     }
 }
 
+/// Prints a JSON document on stdout (see [`print_out`]).
+fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
+    print_out(&serde_json::to_string_pretty(value)?)
+}
+
+/// Prints a line on stdout. A reader that closed the pipe early (`| head`) is a normal end,
+/// not a panic as with `println!`.
+fn print_out(text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match writeln!(out, "{text}").and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
+}
+
+/// Reads a JSON file, naming it when it cannot be read or parsed.
+fn read_json(path: &std::path::Path) -> anyhow::Result<serde_json::Value> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    serde_json::from_slice(&bytes).with_context(|| format!("{} is not JSON", path.display()))
+}
+
 fn main() -> std::process::ExitCode {
     match real_main() {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -161,16 +183,11 @@ fn real_main() -> anyhow::Result<()> {
     // Synchronous commands first; the others get a multi-threaded runtime.
     let cli = match cli {
         Cli::Schema => {
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&sfprivacy::message::schemas())?
-            );
-            return Ok(());
+            return print_json(&sfprivacy::message::schemas());
         }
         Cli::Classify { file, confidence } => {
             let report = sfprivacy::classify::offline::classify_file(&file, confidence.into())?;
-            println!("{}", serde_json::to_string_pretty(&report)?);
-            return Ok(());
+            return print_json(&report);
         }
         Cli::Score {
             report,
@@ -181,9 +198,7 @@ fn real_main() -> anyhow::Result<()> {
         } => {
             use sfprivacy::classify::score;
             let truth = match (truth, emulator) {
-                (Some(path), _) => {
-                    score::truth_from_json(&serde_json::from_slice(&std::fs::read(path)?)?)?
-                }
+                (Some(path), _) => score::truth_from_json(&read_json(&path)?)?,
                 (None, Some(url)) => tokio::runtime::Builder::new_current_thread()
                     .enable_all()
                     .build()?
@@ -197,11 +212,10 @@ fn real_main() -> anyhow::Result<()> {
                         .flatten()
                 })
                 .unwrap_or_default();
-            let report: serde_json::Value = serde_json::from_slice(&std::fs::read(report)?)?;
+            let report = read_json(&report)?;
             let report = score::report_from_json(&report, &object)?;
             let result = score::score(&report, &truth, only_reported_objects);
-            println!("{}", serde_json::to_string_pretty(&result)?);
-            return Ok(());
+            return print_json(&result);
         }
         other => other,
     };
@@ -308,7 +322,7 @@ async fn demo(
     };
     match sfprivacy::demo::run(opts).await {
         Ok(report) => {
-            println!("{}", report.render());
+            print_out(&report.render())?;
             if !report.all_succeeded() {
                 anyhow::bail!("some requests did not succeed (see the summary above)");
             }
@@ -319,9 +333,10 @@ async fn demo(
 }
 
 async fn run_one(path: &std::path::Path) -> anyhow::Result<()> {
+    // The file first: a typo in its name should not be reported as a settings problem.
+    let body = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
     let settings = settings()?;
     sfprivacy::telemetry::init(false);
-    let body = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
     let store = sfprivacy::store::Store::connect(settings.redis_url.expose(), &settings.redis_prefix)
         .await
         .with_context(|| {
@@ -351,7 +366,7 @@ async fn run_one(path: &std::path::Path) -> anyhow::Result<()> {
     .context("Redis failed while running the request")?;
     for m in &run.messages {
         let v: serde_json::Value = serde_json::from_str(&m.body)?;
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        print_json(&v)?;
     }
     if let Some(n) = &run.stopped {
         eprintln!("{n}");
@@ -404,6 +419,5 @@ async fn replay(args: ReplayArgs) -> anyhow::Result<()> {
     bar.finish_and_clear();
     let _ = conn.close(200, "replay done".into()).await;
     let summary = summary.context("replay stopped")?;
-    println!("{}", serde_json::to_string_pretty(&summary)?);
-    Ok(())
+    print_json(&summary)
 }
