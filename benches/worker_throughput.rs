@@ -13,7 +13,7 @@ mod common;
 #[path = "../tests/sf_harness/mod.rs"]
 mod sf_harness;
 
-use common::process::{WorkerProcess, emulator_connection_toml, refresh_grant};
+use common::process::WorkerProcess;
 use common::{AppOptions, TestApp, broker_rig, dsr_request};
 use serde_json::{Value, json};
 use sf_harness::Harness;
@@ -106,13 +106,9 @@ async fn run(h: &Harness, fleet: &Fleet, requests: usize, tag: &str) -> Run {
     opts.extra_env
         .push(("ORG_MAX_CONCURRENT", fleet.org_cap.to_string()));
     let rig = broker_rig(&opts).await;
-    let conns = emulator_connection_toml(
-        CONN,
-        h.base_url(),
-        &refresh_grant(sf_emulator::oauth::INTEGRATION_REFRESH_TOKEN),
-    );
+    let conns = sfprivacy::demo::emulator_connection_toml(h.base_url());
     let mut workers: Vec<WorkerProcess> = (0..fleet.replicas)
-        .map(|_| WorkerProcess::spawn(&rig.prefix, &opts, &conns, &[("RUST_LOG", "warn".into())]))
+        .map(|_| WorkerProcess::spawn(&rig.env, &conns, &[("RUST_LOG", "warn".into())]))
         .collect();
     for w in &mut workers {
         w.wait_ready(Duration::from_secs(60)).await;

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 scripts/services.sh
 # Benches are runners with their own budgets (`cargo bench`), so they are not run here.
-cargo test --workspace --lib --bins --tests -- --test-threads="${SFPRIVACY_TEST_THREADS:-4}"
+cargo test --workspace --lib --bins --tests -- --test-threads="${TEST_THREADS:-4}"
 cargo test --workspace --doc
 if [ -x tests/conformance/run.sh ]; then
   tests/conformance/run.sh

@@ -51,7 +51,7 @@ pub enum ConfigError {
     Invalid { setting: String, reason: String },
     #[error("cannot read {setting} from {path}: {reason}")]
     File {
-        setting: &'static str,
+        setting: String,
         path: String,
         reason: String,
     },
@@ -336,7 +336,7 @@ impl Settings {
         let file = match env.get("SFPRIVACY_CONFIG") {
             Some(path) => Some(
                 std::fs::read_to_string(path).map_err(|e| ConfigError::File {
-                    setting: "SFPRIVACY_CONFIG",
+                    setting: "SFPRIVACY_CONFIG".into(),
                     path: path.clone(),
                     reason: e.to_string(),
                 })?,
@@ -353,6 +353,7 @@ impl Settings {
         env: &BTreeMap<String, String>,
     ) -> Result<Self, ConfigError> {
         let mut raw = BTreeMap::new();
+        let mut from_file = std::collections::BTreeSet::new();
         if let Some(text) = file {
             let table: toml::Table = toml::from_str(text).map_err(|e| ConfigError::Invalid {
                 setting: "SFPRIVACY_CONFIG".into(),
@@ -360,23 +361,45 @@ impl Settings {
             })?;
             for (k, v) in table {
                 let key = k.to_ascii_uppercase();
-                if !SETTING_KEYS.iter().any(|(s, _)| *s == key) {
+                if !is_setting(&key) {
                     return Err(invalid(
-                        &format!("{key} (in the settings file)"),
-                        "unknown setting",
+                        &format!("{k} (in the settings file)"),
+                        unknown_reason(&key, ""),
                     ));
                 }
-                raw.insert(key, toml_scalar(&k, v)?);
+                raw.insert(key.clone(), toml_scalar(&k, v)?);
+                from_file.insert(key);
             }
         }
         for (k, v) in env {
-            if let Some(key) = k.strip_prefix(ENV_PREFIX)
-                && SETTING_KEYS.iter().any(|(s, _)| *s == key)
-            {
-                raw.insert(key.to_string(), v.clone());
+            let Some(key) = k.strip_prefix(ENV_PREFIX) else {
+                continue;
+            };
+            // A misspelled variable would otherwise be ignored and its default used silently.
+            if key == "CONFIG" {
+                continue;
             }
+            if !is_setting(key) {
+                return Err(invalid(k, unknown_reason(key, ENV_PREFIX)));
+            }
+            raw.insert(key.to_string(), v.clone());
+            from_file.remove(key);
         }
-        Self::from_map(&raw)
+        // Errors name settings by their variable; one that came from the file is named as
+        // the file spells it.
+        Self::from_map(&raw).map_err(|e| match e {
+            ConfigError::Invalid { setting, reason } => {
+                let file_key = setting
+                    .strip_prefix(ENV_PREFIX)
+                    .filter(|k| from_file.contains(*k))
+                    .map(|k| format!("{} (in the settings file)", k.to_ascii_lowercase()));
+                ConfigError::Invalid {
+                    setting: file_key.unwrap_or(setting),
+                    reason,
+                }
+            }
+            other => other,
+        })
     }
 
     fn from_map(raw: &BTreeMap<String, String>) -> Result<Self, ConfigError> {
@@ -593,6 +616,37 @@ fn org_limits<'a>(get: &impl Fn(&str) -> Option<&'a str>) -> Result<OrgLimitSett
     })
 }
 
+fn is_setting(key: &str) -> bool {
+    SETTING_KEYS.iter().any(|(s, _)| *s == key)
+}
+
+/// "unknown setting", with the closest known name when one is a likely typo.
+fn unknown_reason(key: &str, prefix: &str) -> String {
+    let closest = SETTING_KEYS
+        .iter()
+        .map(|(s, _)| (edit_distance(key, s), *s))
+        .min();
+    match closest {
+        Some((d, s)) if d <= 3 => format!("unknown setting; did you mean {prefix}{s}?"),
+        _ => "unknown setting (see the README's configuration table)".into(),
+    }
+}
+
+/// Levenshtein distance over bytes (setting names are ASCII).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let subst = prev[j] + usize::from(ca != cb);
+            cur[j + 1] = subst.min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
 fn invalid(setting: &str, reason: impl Into<String>) -> ConfigError {
     ConfigError::Invalid {
         setting: setting.to_string(),
@@ -717,7 +771,7 @@ fn check_name(setting: &str, name: &str) -> Result<(), ConfigError> {
 /// Reads a mounted secret (trailing newline trimmed).
 pub(crate) fn read_secret_file(setting: &str, path: &str) -> Result<String, ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|e| ConfigError::File {
-        setting: leak_setting(setting),
+        setting: setting.to_string(),
         path: path.to_string(),
         reason: e.to_string(),
     })?;
@@ -726,12 +780,6 @@ pub(crate) fn read_secret_file(setting: &str, path: &str) -> Result<String, Conf
         return Err(invalid(setting, format!("{path} is empty")));
     }
     Ok(t)
-}
-
-/// `ConfigError::File` names settings with `&'static str`; dynamic names (connection fields)
-/// are few and live for the whole process, so leaking them is harmless.
-fn leak_setting(s: &str) -> &'static str {
-    Box::leak(s.to_string().into_boxed_str())
 }
 
 #[cfg(test)]
@@ -866,7 +914,31 @@ mod tests {
         let e = Settings::from_sources(Some("concurency = 3"), &env(&[]))
             .unwrap_err()
             .to_string();
-        assert!(e.contains("CONCURENCY"), "{e}");
+        assert!(e.contains("concurency (in the settings file)"), "{e}");
+        assert!(e.contains("did you mean CONCURRENCY?"), "{e}");
+    }
+
+    #[test]
+    fn a_misspelled_variable_stops_the_worker_naming_it() {
+        let e = err(&[("CONCURENCY", "3"), ("TOKEN_KEY", KEY)]);
+        assert!(e.contains("SFPRIVACY_CONCURENCY"), "{e}");
+        assert!(e.contains("did you mean SFPRIVACY_CONCURRENCY?"), "{e}");
+        let e = err(&[("NOT_A_THING_AT_ALL", "1"), ("TOKEN_KEY", KEY)]);
+        assert!(e.contains("unknown setting"), "{e}");
+        // The settings-file variable itself is not a setting, and is accepted.
+        ok(&[("CONFIG", "/dev/null")]);
+    }
+
+    #[test]
+    fn a_bad_value_from_the_file_is_named_as_the_file_spells_it() {
+        let file = format!("concurrency = 0\ntoken_key = \"{KEY}\"\n");
+        let e = Settings::from_sources(Some(&file), &env(&[]))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("concurrency (in the settings file)"), "{e}");
+        // The same value from the environment is named by its variable.
+        let e = err(&[("CONCURRENCY", "0"), ("TOKEN_KEY", KEY)]);
+        assert!(e.contains("SFPRIVACY_CONCURRENCY"), "{e}");
     }
 
     #[test]

@@ -161,18 +161,22 @@ impl DemoReport {
 
 /// The emulator's default connected app (see `emulator/README.md`).
 pub fn emulator_connection(base_url: &str) -> Result<Connection, crate::config::ConfigError> {
-    use sf_emulator::oauth::directory as d;
-    let text = format!(
-        "[[connection]]\nid = \"emulator\"\nenvironment = \"{base_url}\"\nclient_id = \"{}\"\nclient_secret = \"{}\"\ngrant = \"refresh_token\"\nrefresh_token = \"{}\"\n",
-        d::DEFAULT_CLIENT_ID,
-        d::DEFAULT_CLIENT_SECRET,
-        d::INTEGRATION_REFRESH_TOKEN
-    );
-    let mut cs = crate::config::connections::parse(&text)?;
+    let mut cs = crate::config::connections::parse(&emulator_connection_toml(base_url))?;
     cs.pop().ok_or(crate::config::ConfigError::Missing {
         setting: "emulator connection",
         hint: "internal",
     })
+}
+
+/// The connections file (TOML) of [`emulator_connection`], for a worker process.
+pub fn emulator_connection_toml(base_url: &str) -> String {
+    use sf_emulator::oauth::directory as d;
+    format!(
+        "[[connection]]\nid = \"emulator\"\nenvironment = \"{base_url}\"\nclient_id = \"{}\"\nclient_secret = \"{}\"\ngrant = \"refresh_token\"\nrefresh_token = \"{}\"\n",
+        d::DEFAULT_CLIENT_ID,
+        d::DEFAULT_CLIENT_SECRET,
+        d::INTEGRATION_REFRESH_TOKEN
+    )
 }
 
 /// Settings for the demo: the environment, with a development token key when none is set and

@@ -5,7 +5,6 @@
 use anyhow::Context;
 use clap::Parser;
 use std::path::PathBuf;
-use std::sync::Arc;
 
 #[derive(Parser)]
 #[command(
@@ -146,6 +145,28 @@ impl From<CliConfidence> for sfprivacy::message::ConfidenceLevel {
     }
 }
 
+/// Prints a JSON document on stdout (see [`print_out`]).
+fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
+    print_out(&serde_json::to_string_pretty(value)?)
+}
+
+/// Prints a line on stdout. A reader that closed the pipe early (`| head`) is a normal end,
+/// not a panic as with `println!`.
+fn print_out(text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match writeln!(out, "{text}").and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
+}
+
+/// Reads a JSON file, naming it when it cannot be read or parsed.
+fn read_json(path: &std::path::Path) -> anyhow::Result<serde_json::Value> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    serde_json::from_slice(&bytes).with_context(|| format!("{} is not JSON", path.display()))
+}
+
 fn main() -> std::process::ExitCode {
     match real_main() {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -162,16 +183,11 @@ fn real_main() -> anyhow::Result<()> {
     // Synchronous commands first; the others get a multi-threaded runtime.
     let cli = match cli {
         Cli::Schema => {
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&sfprivacy::message::schemas())?
-            );
-            return Ok(());
+            return print_json(&sfprivacy::message::schemas());
         }
         Cli::Classify { file, confidence } => {
             let report = sfprivacy::classify::offline::classify_file(&file, confidence.into())?;
-            println!("{}", serde_json::to_string_pretty(&report)?);
-            return Ok(());
+            return print_json(&report);
         }
         Cli::Score {
             report,
@@ -182,9 +198,7 @@ fn real_main() -> anyhow::Result<()> {
         } => {
             use sfprivacy::classify::score;
             let truth = match (truth, emulator) {
-                (Some(path), _) => {
-                    score::truth_from_json(&serde_json::from_slice(&std::fs::read(path)?)?)?
-                }
+                (Some(path), _) => score::truth_from_json(&read_json(&path)?)?,
                 (None, Some(url)) => tokio::runtime::Builder::new_current_thread()
                     .enable_all()
                     .build()?
@@ -198,11 +212,10 @@ fn real_main() -> anyhow::Result<()> {
                         .flatten()
                 })
                 .unwrap_or_default();
-            let report: serde_json::Value = serde_json::from_slice(&std::fs::read(report)?)?;
+            let report = read_json(&report)?;
             let report = score::report_from_json(&report, &object)?;
             let result = score::score(&report, &truth, only_reported_objects);
-            println!("{}", serde_json::to_string_pretty(&result)?);
-            return Ok(());
+            return print_json(&result);
         }
         other => other,
     };
@@ -309,7 +322,7 @@ async fn demo(
     };
     match sfprivacy::demo::run(opts).await {
         Ok(report) => {
-            println!("{}", report.render());
+            print_out(&report.render())?;
             if !report.all_succeeded() {
                 anyhow::bail!("some requests did not succeed (see the summary above)");
             }
@@ -320,9 +333,10 @@ async fn demo(
 }
 
 async fn run_one(path: &std::path::Path) -> anyhow::Result<()> {
+    // The file first: a typo in its name should not be reported as a settings problem.
+    let body = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
     let settings = settings()?;
     sfprivacy::telemetry::init(false);
-    let body = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
     let store = sfprivacy::store::Store::connect(settings.redis_url.expose(), &settings.redis_prefix)
         .await
         .with_context(|| {
@@ -336,57 +350,28 @@ async fn run_one(path: &std::path::Path) -> anyhow::Result<()> {
         &store,
         sfprivacy::salesforce::ClientOptions::default(),
     )?;
-    // No job state: `run` is for operators and debugging and always does the work.
-    let jobs = sfprivacy::jobs::Jobs::new(
+    // No job state: `run` is for operators and debugging and always does the work; a scan's
+    // parts run here too (`jobs::local`).
+    let run = sfprivacy::jobs::local::run(
         settings.connections.clone(),
         sfprivacy::jobs::ClientRegistry::new(factory),
-        Some(store),
-        None,
+        store,
         sfprivacy::jobs::JobOptions {
             chunk_bytes: settings.export_chunk_bytes,
         },
-    );
-    let outcome = Arc::new(jobs)
-        .handle(&body, &sfprivacy::jobs::DeliveryMeta::default())
-        .await;
-    use sfprivacy::jobs::Outcome;
-    let (ok, msgs, note) = match outcome {
-        Outcome::Publish(m) => (true, m, None),
-        Outcome::Retry { code, message, .. } => (
-            false,
-            Vec::new(),
-            Some(format!(
-                "transient failure {code}: {message} (the worker would retry)"
-            )),
-        ),
-        Outcome::DeadLetter {
-            code,
-            message,
-            publish,
-        } => (
-            false,
-            publish,
-            Some(format!("would be dead-lettered: {code}: {message}")),
-        ),
-        Outcome::Defer { code, .. } => (
-            false,
-            Vec::new(),
-            Some(format!("deferred by the org's limits: {code}")),
-        ),
-        Outcome::Busy => (
-            false,
-            Vec::new(),
-            Some("another worker holds this request".into()),
-        ),
-    };
-    for m in &msgs {
+        &body,
+        usize::from(settings.concurrency),
+    )
+    .await
+    .context("Redis failed while running the request")?;
+    for m in &run.messages {
         let v: serde_json::Value = serde_json::from_str(&m.body)?;
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        print_json(&v)?;
     }
-    if let Some(n) = note {
+    if let Some(n) = &run.stopped {
         eprintln!("{n}");
     }
-    if !ok {
+    if !run.ended() {
         std::process::exit(1);
     }
     Ok(())
@@ -434,6 +419,5 @@ async fn replay(args: ReplayArgs) -> anyhow::Result<()> {
     bar.finish_and_clear();
     let _ = conn.close(200, "replay done".into()).await;
     let summary = summary.context("replay stopped")?;
-    println!("{}", serde_json::to_string_pretty(&summary)?);
-    Ok(())
+    print_json(&summary)
 }

@@ -239,26 +239,37 @@ impl Request {
 }
 
 fn from_value<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> Result<T, ContractError> {
-    serde_json::from_value(v).map_err(|e| {
-        let msg = e.to_string();
+    // serde_path_to_error names where the body went wrong (`options.action`,
+    // `subject.emails[2]`), which serde_json alone does not for a `Value`.
+    serde_path_to_error::deserialize(v).map_err(|e| {
+        let path = e.path().to_string();
+        let msg = e.inner().to_string();
         if msg.contains("invalid email address") {
-            // serde's message has no index; report the first bad one.
-            return ContractError::InvalidEmail { index: 0 };
+            let index = path
+                .rsplit_once('[')
+                .and_then(|(_, rest)| rest.trim_end_matches(']').parse().ok())
+                .unwrap_or(0);
+            return ContractError::InvalidEmail { index };
         }
-        // Name the field where serde's message does (missing field `subject`).
-        let field = msg
+        // A missing field is reported at its parent's path; name the field itself.
+        if let Some(name) = msg
             .split_once("missing field `")
             .and_then(|(_, rest)| rest.split_once('`'))
-            .map(|(name, _)| name.to_string());
-        match field {
-            Some(field) => ContractError::InvalidField {
+            .map(|(name, _)| name)
+        {
+            let field = if path == "." {
+                name.to_string()
+            } else {
+                format!("{path}.{name}")
+            };
+            return ContractError::InvalidField {
                 field,
                 reason: "missing".into(),
-            },
-            None => ContractError::InvalidField {
-                field: "body".into(),
-                reason: msg,
-            },
+            };
+        }
+        ContractError::InvalidField {
+            field: if path == "." { "body".into() } else { path },
+            reason: msg,
         }
     })
 }
@@ -720,6 +731,26 @@ mod tests {
             err,
             ContractError::InvalidField {
                 field: "subject".into(),
+                reason: "missing".into()
+            }
+        );
+    }
+
+    #[test]
+    fn a_bad_value_is_named_by_its_path() {
+        let err = Request::parse(br#"{"type":"dsr.request","version":1,"request_id":"a","connection_id":"c","action":"purge","subject":{"emails":["a@b.co"]}}"#).unwrap_err();
+        let ContractError::InvalidField { field, reason } = err else {
+            panic!("{err:?}")
+        };
+        assert_eq!(field, "action");
+        assert!(reason.contains("unknown variant `purge`"), "{reason}");
+        let err = Request::parse(br#"{"type":"dsr.request","version":1,"request_id":"a","connection_id":"c","action":"copy","subject":{"emails":["a@b.co","x@y.io","nope"]}}"#).unwrap_err();
+        assert_eq!(err, ContractError::InvalidEmail { index: 2 });
+        let err = Request::parse(br#"{"type":"dsr.request","version":1,"request_id":"a","connection_id":"c","action":"copy","subject":{}}"#).unwrap_err();
+        assert_eq!(
+            err,
+            ContractError::InvalidField {
+                field: "subject.emails".into(),
                 reason: "missing".into()
             }
         );

@@ -91,3 +91,21 @@ async fn all_objects_include_associated_records() {
     );
     t.cleanup().await;
 }
+
+#[tokio::test]
+async fn a_listed_object_the_org_lacks_is_named_in_the_error() {
+    let t = Dsr::start().await;
+    let req = request(
+        DsrAction::Copy,
+        &["nobody@example.com"],
+        ObjectSelection::Listed(vec!["Contact".into(), "Loyalty_Card__c".into()]),
+    );
+    let err = sfprivacy::dsr::execute(&t.client.for_job(), &req, &t.context())
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), sfprivacy::dsr::DsrErrorKind::Permanent);
+    let text = err.to_string();
+    assert!(text.contains("INVALID_TYPE"), "{text}");
+    assert!(text.contains("Loyalty_Card__c"), "{text}");
+    t.cleanup().await;
+}

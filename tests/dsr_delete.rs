@@ -226,10 +226,8 @@ async fn one_failing_record_makes_the_result_partial_with_its_code() {
     t.cleanup().await;
 }
 
-#[tokio::test]
-async fn hard_delete_purges_or_says_plainly_that_it_could_not() {
-    let t = Dsr::start().await;
-    let email = "purge.me@example.com";
+/// A contact with a case, both holding the subject's data, for the hard-delete tests.
+async fn contact_with_case(t: &Dsr, email: &str) -> (String, String) {
     let ids = t
         .insert(
             "Contact",
@@ -244,42 +242,128 @@ async fn hard_delete_purges_or_says_plainly_that_it_could_not() {
             true,
         )
         .await;
+    (ids[0].clone(), cases[0].clone())
+}
+
+#[tokio::test]
+async fn hard_delete_with_the_permission_purges_and_query_all_proves_it() {
+    let t = Dsr::start().await;
+    let email = "purge.me@example.com";
+    let (contact, case) = contact_with_case(&t, email).await;
+    t.reset_counters().await;
     let mut req = request(DsrAction::Delete, &[email], ObjectSelection::Default);
     req.options.hard_delete = true;
     let report = t.run(&req, &t.context()).await;
+    assert_eq!(report.status, ResultStatus::Completed, "{report:#?}");
     let proof = report.verification.clone().unwrap();
-    let refused = proof["notes"]
+    assert_eq!(proof["ok"], json!(true), "{proof:#}");
+    assert_eq!(proof["hard_delete"], json!(true));
+    assert_eq!(proof["recycle_bin"], json!([]));
+    assert!(
+        !proof["notes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n.as_str().unwrap().contains("hardDelete")),
+        "{proof:#}"
+    );
+    assert_eq!(outcome_of(&report, &contact).outcome, K::Deleted);
+    // The rows went through Bulk hardDelete jobs (one per object), never a soft delete.
+    let counters = t.counters().await;
+    let endpoints = &counters["endpoints"];
+    assert_eq!(
+        endpoints["POST /services/data/{version}/jobs/ingest"],
+        json!(2),
+        "{counters:#}"
+    );
+    assert!(endpoints["DELETE /services/data/{version}/composite/sobjects"].is_null());
+    // Purged: queryAll sees neither row any more.
+    for (object, id) in [("Contact", &contact), ("Case", &case)] {
+        assert!(
+            t.query_all_rows(&format!("SELECT Id FROM {object} WHERE Id = '{id}'"))
+                .await
+                .is_empty(),
+            "{object} {id} still in the recycle bin"
+        );
+    }
+    t.cleanup().await;
+}
+
+#[tokio::test]
+async fn hard_delete_without_the_permission_says_the_rows_sit_in_the_recycle_bin_until_when() {
+    let t = Dsr::start().await;
+    t.put("/__emulator/settings", json!({"bulkApiHardDelete": false}))
+        .await;
+    let email = "cannot.purge@example.com";
+    let (contact, case) = contact_with_case(&t, email).await;
+    let mut req = request(DsrAction::Delete, &[email], ObjectSelection::Default);
+    req.options.hard_delete = true;
+    let before = chrono::Utc::now();
+    let report = t.run(&req, &t.context()).await;
+    let after = chrono::Utc::now();
+    let days = chrono::Duration::days(delete::RECYCLE_BIN_DAYS);
+    let purge_days: Vec<String> = [before, after]
+        .iter()
+        .map(|t| (*t + days).date_naive().to_string())
+        .collect();
+
+    // Never claims a purge: the result is partial and the proof lists both rows with the day
+    // Salesforce empties them.
+    assert_eq!(report.status, ResultStatus::Partial, "{report:#?}");
+    let proof = report.verification.clone().unwrap();
+    assert_eq!(proof["ok"], json!(false));
+    let bin = proof["recycle_bin"].as_array().unwrap();
+    let mut binned: Vec<&str> = bin.iter().map(|r| r["id"].as_str().unwrap()).collect();
+    binned.sort();
+    let mut expected = vec![contact.as_str(), case.as_str()];
+    expected.sort();
+    assert_eq!(binned, expected, "{proof:#}");
+    for row in bin {
+        assert!(
+            purge_days.contains(&row["purged_after"].as_str().unwrap().to_string()),
+            "{row}"
+        );
+    }
+    // The notes and each record say it in words, with the date.
+    let notes: Vec<&str> = proof["notes"]
         .as_array()
         .unwrap()
         .iter()
-        .any(|n| n.as_str().unwrap().contains("hardDelete"));
-    if refused {
-        // The org refused the Bulk hardDelete job: soft-deleted instead, and the result never
-        // claims the rows are purged.
-        assert_eq!(report.status, ResultStatus::Partial);
-        assert_eq!(proof["ok"], json!(false));
-        assert_eq!(
-            proof["recycle_bin"].as_array().unwrap().len(),
-            2,
-            "{proof:#}"
+        .map(|n| n.as_str().unwrap())
+        .collect();
+    assert_eq!(notes.len(), 2, "{notes:?}");
+    for n in &notes {
+        assert!(n.contains("refused (FEATURENOTENABLED)"), "{n}");
+        assert!(
+            purge_days
+                .iter()
+                .any(|d| n.contains(&format!("recycle bin until Salesforce empties it on {d}"))),
+            "{n}"
         );
-    } else {
-        assert_eq!(report.status, ResultStatus::Completed, "{report:#?}");
-        assert_eq!(proof["recycle_bin"], json!([]));
-        for (object, id) in [("Contact", &ids[0]), ("Case", &cases[0])] {
-            assert!(
-                t.query_all_rows(&format!("SELECT Id FROM {object} WHERE Id = '{id}'"))
-                    .await
-                    .is_empty()
-            );
-        }
     }
-    assert_eq!(outcome_of(&report, &ids[0]).outcome, K::Deleted);
+    for id in [&contact, &case] {
+        let o = outcome_of(&report, id);
+        assert_eq!(o.outcome, K::Deleted);
+        let reason = o.reason.as_deref().unwrap();
+        assert!(reason.starts_with("in the recycle bin until "), "{reason}");
+        assert!(
+            reason.ends_with("hardDelete refused (FEATURENOTENABLED)"),
+            "{reason}"
+        );
+    }
+    // And that is where they are: gone from live queries, still in queryAll.
     assert!(
-        t.live(&format!("SELECT Id FROM Case WHERE Id = '{}'", cases[0]))
+        t.live(&format!("SELECT Id FROM Contact WHERE Id = '{contact}'"))
             .await
             .is_empty()
     );
+    let rows = t
+        .query_all_rows(&format!(
+            "SELECT Id, IsDeleted FROM Contact WHERE Id = '{contact}'"
+        ))
+        .await;
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["IsDeleted"], json!(true));
     t.cleanup().await;
 }
 

@@ -5,8 +5,11 @@ mod sf_harness;
 
 use sf_harness::Harness;
 use sfprivacy::salesforce::sosl::{self, Returning};
-use sfprivacy::salesforce::{ClientOptions, Record, SalesforceClient, soql, soql_literal};
+use sfprivacy::salesforce::{
+    BulkOptions, ClientOptions, Record, SalesforceClient, soql, soql_literal,
+};
 use std::collections::{BTreeSet, HashSet};
+use std::time::Duration;
 
 fn id(r: &Record) -> String {
     r["Id"].as_str().unwrap().to_string()
@@ -260,5 +263,80 @@ async fn transient_lock_errors_are_retried() {
     let results = client.delete(&ids, false).await.unwrap();
     assert!(results.iter().all(|r| r.success));
     assert_eq!(client.api_calls(), 1 + 3);
+    h.cleanup().await;
+}
+
+#[tokio::test]
+async fn bulk_query_polls_then_pages_by_sforce_locator_until_null() {
+    let h = Harness::start().await;
+    // Jobs read InProgress for 150 ms, so the client polls more than once.
+    h.admin(
+        reqwest::Method::PUT,
+        "/__emulator/settings",
+        serde_json::json!({"bulkJobDelayMs": 150}),
+    )
+    .await;
+    let inserted: HashSet<String> = contacts(&h, "bulk-a", 25).await.into_iter().collect();
+    let options = ClientOptions {
+        bulk: BulkOptions {
+            poll_min: Duration::from_millis(20),
+            poll_max: Duration::from_millis(60),
+            query_page_size: 10,
+            ..BulkOptions::default()
+        },
+        ..sf_harness::quick_options()
+    };
+    let client =
+        SalesforceClient::new(h.connection(), h.tokens().await, h.http.clone(), options).for_job();
+    let soql = format!(
+        "SELECT Id, LastName, Title FROM Contact WHERE Title = {}",
+        soql_literal("bulk-a")
+    );
+    let mut pager = client.bulk_query(&soql, false).await.unwrap();
+    let job = pager.job_id().to_string();
+    let mut sizes = Vec::new();
+    let mut seen = Vec::new();
+    while let Some(page) = pager.next_page().await.unwrap() {
+        sizes.push(page.len());
+        for r in &page {
+            assert_eq!(r["Title"], "bulk-a");
+            seen.push(id(r));
+        }
+    }
+    assert_eq!(sizes, vec![10, 10, 5]);
+    assert_eq!(seen.len(), 25);
+    assert_eq!(seen.iter().cloned().collect::<HashSet<_>>(), inserted);
+    let results = "GET /services/data/{version}/jobs/query/{id}/results";
+    assert_eq!(
+        h.count(results).await,
+        3,
+        "one call per page, none after the null locator"
+    );
+    assert!(
+        h.count("GET /services/data/{version}/jobs/query/{id}")
+            .await
+            >= 2,
+        "polled while InProgress"
+    );
+    assert!(job.starts_with("750"));
+
+    // queryAll sees a deleted row; a plain query job does not.
+    let gone = seen[0].clone();
+    let res = client
+        .delete(std::slice::from_ref(&gone), false)
+        .await
+        .unwrap();
+    assert!(res[0].success);
+    let by_id = format!(
+        "SELECT Id, IsDeleted FROM Contact WHERE Id = {}",
+        soql_literal(&gone)
+    );
+    let mut all = client.bulk_query(&by_id, true).await.unwrap();
+    let rows = all.next_page().await.unwrap().unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["IsDeleted"], "true");
+    assert!(all.next_page().await.unwrap().is_none());
+    let mut live = client.bulk_query(&by_id, false).await.unwrap();
+    assert_eq!(live.next_page().await.unwrap().unwrap().len(), 0);
     h.cleanup().await;
 }

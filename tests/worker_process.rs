@@ -6,11 +6,10 @@
 mod common;
 mod sf_harness;
 
-use common::process::{WorkerProcess, emulator_connection_toml, refresh_grant};
+use common::process::{WorkerProcess, emulator_connection_with_grant};
 use common::{AppOptions, TestApp, broker_rig};
 use serde_json::{Value, json};
 use sf_emulator::EmulatorConfig;
-use sf_emulator::oauth::INTEGRATION_REFRESH_TOKEN;
 use sf_harness::Harness;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -32,11 +31,7 @@ async fn emulator() -> Harness {
 }
 
 fn connections(h: &Harness) -> String {
-    emulator_connection_toml(
-        CONN,
-        h.base_url(),
-        &refresh_grant(INTEGRATION_REFRESH_TOKEN),
-    )
+    sfprivacy::demo::emulator_connection_toml(h.base_url())
 }
 
 /// One Contact per subject (searchable at once); returns (request id, email, contact id).
@@ -100,7 +95,7 @@ async fn sigterm_mid_work(tag: &str, deadline_secs: u64, latency_ms: u64) -> Aft
         ..Default::default()
     });
 
-    let mut first = WorkerProcess::spawn(&rig.prefix, &opts, &connections(&h), &[]);
+    let mut first = WorkerProcess::spawn(&rig.env, &connections(&h), &[]);
     first.wait_ready(Duration::from_secs(60)).await;
     let start = Instant::now();
     while first.metric(sfprivacy::ops::metrics::JOBS_IN_FLIGHT).await < 1.0 {
@@ -112,7 +107,7 @@ async fn sigterm_mid_work(tag: &str, deadline_secs: u64, latency_ms: u64) -> Aft
     assert!(
         saw_unready(&mut first).await,
         "/readyz never answered 503 after SIGTERM:\n{}",
-        first.output()
+        first.log()
     );
     // The process enforces its own bound (deadline + flush margin); the slack is only for a
     // loaded machine starting and stopping processes.
@@ -120,7 +115,7 @@ async fn sigterm_mid_work(tag: &str, deadline_secs: u64, latency_ms: u64) -> Aft
         + sfprivacy::ops::process::FLUSH_MARGIN
         + Duration::from_secs(20);
     let status = first.wait_exit(bound).await;
-    let out = first.output();
+    let out = first.log();
     assert!(
         status.is_some_and(|s| s.success()),
         "exit after SIGTERM: {status:?} after {:?}:\n{out}",
@@ -138,7 +133,7 @@ async fn sigterm_mid_work(tag: &str, deadline_secs: u64, latency_ms: u64) -> Aft
     );
 
     h.emu.state.faults.set(Default::default());
-    let second = WorkerProcess::spawn(&rig.prefix, &opts, &connections(&h), &[]);
+    let second = WorkerProcess::spawn(&rig.env, &connections(&h), &[]);
     let rest: Vec<String> = ids
         .iter()
         .filter(|i| !early.contains_key(*i))
@@ -275,10 +270,12 @@ async fn a_full_delete_logged_at_trace_shows_no_email_and_no_secret() {
     let id = format!("r-logscan-{run}");
     rig.publish("dsr", &dsr_request("delete", &id, &email))
         .await;
-    let conns = emulator_connection_toml(CONN, h.base_url(), &refresh_grant(&refresh));
+    let conns = emulator_connection_with_grant(
+        h.base_url(),
+        &format!("grant = \"refresh_token\"\nrefresh_token = \"{refresh}\""),
+    );
     let w = WorkerProcess::spawn(
-        &rig.prefix,
-        &opts,
+        &rig.env,
         &conns,
         &[
             ("RUST_LOG", "trace".into()),
@@ -401,8 +398,8 @@ async fn a_dead_lettered_request_replayed_with_the_cli_completes_and_a_second_re
     set_run_as_user(&h, sf_emulator::oauth::INACTIVE_USERNAME).await;
     let opts = AppOptions::new(vec![], None);
     let rig = broker_rig(&opts).await;
-    let conns = emulator_connection_toml(CONN, h.base_url(), "grant = \"client_credentials\"");
-    let mut w = WorkerProcess::spawn(&rig.prefix, &opts, &conns, &[]);
+    let conns = emulator_connection_with_grant(h.base_url(), "grant = \"client_credentials\"");
+    let mut w = WorkerProcess::spawn(&rig.env, &conns, &[]);
     w.wait_ready(Duration::from_secs(60)).await;
     rig.publish("dsr", &dsr_request("delete", id, email)).await;
 
@@ -477,7 +474,7 @@ async fn the_worker_survives_a_redis_crash_and_restart() {
         latency_ms: 100,
         ..Default::default()
     });
-    let mut w = WorkerProcess::spawn(&rig.prefix, &opts, &connections(&h), &[]);
+    let mut w = WorkerProcess::spawn(&rig.env, &connections(&h), &[]);
     w.wait_ready(Duration::from_secs(60)).await;
     for (id, email, _) in before {
         rig.publish("dsr", &dsr_request("copy", id, email)).await;
@@ -505,7 +502,7 @@ async fn the_worker_survives_a_redis_crash_and_restart() {
         w.probe("/readyz").await,
         Some(200),
         "still ready:\n{}",
-        w.output()
+        w.log()
     );
     let out = w.stop().await;
     for (id, _, contact) in &subjects {

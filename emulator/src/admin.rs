@@ -6,7 +6,8 @@
 //! - `POST /__emulator/records/{object}`: insert exact records, bypassing write rules
 //! - `GET  /__emulator/counters`, `POST /__emulator/counters/reset`
 //! - `GET  /__emulator/ground-truth`
-//! - `GET|PUT /__emulator/settings`: duplicate rules, validation rules, index lag, cursor TTL
+//! - `GET|PUT /__emulator/settings`: duplicate rules, validation rules, index lag, cursor TTL,
+//!   Bulk job delay, the integration user's Bulk API Hard Delete permission
 //! - `GET  /__emulator/clock`, `POST /__emulator/clock/advance {"seconds"|"ms"}`
 
 use std::sync::Arc;
@@ -44,6 +45,7 @@ pub fn routes() -> Router<Arc<AppState>> {
 fn replace_org(state: &AppState, org: Org) {
     *state.org_mut() = org;
     state.cursors.clear();
+    state.bulk.clear();
     state.counters.reset();
 }
 
@@ -199,6 +201,8 @@ fn settings_json(state: &AppState) -> Value {
         "validationRules": org.settings.validation_rules,
         "indexLagMs": state.index_lag_ms(),
         "cursorTtlMs": state.cursors.ttl_ms.load(Ordering::Relaxed),
+        "bulkJobDelayMs": state.bulk.delay_ms.load(Ordering::Relaxed),
+        "bulkApiHardDelete": state.bulk.hard_delete_allowed(),
     })
 }
 
@@ -213,6 +217,15 @@ async fn put_settings(state: Shared, body: Bytes) -> Result<Json<Value>, ApiErro
     }
     if let Some(ms) = v.get("cursorTtlMs").and_then(Value::as_u64) {
         state.cursors.ttl_ms.store(ms, Ordering::Relaxed);
+    }
+    if let Some(ms) = v.get("bulkJobDelayMs").and_then(Value::as_u64) {
+        state.bulk.delay_ms.store(ms, Ordering::Relaxed);
+    }
+    if let Some(b) = v.get("bulkApiHardDelete").and_then(Value::as_bool) {
+        state
+            .bulk
+            .hard_delete_permission
+            .store(b, Ordering::Relaxed);
     }
     {
         let mut org = state.org_mut();

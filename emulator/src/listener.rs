@@ -73,13 +73,24 @@ pub fn tls_config(cert_path: &str, key_path: &str) -> Result<Arc<rustls::ServerC
 }
 
 /// Salesforce answers `/services/data/v62.0/query/?q=…` like `/query?q=…`, and clients rely on
-/// it (simple-salesforce adds the slash everywhere): routes are matched without it.
+/// it (simple-salesforce adds the slash everywhere): routes are matched without it. Repeated
+/// slashes count as one too (jsforce asks for `jobs/query//{id}/results?locator=…`).
 pub fn strip_trailing_slash<B>(req: &mut axum::http::Request<B>) {
     let path = req.uri().path();
-    if path.len() <= 1 || !path.ends_with('/') {
+    let doubled = path.contains("//");
+    if !doubled && (path.len() <= 1 || !path.ends_with('/')) {
         return;
     }
-    let trimmed = path.trim_end_matches('/');
+    let mut collapsed = String::with_capacity(path.len());
+    for c in path.chars() {
+        if !(c == '/' && collapsed.ends_with('/')) {
+            collapsed.push(c);
+        }
+    }
+    let trimmed = match collapsed.trim_end_matches('/') {
+        "" => "/",
+        t => t,
+    };
     let new = match req.uri().query() {
         Some(q) => format!("{trimmed}?{q}"),
         None => trimmed.to_string(),

@@ -46,6 +46,7 @@ pub struct AppState {
     pub limits: crate::limits::LimitsState,
     pub faults: crate::faults::FaultState,
     pub composite: crate::composite::CompositeState,
+    pub bulk: crate::bulk::BulkState,
     pub org: RwLock<Org>,
     pub clock: Arc<Clock>,
     pub cursors: Cursors,
@@ -64,6 +65,7 @@ impl AppState {
             limits: Default::default(),
             faults: Default::default(),
             composite: Default::default(),
+            bulk: Default::default(),
             org: RwLock::new(org),
             clock: Arc::new(Clock::new()),
             cursors: Cursors::default(),
@@ -120,6 +122,7 @@ impl Emulator {
             .set_router(api.clone().with_state(state.clone()));
         let data = api
             .merge(crate::composite::data_routes())
+            .merge(crate::bulk::routes())
             .route_layer(from_fn_with_state(state.clone(), crate::faults::layer))
             .route_layer(from_fn_with_state(state.clone(), crate::limits::layer))
             .route_layer(from_fn_with_state(state.clone(), crate::counters::count))

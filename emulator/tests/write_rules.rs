@@ -279,3 +279,88 @@ async fn delete_rules_and_converted_leads() {
         .await;
     assert_eq!((s, code(&e)), (400, "MALFORMED_ID"));
 }
+
+#[tokio::test]
+async fn a_cascade_that_reaches_a_restricted_grandchild_fails_whole() {
+    let app = App::start().await;
+    let (_, a) = app.create("Account", json!({"Name": "Acme"})).await;
+    let acct = a["id"].as_str().unwrap().to_string();
+    let (_, c) = app
+        .create(
+            "Contact",
+            json!({"LastName": "Payer", "FirstName": "Pat", "AccountId": acct}),
+        )
+        .await;
+    let contact = c["id"].as_str().unwrap().to_string();
+    // Account → Contact cascades; Contact → Payment_Method__c is restricted.
+    let (_, p) = app
+        .create(
+            "Payment_Method__c",
+            json!({"Name": "Card on file", "Contact__c": contact}),
+        )
+        .await;
+    assert_eq!(p["success"], true, "{p}");
+    let pm = p["id"].as_str().unwrap().to_string();
+    let (s, e) = app
+        .call(
+            Method::DELETE,
+            &format!("sobjects/Account/{acct}"),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!((s, code(&e)), (400, "DELETE_FAILED"), "{e}");
+    assert_eq!(
+        e[0]["message"],
+        "Your attempt to delete Pat Payer could not be completed because it is associated with the following payment methods.: Card on file\n"
+    );
+    // Nothing was deleted: not the account, not the contact the cascade reached first.
+    for path in [
+        format!("sobjects/Account/{acct}"),
+        format!("sobjects/Contact/{contact}"),
+        format!("sobjects/Payment_Method__c/{pm}"),
+    ] {
+        let (s, _) = app.call(Method::GET, &path, None, &[]).await;
+        assert_eq!(s, 200, "{path}");
+    }
+    // The same delete through sObject Collections fails that record the same way.
+    let (s, r) = app
+        .call(
+            Method::DELETE,
+            &format!("composite/sobjects?ids={acct}&allOrNone=false"),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(s, 200);
+    assert_eq!(r[0]["success"], false);
+    assert_eq!(r[0]["errors"][0]["statusCode"], "DELETE_FAILED");
+    // Once the blocking record is gone, the cascade goes through.
+    let (s, _) = app
+        .call(
+            Method::DELETE,
+            &format!("sobjects/Payment_Method__c/{pm}"),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(s, 204);
+    let (s, _) = app
+        .call(
+            Method::DELETE,
+            &format!("sobjects/Account/{acct}"),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(s, 204);
+    let (s, e) = app
+        .call(
+            Method::GET,
+            &format!("sobjects/Contact/{contact}"),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!((s, code(&e)), (404, "ENTITY_IS_DELETED"));
+}

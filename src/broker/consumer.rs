@@ -48,6 +48,8 @@ pub struct WorkerHandle {
     connected: Arc<AtomicBool>,
     sessions: Arc<AtomicU64>,
     handled: Arc<AtomicU64>,
+    /// Deliveries acked with a `publish` outcome, per routing key (the work this replica did).
+    published: Arc<std::sync::Mutex<std::collections::BTreeMap<&'static str, u64>>>,
 }
 
 impl WorkerHandle {
@@ -62,6 +64,12 @@ impl WorkerHandle {
     /// Deliveries fully handled (acked).
     pub fn handled(&self) -> u64 {
         self.handled.load(Ordering::SeqCst)
+    }
+    /// Deliveries from the `routing_key` queue that this replica carried out (acked after a
+    /// `publish` outcome: not parked, retried or dead-lettered).
+    pub fn published(&self, routing_key: &str) -> u64 {
+        let map = self.published.lock().unwrap_or_else(|p| p.into_inner());
+        map.get(routing_key).copied().unwrap_or(0)
     }
 }
 
@@ -268,6 +276,10 @@ impl TaskCtx {
                         counted.record();
                         timer.finish(label);
                         self.handle.handled.fetch_add(1, Ordering::SeqCst);
+                        if label == "publish" {
+                            let mut map = self.handle.published.lock().unwrap_or_else(|p| p.into_inner());
+                            *map.entry(routing_key).or_default() += 1;
+                        }
                         info!(outcome = label, "delivery done");
                     }
                     Ok(false) => warn!(outcome = label, "ack was not applied (channel gone?); broker will redeliver"),

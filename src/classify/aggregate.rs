@@ -11,7 +11,7 @@
 //! large field are not, while a validated value in a small field is.
 
 use super::detect::Findings;
-use super::profile::FieldProfile;
+use super::profile::{ContentKind, FieldProfile};
 use super::types::{COUNT, DataType, Strength};
 use crate::message::{ConfidenceLevel, DataTypeVerdict, FieldVerdict};
 use serde::{Deserialize, Serialize};
@@ -96,14 +96,22 @@ pub fn confidence(p: &FieldProfile, s: &FieldStats, t: DataType) -> Option<f64> 
     let prevalence = h as f64 / n.max(1) as f64;
     let ratio = h as f64 / c.max(h) as f64;
     let (base, min_prev) = match t.strength() {
+        // Names inside free text come with their context ("Hi, this is Jane Doe"): sparse
+        // by nature, and the pattern is specific.
+        _ if t == DataType::PersonName && p.kind == ContentKind::FreeText => (0.8, 0.05),
+        // Person-account names: the data model says some rows hold one.
+        _ if t == DataType::PersonName && p.partly_person_name => (0.6, 0.05),
         Strength::Strong => (0.95, 0.01),
         Strength::Medium => (0.8, 0.03),
         Strength::Weak => (0.6, if meta > 0.0 { 0.3 } else { 0.6 }),
     };
+    // One validated value is a stray hit in an unnamed field, evidence in a field whose name
+    // promises that kind (a "National ID" field holding one Dutch BSN among twenty ids).
+    let named = meta > 0.0 && t.strength() != Strength::Weak;
     let enough = if n < SMALL_FIELD {
         t.strength() != Strength::Weak || prevalence >= min_prev
     } else {
-        h >= 2 && prevalence >= min_prev
+        (h >= 2 || named) && prevalence >= min_prev
     };
     if !enough {
         return None;
@@ -255,6 +263,66 @@ mod tests {
         assert_eq!(
             verdict(&hinted, &s, ConfidenceLevel::High).data_types[0].level,
             ConfidenceLevel::High
+        );
+    }
+
+    #[test]
+    fn names_in_free_text_count_at_low_prevalence() {
+        let mut body = FieldProfile::from_column("TextBody");
+        body.kind = ContentKind::FreeText;
+        let s = stats(40, DataType::PersonName, 16, 16);
+        assert_eq!(
+            types(&verdict(&body, &s, ConfidenceLevel::Medium)),
+            ["person_name"]
+        );
+        // A couple of names in a large body of text are strays.
+        let few = stats(400, DataType::PersonName, 4, 4);
+        assert!(
+            verdict(&body, &few, ConfidenceLevel::Low)
+                .data_types
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn one_validated_value_counts_only_in_a_field_named_for_it() {
+        let s = stats(20, DataType::NlBsn, 1, 1);
+        let named = FieldProfile::from_column("National_Id__c");
+        assert!(types(&verdict(&named, &s, ConfidenceLevel::Medium)).contains(&"nl_bsn"));
+        let unnamed = FieldProfile::from_column("Code__c");
+        assert!(
+            verdict(&unnamed, &s, ConfidenceLevel::Low)
+                .data_types
+                .is_empty()
+        );
+        let stray = stats(20, DataType::Email, 1, 1);
+        assert!(
+            verdict(&unnamed, &stray, ConfidenceLevel::Low)
+                .data_types
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn person_account_names_count_at_their_share() {
+        let s = stats(80, DataType::PersonName, 16, 80);
+        let plain = FieldProfile::from_column("Name");
+        assert!(
+            verdict(&plain, &s, ConfidenceLevel::Low)
+                .data_types
+                .is_empty()
+        );
+        let person = FieldProfile::from_column("Name").person_accounts("Account", true);
+        assert_eq!(
+            types(&verdict(&person, &s, ConfidenceLevel::Medium)),
+            ["person_name"]
+        );
+        // A handful of name-like company names without person accounts is nothing.
+        let rare = stats(80, DataType::PersonName, 2, 80);
+        assert!(
+            verdict(&person, &rare, ConfidenceLevel::Low)
+                .data_types
+                .is_empty()
         );
     }
 

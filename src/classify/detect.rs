@@ -155,6 +155,27 @@ fn edge_ok(text: &str, start: usize, end: usize, forbidden: &[u8]) -> bool {
     !bad(before) && !after_bad
 }
 
+/// Whether the last few words before a position announce a phone number.
+fn phone_context(before: &str) -> bool {
+    const WORDS: &[&str] = &[
+        "call",
+        "phone",
+        "tel",
+        "telephone",
+        "mobile",
+        "cell",
+        "ring",
+        "whatsapp",
+        "fax",
+        "sms",
+    ];
+    before
+        .rsplit(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .take(4)
+        .any(|w| WORDS.iter().any(|k| w.eq_ignore_ascii_case(k)))
+}
+
 fn is_name_token(tok: &str) -> bool {
     let mut letters = 0;
     for c in tok.chars() {
@@ -437,13 +458,16 @@ impl Detector {
                     continue;
                 }
                 let spans_all = whole && m.start() == 0 && m.end() == s.len();
+                // "Call back on 07911 123456": the words before a number vouch for a phone
+                // the way a phone field's name does (any region's national format counts).
+                let phone_hint = fam == NUM && phone_context(&s[..m.start()]);
                 match fam {
                     EMAIL => f.check(DataType::Email, v::email(text)),
                     URL => {
                         let t = text.trim_end_matches(['.', ',', ';', ':', '!', '?']);
                         f.check(DataType::Url, v::url(t, false));
                     }
-                    NUM => self.number(text, p, region, spans_all, f),
+                    NUM => self.number(text, p, region, spans_all, phone_hint, f),
                     IBAN => f.check(DataType::Iban, v::iban(text)),
                     NINO => f.check(DataType::UkNino, v::uk_nino(text)),
                     NIF => f.check(DataType::EsNif, v::es_nif(text)),
@@ -473,12 +497,14 @@ impl Detector {
     }
 
     /// A run of digits with separators: cards, national ids, phones.
+    #[allow(clippy::too_many_arguments)]
     fn number(
         &self,
         text: &str,
         p: &FieldProfile,
         region: Option<Region>,
         spans_all: bool,
+        phone_hint: bool,
         f: &mut Findings,
     ) {
         use DataType::*;
@@ -588,7 +614,9 @@ impl Detector {
             f.check(FrInsee, v::fr_insee(text));
             return;
         }
-        self.phone(text, &groups, &seps, has_plus, n, p, region, spans_all, f);
+        self.phone(
+            text, &groups, &seps, has_plus, n, p, region, spans_all, phone_hint, f,
+        );
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -602,13 +630,15 @@ impl Detector {
         p: &FieldProfile,
         region: Option<Region>,
         spans_all: bool,
+        phone_hint: bool,
         f: &mut Findings,
     ) {
         if !(7..=15).contains(&n) {
             return;
         }
-        let hinted =
-            spans_all && (p.hints.contains(DataType::Phone) || p.typed.contains(DataType::Phone));
+        let hinted = (spans_all
+            && (p.hints.contains(DataType::Phone) || p.typed.contains(DataType::Phone)))
+            || phone_hint;
         let first_all_zero = text
             .trim_start_matches(['+', '('])
             .split(|c: char| !c.is_ascii_digit())
@@ -683,6 +713,25 @@ mod tests {
             hits("Call me at 415-555-2671 tomorrow", "Description"),
             ["phone"]
         );
+    }
+
+    #[test]
+    fn national_phones_in_text_count_after_a_phone_word() {
+        // No country on the record: the words before the number vouch for it.
+        let text = |v: &str| {
+            let mut p = col("Description");
+            p.kind = ContentKind::FreeText;
+            det().detect(v, &p, None).hits.contains(DataType::Phone)
+        };
+        assert!(text(
+            "Password reset link expired. Call back on 07911 123456."
+        ));
+        assert!(text("Met at the conference. Tel: 06 12345678"));
+        // Without the context a national format of another region stays unconfirmed, and
+        // the context does not make an invalid number (or an order number) a phone.
+        assert!(!text("Package 07911 123456 arrived."));
+        assert!(!text("Call back on 00000 000000."));
+        assert!(!text("Call about order 00012345 please"));
     }
 
     #[test]

@@ -11,6 +11,11 @@ use std::io::{BufRead, BufReader, Read};
 
 #[derive(Debug, thiserror::Error)]
 pub enum OfflineError {
+    #[error("cannot open {path}")]
+    Open {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("reading input: {0}")]
     Io(#[from] std::io::Error),
     #[error("CSV: {0}")]
@@ -101,7 +106,10 @@ pub fn classify_file(
     path: &std::path::Path,
     threshold: ConfidenceLevel,
 ) -> Result<FileReport, OfflineError> {
-    let file = std::fs::File::open(path)?;
+    let file = std::fs::File::open(path).map_err(|source| OfflineError::Open {
+        path: path.display().to_string(),
+        source,
+    })?;
     match Format::from_path(path) {
         Format::Csv => classify_csv(file, threshold),
         Format::JsonLines => classify_jsonl(file, threshold),

@@ -37,6 +37,9 @@ pub struct FieldProfile {
     pub flagged_sensitive: bool,
     /// The field holds a person's name by Salesforce convention (User/Contact/Lead `Name`).
     pub person_object_name: bool,
+    /// Some rows hold a person's name by Salesforce's data model, the others not
+    /// (`Account.Name` with person accounts enabled).
+    pub partly_person_name: bool,
 }
 
 /// Objects whose `Name` is a person's name.
@@ -141,6 +144,10 @@ pub fn name_hints(api_name: &str, label: &str, object: &str) -> (TypeSet, bool, 
             "spouse",
             "legal",
             "preferred",
+            // Web-to-case / web-to-lead: the name the submitter supplied (Case.SuppliedName,
+            // label "Web Name").
+            "supplied",
+            "web",
         ]))
     {
         h.insert(PersonName);
@@ -226,9 +233,11 @@ pub fn name_hints(api_name: &str, label: &str, object: &str) -> (TypeSet, bool, 
     if any(&["mac", "macaddress"]) {
         h.insert(MacAddress);
     }
+    // "web" qualifies another kind as often as it names a URL ("Web Name", "Web Email").
     if any(&[
-        "url", "website", "site", "homepage", "web", "link", "linkedin", "twitter",
-    ]) {
+        "url", "website", "site", "homepage", "link", "linkedin", "twitter",
+    ]) || (has(&t, "web") && !any(&["name", "email", "phone", "company"]))
+    {
         h.insert(Url);
     }
     if any(&[
@@ -320,12 +329,28 @@ impl FieldProfile {
                     ContentKind::FreeText
                 }
             }
+            // History OldValue/NewValue: whatever the tracked field held, as short values.
+            "anyType" => ContentKind::Text,
             "date" => ContentKind::Date,
             "double" if hints.contains(DataType::Geolocation) => ContentKind::Number,
             _ => ContentKind::Skip,
         };
         if f.kind == "encryptedstring" {
             hints.insert(DataType::Credential);
+        }
+        // A field Salesforce types as email, phone or URL holds that: a name or place word in
+        // its label ("From Address", "Home Phone") does not make it a street or a name.
+        if !typed.is_empty() {
+            for t in [
+                DataType::PersonName,
+                DataType::StreetAddress,
+                DataType::City,
+                DataType::State,
+                DataType::PostalCode,
+                DataType::Country,
+            ] {
+                hints.remove(t);
+            }
         }
         let flagged_sensitive = f
             .security_classification
@@ -347,6 +372,7 @@ impl FieldProfile {
             business_number,
             flagged_sensitive,
             person_object_name,
+            partly_person_name: false,
         }
     }
 
@@ -379,7 +405,18 @@ impl FieldProfile {
             business_number,
             flagged_sensitive: false,
             person_object_name: false,
+            partly_person_name: false,
         }
+    }
+
+    /// With person accounts enabled (the Account describe has `IsPersonAccount`), an
+    /// account's `Name` is the person's full name on person-account rows.
+    pub fn person_accounts(mut self, object: &str, enabled: bool) -> Self {
+        if enabled && object == "Account" && self.name == "Name" {
+            self.hints.insert(DataType::PersonName);
+            self.partly_person_name = true;
+        }
+        self
     }
 
     /// Metadata support for `t`: 0 (none), name hint, or Salesforce type.
@@ -397,6 +434,36 @@ impl FieldProfile {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn described(name: &str, kind: &str, label: &str) -> FieldProfile {
+        let f: FieldDescribe = serde_json::from_value(serde_json::json!({
+            "name": name, "type": kind, "label": label, "length": 255
+        }))
+        .unwrap();
+        FieldProfile::from_describe("Case", &f)
+    }
+
+    #[test]
+    fn salesforce_types_and_labels() {
+        // History values (anyType) are read as short text.
+        assert_eq!(
+            described("OldValue", "anyType", "Old Value").kind,
+            ContentKind::Text
+        );
+        // "Web Name" is the submitter's name, not a URL.
+        let web = described("SuppliedName", "string", "Web Name");
+        assert!(web.hints.contains(DataType::PersonName));
+        assert!(!web.hints.contains(DataType::Url));
+        assert!(
+            described("Website", "url", "Website")
+                .typed
+                .contains(DataType::Url)
+        );
+        // An email-typed "From Address" is no street address.
+        let from = described("FromAddress", "email", "From Address");
+        assert!(!from.hints.contains(DataType::StreetAddress));
+        assert!(from.typed.contains(DataType::Email));
+    }
 
     #[test]
     fn tokenises_api_names() {

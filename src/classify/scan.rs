@@ -86,9 +86,10 @@ pub struct PartOutcome {
 /// dates, hinted coordinates); ids, references, numbers, booleans and binary are skipped, and
 /// compound fields are read through their components.
 pub fn scan_profiles(d: &SObjectDescribe) -> Vec<FieldProfile> {
+    let person_accounts = d.field("IsPersonAccount").is_some();
     d.selectable_fields()
         .filter(|f| f.kind != "base64")
-        .map(|f| FieldProfile::from_describe(&d.name, f))
+        .map(|f| FieldProfile::from_describe(&d.name, f).person_accounts(&d.name, person_accounts))
         .filter(|p| p.kind != ContentKind::Skip)
         .collect()
 }
@@ -590,6 +591,22 @@ mod tests {
             .map(|p| p.name)
             .collect();
         assert_eq!(names, ["Email", "MailingStreet", "MailingCity"]);
+    }
+
+    #[test]
+    fn person_accounts_make_account_name_partly_a_person_name() {
+        let account = |person: bool| -> SObjectDescribe {
+            let mut d: SObjectDescribe =
+                serde_json::from_value(serde_json::json!({"name": "Account"})).unwrap();
+            d.fields = vec![field("Name", "string", None)];
+            if person {
+                d.fields.push(field("IsPersonAccount", "boolean", None));
+            }
+            d
+        };
+        assert!(scan_profiles(&account(true))[0].partly_person_name);
+        assert!(!scan_profiles(&account(false))[0].partly_person_name);
+        assert!(!scan_profiles(&contact())[0].partly_person_name);
     }
 
     #[test]

@@ -29,7 +29,7 @@ use std::path::Path;
 #[serde(deny_unknown_fields)]
 struct File {
     #[serde(default)]
-    connection: Vec<RawConnection>,
+    connection: Vec<toml::Table>,
 }
 
 #[derive(Deserialize)]
@@ -70,7 +70,7 @@ fn default_session_timeout() -> u64 {
 /// Reads and validates the connections file.
 pub fn load_file(path: &Path) -> Result<Vec<Connection>, ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|e| ConfigError::File {
-        setting: "SFPRIVACY_CONNECTIONS_FILE",
+        setting: "SFPRIVACY_CONNECTIONS_FILE".into(),
         path: path.display().to_string(),
         reason: e.to_string(),
     })?;
@@ -84,7 +84,19 @@ pub fn parse(text: &str) -> Result<Vec<Connection>, ConfigError> {
         reason: e.to_string(),
     })?;
     let mut out: Vec<Connection> = Vec::new();
-    for raw in file.connection {
+    for (i, table) in file.connection.into_iter().enumerate() {
+        // Each entry on its own, so a missing or unknown key names the entry it is in.
+        let entry = match table.get("id").and_then(toml::Value::as_str) {
+            Some(id) => format!("{id:?}"),
+            None => format!("#{} (no id)", i + 1),
+        };
+        let raw: RawConnection =
+            table
+                .try_into()
+                .map_err(|e: toml::de::Error| ConfigError::Invalid {
+                    setting: format!("SFPRIVACY_CONNECTIONS_FILE: connection {entry}"),
+                    reason: e.message().to_string(),
+                })?;
         let c = validate(raw)?;
         if out.iter().any(|o| o.id == c.id) {
             return Err(field(&c.id, "id", "duplicate connection id"));
@@ -402,7 +414,28 @@ grant = "client_credentials"
             let text = format!("[[connection]]\n{base}{extra}\n");
             let e = parse(&text).unwrap_err().to_string();
             assert!(e.contains(name), "{extra}: {e}");
+            assert!(e.contains("\"a\""), "the entry is named: {e}");
         }
+        // A missing key names the entry too, by id or by position when the id is missing.
+        let good = format!("[[connection]]\n{base}grant=\"client_credentials\"\n");
+        let e = parse(&format!(
+            "{good}[[connection]]\nid=\"b\"\nenvironment=\"production\"\n"
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("connection \"b\"") && e.contains("client_id"),
+            "{e}"
+        );
+        let e = parse(&format!(
+            "{good}[[connection]]\nenvironment=\"production\"\n"
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("connection #2 (no id)") && e.contains("`id`"),
+            "{e}"
+        );
         let e = parse("[[connection]]\nid=\"a\"\nenvironment=\"ftp://x\"\nclient_id=\"c\"\nclient_secret=\"s\"\ngrant=\"client_credentials\"\n")
             .unwrap_err()
             .to_string();

@@ -552,6 +552,10 @@ async fn delete_targets(
         return Ok(());
     }
     let mut soft: Vec<Target> = Vec::new();
+    // Rows soft-deleted because the org refused hardDelete, and the day Salesforce empties them
+    // from the recycle bin.
+    let mut refused: HashMap<String, String> = HashMap::new();
+    let purge_day = (ctx.now + chrono::Duration::days(RECYCLE_BIN_DAYS)).date_naive();
     if hard_delete {
         let mut by_object: BTreeMap<&str, Vec<&Target>> = BTreeMap::new();
         for t in targets {
@@ -569,9 +573,13 @@ async fn delete_targets(
                 }
                 Err(e) if e.kind() == ErrorKind::Permanent => {
                     notes.push(format!(
-                        "hardDelete of {object} refused ({}): soft-deleted instead, rows stay in the recycle bin",
-                        e.code()
+                        "hardDelete of {object} refused ({}): soft-deleted instead; the {} rows stay in the recycle bin until Salesforce empties it on {purge_day} ({RECYCLE_BIN_DAYS} days)",
+                        e.code(),
+                        group.len()
                     ));
+                    for t in &group {
+                        refused.insert(t.id.clone(), e.code());
+                    }
                     soft.extend(group.into_iter().cloned());
                 }
                 Err(e) => return Err(e.into()),
@@ -584,7 +592,16 @@ async fn delete_targets(
         let ids: Vec<String> = chunk.iter().map(|t| t.id.clone()).collect();
         let results = client.delete(&ids, false).await?;
         let refs: Vec<&Target> = chunk.iter().collect();
-        let outs = map_results(&refs, &results);
+        let mut outs = map_results(&refs, &results);
+        for o in &mut outs {
+            if let Some(code) = refused.get(&o.id)
+                && o.outcome == RecordOutcomeKind::Deleted
+            {
+                o.reason = Some(format!(
+                    "in the recycle bin until {purge_day}: hardDelete refused ({code})"
+                ));
+            }
+        }
         checkpoint(ctx, rid, &outs).await?;
         for o in outs {
             done.insert(o.id.clone(), o);

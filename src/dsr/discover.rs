@@ -246,7 +246,23 @@ pub async fn candidates(
     let mut describes = BTreeMap::new();
     let mut out = Vec::new();
     for name in names {
-        let d = client.describe(&name).await?;
+        let d = match client.describe(&name).await {
+            // A listed name the org does not have: say which, not a bare 404.
+            Err(SfError::Api { status: 404, .. })
+                if matches!(selection, ObjectSelection::Listed(_)) =>
+            {
+                return Err(SfError::Api {
+                    status: 404,
+                    code: "INVALID_TYPE".into(),
+                    message: format!(
+                        "options.objects names {name}, which this org does not have \
+                         (or the integration user cannot see)"
+                    ),
+                    retry_after: None,
+                });
+            }
+            other => other?,
+        };
         if let Some(c) = Candidate::from_describe(&d) {
             out.push(c);
         }

@@ -17,6 +17,7 @@
 
 pub mod dsr_job;
 pub mod export;
+pub mod local;
 pub mod outcome;
 pub mod registry;
 pub mod results;

@@ -71,23 +71,26 @@ fn cell<'a>(rec: &'a Record, name: &str) -> Option<&'a str> {
     rec.get(name).and_then(Value::as_str)
 }
 
-/// `sf__Error` is `CODE:message:fields`.
+/// `sf__Error` is `CODE:message:fields`, the field list closed by `--` (`Email --`, or `--`
+/// alone). Salesforce's messages contain colons themselves (`…the following cases.: 00001001`),
+/// so the code ends at the first colon and the fields start after the last.
 fn parse_bulk_error(s: &str) -> ApiErrorBody {
-    let mut parts = s.splitn(3, ':');
-    let code = parts.next().unwrap_or_default().trim();
-    let message = parts.next().unwrap_or_default().trim();
-    let fields = parts
-        .next()
-        .map(|f| {
-            f.split(',')
-                .map(str::trim)
-                .filter(|f| !f.is_empty() && *f != "--")
-                .map(String::from)
-                .collect()
-        })
-        .unwrap_or_default();
+    let (code, rest) = s.split_once(':').unwrap_or((s, ""));
+    let (message, fields) = match rest.rsplit_once(':') {
+        Some((m, f)) if f.trim().is_empty() || f.trim_end().ends_with("--") => (m, f),
+        _ => (rest, ""),
+    };
+    let fields = fields
+        .trim()
+        .trim_end_matches("--")
+        .split(',')
+        .map(str::trim)
+        .filter(|f| !f.is_empty())
+        .map(String::from)
+        .collect();
+    let code = code.trim();
     ApiErrorBody {
-        message: message.to_string(),
+        message: message.trim().to_string(),
         error_code: if code.is_empty() {
             "UNKNOWN_EXCEPTION".into()
         } else {
@@ -305,8 +308,22 @@ mod tests {
         assert_eq!(e.error_code, "ENTITY_IS_DELETED");
         assert_eq!(e.message, "entity is deleted");
         assert!(e.fields.is_empty());
-        let e = parse_bulk_error("FIELD_INTEGRITY_EXCEPTION:bad value:Email,Phone");
+        let e = parse_bulk_error("FIELD_INTEGRITY_EXCEPTION:bad value:Email,Phone --");
         assert_eq!(e.fields, vec!["Email", "Phone"]);
+        assert_eq!(e.message, "bad value");
+        // Messages with colons of their own keep them.
+        let e = parse_bulk_error(
+            "DELETE_FAILED:Your attempt to delete Jo could not be completed because it is associated with the following cases.: 00001001\n:--",
+        );
+        assert_eq!(e.error_code, "DELETE_FAILED");
+        assert_eq!(
+            e.message,
+            "Your attempt to delete Jo could not be completed because it is associated with the following cases.: 00001001"
+        );
+        assert!(e.fields.is_empty());
+        let e = parse_bulk_error("MALFORMED_ID:Contact ID: id value of incorrect type: x:Id --");
+        assert_eq!(e.message, "Contact ID: id value of incorrect type: x");
+        assert_eq!(e.fields, vec!["Id"]);
         assert_eq!(parse_bulk_error("").error_code, "UNKNOWN_EXCEPTION");
     }
 

@@ -53,6 +53,44 @@ impl Store {
     pub fn prefix(&self) -> &str {
         &self.prefix
     }
+
+    /// The same Redis under `{prefix}:{name}`: a private key space (e.g. for `sfprivacy run`,
+    /// whose scan state must not meet a worker's scan of the same id).
+    pub fn scoped(&self, name: &str) -> Store {
+        Store {
+            conn: self.conn.clone(),
+            prefix: self.key(name),
+        }
+    }
+
+    /// Deletes every key under this store's prefix (SCAN, so Redis is not blocked). Meant for
+    /// a private scope from [`Store::scoped`]; returns how many keys went.
+    pub async fn delete_all(&self) -> Result<u64, StoreError> {
+        let mut conn = self.conn();
+        let pattern = format!("{}:*", self.prefix);
+        let mut cursor: u64 = 0;
+        let mut deleted = 0;
+        loop {
+            let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
+                .arg(cursor)
+                .arg("MATCH")
+                .arg(&pattern)
+                .arg("COUNT")
+                .arg(500)
+                .query_async(&mut conn)
+                .await?;
+            if !keys.is_empty() {
+                deleted += redis::cmd("DEL")
+                    .arg(&keys)
+                    .query_async::<u64>(&mut conn)
+                    .await?;
+            }
+            if next == 0 {
+                return Ok(deleted);
+            }
+            cursor = next;
+        }
+    }
 }
 
 pub mod checkpoint;

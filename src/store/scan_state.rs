@@ -150,6 +150,15 @@ impl ScanState {
             .await?)
     }
 
+    /// Parts committed so far.
+    pub async fn parts_done(&self, scan_id: &str) -> Result<u64, StoreError> {
+        let mut conn = self.store.conn();
+        Ok(redis::cmd("SCARD")
+            .arg(self.key(scan_id, "done"))
+            .query_async(&mut conn)
+            .await?)
+    }
+
     /// Adds a part's counts exactly once (see the module doc).
     #[allow(clippy::too_many_arguments)]
     pub async fn commit_part(

@@ -16,11 +16,11 @@ use sfprivacy::jobs::ClientFactory;
 use sfprivacy::salesforce::SalesforceClient;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
-
-pub mod process;
 use std::time::Duration;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
+
+pub mod process;
 
 pub const AMQP_URL: &str = "amqp://guest:guest@127.0.0.1:5672/%2f";
 pub const REDIS_URL: &str = "redis://127.0.0.1:6379/0";
@@ -55,6 +55,8 @@ impl AppOptions {
 
 pub struct TestApp {
     pub prefix: String,
+    /// The `SFPRIVACY_*` environment the worker's settings came from.
+    pub env: BTreeMap<String, String>,
     pub names: Names,
     pub reply_queue: String,
     pub settings: Settings,
@@ -75,7 +77,14 @@ pub fn unique(tag: &str) -> String {
     )
 }
 
-/// The `SFPRIVACY_*` environment of one test's worker (in-process or the real binary).
+pub fn settings_for(prefix: &str, opts: &AppOptions) -> Settings {
+    let env = env_for(prefix, opts);
+    let mut s = Settings::from_sources(None, &env).expect("test settings");
+    s.connections = opts.connections.clone();
+    s
+}
+
+/// The `SFPRIVACY_*` environment of a test worker (connections aside).
 pub fn env_for(prefix: &str, opts: &AppOptions) -> BTreeMap<String, String> {
     let mut env: BTreeMap<String, String> = BTreeMap::new();
     let mut put = |k: &str, v: String| {
@@ -98,49 +107,21 @@ pub fn env_for(prefix: &str, opts: &AppOptions) -> BTreeMap<String, String> {
     env
 }
 
-pub fn settings_for(prefix: &str, opts: &AppOptions) -> Settings {
-    let env = env_for(prefix, opts);
-    let mut s = Settings::from_sources(None, &env).expect("test settings");
-    s.connections = opts.connections.clone();
-    s
-}
-
 /// Starts a worker with its own prefix and waits until it consumes.
 pub async fn spawn_app(opts: AppOptions) -> TestApp {
     sfprivacy::telemetry::init_for_tests();
     let prefix = unique("w");
+    let env = env_for(&prefix, &opts);
     let settings = settings_for(&prefix, &opts);
     let clients: Arc<Mutex<Vec<SalesforceClient>>> = Arc::default();
-    let factory = match opts.factory.clone() {
-        Some(f) => f,
-        None => {
-            let store = sfprivacy::store::Store::connect(REDIS_URL, &prefix)
-                .await
-                .expect("redis (scripts/services.sh)");
-            let real =
-                sfprivacy::app::salesforce_factory(&settings, &store, opts.client_options.clone())
-                    .expect("factory");
-            let seen = clients.clone();
-            Arc::new(move |c| {
-                let client = real(c)?;
-                seen.lock().unwrap().push(client.clone());
-                Ok(client)
-            })
-        }
-    };
-    let app = Application::build(settings.clone(), Some(factory))
-        .await
-        .expect("build app (is Redis up? scripts/services.sh)")
-        .with_connection_name(format!("{prefix}-worker"));
-    let names = app.names();
-    let handle = app.handle();
-    let cancel = CancellationToken::new();
-    let c2 = cancel.clone();
-    let task = tokio::spawn(async move {
-        app.run_until_stopped(c2).await.expect("worker");
-    });
-    wait_until(Duration::from_secs(20), || handle.is_connected()).await;
-    let mut app = connect_test_side(prefix, names, settings).await;
+    let (names, handle, cancel, task) = start_worker(
+        &settings,
+        &opts,
+        clients.clone(),
+        format!("{prefix}-worker"),
+    )
+    .await;
+    let mut app = connect_test_side(prefix, env, names, settings).await;
     app.handle = handle;
     app.cancel = cancel;
     app.task = Some(task);
@@ -149,24 +130,30 @@ pub async fn spawn_app(opts: AppOptions) -> TestApp {
 }
 
 /// The test's side of the broker without a worker in this process (the worker under test is
-/// the real binary, see `process`): the topology declared, so requests can be published before
-/// any worker runs, and the reply queue.
+/// the real binary, see [`process`]): the topology declared, so requests can be published
+/// before any worker runs, and the reply queue.
 pub async fn broker_rig(opts: &AppOptions) -> TestApp {
     let prefix = unique("p");
+    let env = env_for(&prefix, opts);
     let settings = settings_for(&prefix, opts);
     let names = Names::new(
         &settings.queue_prefix,
         &settings.results_queue,
         &settings.retry_tiers,
     );
-    let app = connect_test_side(prefix, names, settings).await;
+    let app = connect_test_side(prefix, env, names, settings).await;
     sfprivacy::broker::topology::declare(&app.channel, &app.names)
         .await
         .expect("declare the topology");
     app
 }
 
-async fn connect_test_side(prefix: String, names: Names, settings: Settings) -> TestApp {
+async fn connect_test_side(
+    prefix: String,
+    env: BTreeMap<String, String>,
+    names: Names,
+    settings: Settings,
+) -> TestApp {
     let conn = Connection::connect(
         AMQP_URL,
         ConnectionProperties::default().with_connection_name(format!("{prefix}-test").into()),
@@ -189,6 +176,7 @@ async fn connect_test_side(prefix: String, names: Names, settings: Settings) -> 
         .unwrap();
     TestApp {
         prefix,
+        env,
         names,
         reply_queue,
         settings,
@@ -198,6 +186,62 @@ async fn connect_test_side(prefix: String, names: Names, settings: Settings) -> 
         cancel: CancellationToken::new(),
         task: None,
         clients: Arc::default(),
+    }
+}
+
+/// Builds a worker from `settings` and runs it until the returned token is cancelled; returns
+/// once it consumes. Salesforce clients it creates are pushed to `clients` (real factory only).
+async fn start_worker(
+    settings: &Settings,
+    opts: &AppOptions,
+    clients: Arc<Mutex<Vec<SalesforceClient>>>,
+    connection_name: String,
+) -> (Names, WorkerHandle, CancellationToken, JoinHandle<()>) {
+    let factory = match opts.factory.clone() {
+        Some(f) => f,
+        None => {
+            let store = sfprivacy::store::Store::connect(REDIS_URL, &settings.redis_prefix)
+                .await
+                .expect("redis (scripts/services.sh)");
+            let real =
+                sfprivacy::app::salesforce_factory(settings, &store, opts.client_options.clone())
+                    .expect("factory");
+            Arc::new(move |c| {
+                let client = real(c)?;
+                clients.lock().unwrap().push(client.clone());
+                Ok(client)
+            })
+        }
+    };
+    let app = Application::build(settings.clone(), Some(factory))
+        .await
+        .expect("build app (is Redis up? scripts/services.sh)")
+        .with_connection_name(connection_name);
+    let names = app.names();
+    let handle = app.handle();
+    let cancel = CancellationToken::new();
+    let c2 = cancel.clone();
+    let task = tokio::spawn(async move {
+        app.run_until_stopped(c2).await.expect("worker");
+    });
+    wait_until(Duration::from_secs(20), || handle.is_connected()).await;
+    (names, handle, cancel, task)
+}
+
+/// Another worker replica on the same queues and Redis prefix as a [`TestApp`].
+pub struct Peer {
+    pub handle: WorkerHandle,
+    cancel: CancellationToken,
+    task: Option<JoinHandle<()>>,
+}
+
+impl Peer {
+    /// Stops the replica (graceful: it drains within the shutdown deadline).
+    pub async fn stop(mut self) {
+        self.cancel.cancel();
+        if let Some(t) = self.task.take() {
+            let _ = tokio::time::timeout(Duration::from_secs(10), t).await;
+        }
     }
 }
 
@@ -269,6 +313,70 @@ impl TestApp {
             closed += 1;
         }
         assert!(closed > 0, "worker connection {name} not found");
+    }
+
+    /// Starts a second worker replica sharing this worker's queues and Redis prefix (its own
+    /// connection name, concurrency and client options from `opts`; connections as this one).
+    pub async fn spawn_peer(&self, opts: AppOptions) -> Peer {
+        let mut settings = self.settings.clone();
+        settings.concurrency = opts.concurrency;
+        let (_, handle, cancel, task) = start_worker(
+            &settings,
+            &opts,
+            self.clients.clone(),
+            format!(
+                "{}-peer-{}",
+                self.prefix,
+                &uuid::Uuid::new_v4().simple().to_string()[..6]
+            ),
+        )
+        .await;
+        Peer {
+            handle,
+            cancel,
+            task: Some(task),
+        }
+    }
+
+    /// Stops this test's in-process worker (gracefully), keeping queues, channel and Redis keys
+    /// so other workers can take over.
+    pub async fn stop_worker(&mut self) {
+        self.cancel.cancel();
+        if let Some(t) = self.task.take() {
+            let _ = tokio::time::timeout(Duration::from_secs(10), t).await;
+        }
+    }
+
+    /// Starts a `sfprivacy worker` process on this test's queues and Redis prefix, with the
+    /// connections in `connections_toml`, and waits until it consumes.
+    pub async fn spawn_worker_process(
+        &self,
+        connections_toml: &str,
+        concurrency: u16,
+    ) -> process::WorkerProcess {
+        let mut p = process::WorkerProcess::spawn(
+            &self.env,
+            connections_toml,
+            &[("SFPRIVACY_CONCURRENCY", concurrency.to_string())],
+        );
+        p.wait_ready(Duration::from_secs(30)).await;
+        p
+    }
+
+    /// Consumers subscribed to a queue.
+    pub async fn consumers(&self, queue: &str) -> u32 {
+        self.channel
+            .queue_declare(
+                queue.into(),
+                QueueDeclareOptions {
+                    passive: true,
+                    ..Default::default()
+                },
+                FieldTable::default(),
+            )
+            .await
+            .map(|q| q.consumer_count())
+            .unwrap_or(0)
     }
 
     /// Publishes a request on the work exchange (confirmed), replies to the test's reply queue.

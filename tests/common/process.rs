@@ -1,9 +1,10 @@
-//! The real `sfprivacy` binary as a child process (what Kubernetes runs): its environment from
-//! the test's [`AppOptions`] and prefix, a connections file, a health port of its own, and all
-//! of its output (stdout and stderr) kept for the test to read. Signals go through `kill`, as
-//! the kubelet sends them; the child is killed if the test drops it.
+//! The real `sfprivacy` binary as a child process (what Kubernetes runs): the test's
+//! `SFPRIVACY_*` environment (`TestApp::env`), a connections file, a health port of its own, and
+//! all of its output (stdout and stderr) kept for the test to read. Signals go through `kill`,
+//! as the kubelet sends them; the child is SIGKILLed if the test drops it. Also a private
+//! `redis-server` for tests that crash Redis.
 
-use super::{AppOptions, env_for};
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::process::{ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
@@ -28,17 +29,13 @@ pub fn free_port() -> u16 {
         .port()
 }
 
-/// The connections file for one emulator connection (`grant` lines as in the README).
-pub fn emulator_connection_toml(id: &str, base_url: &str, grant: &str) -> String {
+/// The connections file of `sfprivacy::demo::emulator_connection_toml` (connection
+/// `emulator`, the emulator's default app) with other `grant` lines, as in the README.
+pub fn emulator_connection_with_grant(base_url: &str, grant: &str) -> String {
     use sf_emulator::oauth::{DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET};
     format!(
-        "[[connection]]\nid = \"{id}\"\nenvironment = \"{base_url}\"\nclient_id = \"{DEFAULT_CLIENT_ID}\"\nclient_secret = \"{DEFAULT_CLIENT_SECRET}\"\n{grant}\n"
+        "[[connection]]\nid = \"emulator\"\nenvironment = \"{base_url}\"\nclient_id = \"{DEFAULT_CLIENT_ID}\"\nclient_secret = \"{DEFAULT_CLIENT_SECRET}\"\n{grant}\n"
     )
-}
-
-/// `grant = "refresh_token"` with the emulator's fixed refresh token for the integration user.
-pub fn refresh_grant(refresh_token: &str) -> String {
-    format!("grant = \"refresh_token\"\nrefresh_token = \"{refresh_token}\"")
 }
 
 fn keep(
@@ -57,11 +54,11 @@ fn keep(
 }
 
 impl WorkerProcess {
-    /// Starts `sfprivacy worker` on the test's queues and Redis keys (`prefix`), with
-    /// `connections` as its connections file. `env` overrides or adds `SFPRIVACY_*`/`RUST_LOG`.
+    /// Starts `sfprivacy worker` with the test's environment `base` (its queues and Redis keys)
+    /// and `connections` as its connections file. `env` overrides or adds `SFPRIVACY_*` and
+    /// `RUST_LOG`. JSON logs at `info` unless `env` says otherwise.
     pub fn spawn(
-        prefix: &str,
-        opts: &AppOptions,
+        base: &BTreeMap<String, String>,
         connections: &str,
         env: &[(&str, String)],
     ) -> Self {
@@ -72,7 +69,7 @@ impl WorkerProcess {
         // Only what the test sets: nothing from the developer's shell leaks in.
         cmd.arg("worker")
             .env_clear()
-            .envs(env_for(prefix, opts))
+            .envs(base)
             .env("SFPRIVACY_LOG_FORMAT", "json")
             .env("SFPRIVACY_HEALTH_ADDR", health.to_string())
             .env("SFPRIVACY_CONNECTIONS_FILE", file.path())
@@ -97,12 +94,13 @@ impl WorkerProcess {
         }
     }
 
-    pub fn pid(&self) -> u32 {
+    /// Its process id.
+    pub fn id(&self) -> u32 {
         self.child.id().expect("process still running")
     }
 
     /// Everything the process wrote so far (stdout and stderr interleaved).
-    pub fn output(&self) -> String {
+    pub fn log(&self) -> String {
         String::from_utf8_lossy(&self.output.lock().unwrap()).into_owned()
     }
 
@@ -142,15 +140,12 @@ impl WorkerProcess {
                 return;
             }
             if let Ok(Some(status)) = self.child.try_wait() {
-                panic!(
-                    "worker exited with {status} before ready:\n{}",
-                    self.output()
-                );
+                panic!("worker exited with {status} before ready:\n{}", self.log());
             }
             assert!(
                 start.elapsed() < limit,
                 "worker not ready within {limit:?}:\n{}",
-                self.output()
+                self.log()
             );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
@@ -159,10 +154,15 @@ impl WorkerProcess {
     /// Sends a signal (`TERM`, `INT`, `KILL`) with `kill`, as the kubelet would.
     pub fn signal(&self, name: &str) {
         let st = std::process::Command::new("kill")
-            .args([format!("-{name}"), self.pid().to_string()])
+            .args([format!("-{name}"), self.id().to_string()])
             .status()
             .expect("kill");
         assert!(st.success(), "kill -{name} failed");
+    }
+
+    /// SIGKILL: no drain, no ack; the broker requeues whatever it held.
+    pub fn kill(&mut self) {
+        let _ = self.child.start_kill();
     }
 
     /// Waits for the process to exit; `None` if it is still running after `limit`.
@@ -179,7 +179,7 @@ impl WorkerProcess {
     pub async fn stop(mut self) -> String {
         self.signal("TERM");
         let status = self.wait_exit(Duration::from_secs(60)).await;
-        let out = self.output();
+        let out = self.log();
         assert!(
             status.is_some_and(|s| s.success()),
             "worker did not exit 0 after SIGTERM ({status:?}):\n{out}"

@@ -42,12 +42,21 @@ fn join(d: &[u32]) -> String {
 
 /// Expands a pattern: `9` any digit, `N` 2–9, `A` an uppercase letter.
 pub fn pattern(rng: &mut Rng, pat: &str) -> String {
+    // Digits of a country calling code (`+91 …`) are literal, not placeholders. They still
+    // draw, so every other value of the row stays what it was.
+    let mut calling_code = false;
     pat.chars()
-        .map(|c| match c {
-            '9' => char::from_digit(rng.digit(), 10).unwrap_or('0'),
-            'N' => char::from_digit(2 + rng.below(8) as u32, 10).unwrap_or('2'),
-            'A' => (b'A' + rng.below(26) as u8) as char,
-            other => other,
+        .map(|c| {
+            calling_code = c == '+' || (calling_code && c.is_ascii_digit());
+            match c {
+                '9' => {
+                    let d = char::from_digit(rng.digit(), 10).unwrap_or('0');
+                    if calling_code { c } else { d }
+                }
+                'N' => char::from_digit(2 + rng.below(8) as u32, 10).unwrap_or('2'),
+                'A' => (b'A' + rng.below(26) as u8) as char,
+                other => other,
+            }
         })
         .collect()
 }
@@ -361,6 +370,18 @@ mod tests {
         let d: Vec<u32> = s.chars().filter_map(|c| c.to_digit(10)).collect();
         let (payload, check) = d.split_at(d.len() - 1);
         luhn_check_digit(payload) == check[0]
+    }
+
+    #[test]
+    fn calling_codes_stay_literal_and_draw_as_before() {
+        let (mut a, mut b) = (Rng(3), Rng(3));
+        for _ in 0..50 {
+            let intl = pattern(&mut a, "+91 98N99 99999");
+            // The same placeholders without the `+`: the `9` is drawn there too.
+            let plain = pattern(&mut b, " 91 98N99 99999");
+            assert!(intl.starts_with("+91 "), "{intl}");
+            assert_eq!(intl[3..], plain[3..], "same draws for the rest");
+        }
     }
 
     #[test]

@@ -195,14 +195,15 @@ impl Gen {
             Gen::PostalCode => vec!["postal_code"],
             Gen::Country => vec!["country"],
             Gen::Latitude | Gen::Longitude => vec!["geolocation"],
-            Gen::AddressOf(_) => vec![
-                "street_address",
-                "city",
-                "state",
-                "postal_code",
-                "country",
-                "geolocation",
-            ],
+            Gen::AddressOf(prefix) => {
+                let mut v = vec!["street_address", "city", "state", "postal_code", "country"];
+                // Only a compound with coordinate components holds a location
+                // (PersonMailingAddress has none).
+                if obj.field_index_any(&format!("{prefix}Latitude")).is_some() {
+                    v.push("geolocation");
+                }
+                v
+            }
             Gen::AccountName if person_accounts => vec!["person_name"],
             Gen::Website | Gen::ProfileUrl => vec!["url"],
             Gen::Text(mix) => {

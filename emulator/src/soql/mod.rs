@@ -136,14 +136,7 @@ impl Cursors {
         if bound.count_only {
             return Ok(json!({"totalSize": total, "done": true, "records": []}));
         }
-        let mut scan = if bound.order.is_empty() || is_id_asc(&bound) {
-            Scan::start(&bound)
-        } else {
-            Scan::Sorted {
-                numbers: Arc::new(exec::sorted(org, &bound, include_deleted)),
-                pos: 0,
-            }
-        };
+        let mut scan = first_scan(org, &bound, include_deleted);
         let want = (batch as u64).min(total);
         let (records, exhausted) = fill(org, &bound, &mut scan, want, include_deleted, version);
         let returned = records.len() as u64;
@@ -216,6 +209,19 @@ impl Cursors {
                 json!(format!("/services/data/{version}/query/{id}-{returned}"));
         }
         Ok(body)
+    }
+}
+
+/// The scan a query starts with: streaming in id order, or (ORDER BY on anything but `Id`)
+/// the sorted row numbers of every match.
+pub fn first_scan(org: &Org, bound: &Bound, include_deleted: bool) -> Scan {
+    if bound.order.is_empty() || is_id_asc(bound) {
+        Scan::start(bound)
+    } else {
+        Scan::Sorted {
+            numbers: Arc::new(exec::sorted(org, bound, include_deleted)),
+            pos: 0,
+        }
     }
 }
 

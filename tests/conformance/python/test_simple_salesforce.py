@@ -129,7 +129,6 @@ def test_composite_with_references(sf, unique):
     assert out[2]["body"]["AccountId"] == out[0]["body"]["id"]
 
 
-@pytest.mark.skip(reason="Bulk API 2.0 query jobs are not emulated yet (issue 2 stays open)")
 def test_bulk2_query_returns_every_row(sf):
     total = sf.query("SELECT COUNT() FROM Lead")["totalSize"]
     rows = []

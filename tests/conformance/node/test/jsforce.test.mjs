@@ -159,7 +159,7 @@ test('composite with references', async () => {
   assert.deepEqual(res.compositeResponse.map((r) => r.httpStatusCode), [201, 201]);
 });
 
-test('Bulk 2.0 query streams every row', { skip: 'Bulk API 2.0 query jobs are not emulated yet (issue 2 stays open)' }, async () => {
+test('Bulk 2.0 query streams every row', async () => {
   const conn = connect();
   const { totalSize } = await conn.query('SELECT COUNT() FROM Lead');
   const stream = await conn.bulk2.query('SELECT Id, LastName FROM Lead');

@@ -1,0 +1,108 @@
+//! One request run to its end in this process, without a broker (`sfprivacy run`).
+//!
+//! A worker fans a scan out as `scan.part` messages for any replica to take; here the parts
+//! run in-process, a few at a time, and what the platform would receive (progress, the
+//! terminal result) is collected in order. Key choices:
+//! - No job state: `run` always does the work. A scan therefore keeps its state in a private
+//!   Redis scope (`{prefix}:run:{uuid}`), so it never meets a worker's scan of the same id nor
+//!   an earlier `run` of the same file, and the scope is deleted at the end. What a worker's
+//!   scan leaves behind for the anonymizer (the connection's personal fields) is copied to the
+//!   real key space, as a worker's scan would have written it.
+//! - DSR requests run exactly as before (`Jobs::handle` on the deployment's key space).
+
+use super::{ClientRegistry, DeliveryMeta, Destination, JobOptions, Jobs, OutMessage, Outcome};
+use crate::config::Connection;
+use crate::message::Request;
+use crate::store::scan_state::{ScanState, latest_personal_fields};
+use crate::store::{Store, StoreError};
+use futures::StreamExt;
+
+/// What running one request produced.
+#[derive(Debug, Default)]
+pub struct LocalRun {
+    /// Messages the platform would receive, in the order they were produced (scan parts,
+    /// which stay inside this process, are not among them).
+    pub messages: Vec<OutMessage>,
+    /// Why the request did not come to an end (a retry, dead letter, deferral), if it did not.
+    pub stopped: Option<String>,
+}
+
+impl LocalRun {
+    /// Keeps the outcome's messages and returns the scan parts it asks for.
+    fn take(&mut self, outcome: Outcome) -> Vec<OutMessage> {
+        let note = match outcome {
+            Outcome::Publish(msgs) => {
+                let (parts, out): (Vec<_>, Vec<_>) = msgs
+                    .into_iter()
+                    .partition(|m| m.destination == Destination::ScanPart);
+                self.messages.extend(out);
+                return parts;
+            }
+            Outcome::Retry { code, message, .. } => {
+                format!("transient failure {code}: {message} (the worker would retry)")
+            }
+            Outcome::DeadLetter {
+                code,
+                message,
+                publish,
+            } => {
+                self.messages.extend(publish);
+                format!("would be dead-lettered: {code}: {message}")
+            }
+            Outcome::Defer { code, .. } => format!("deferred by the org's limits: {code}"),
+            Outcome::Busy => "another worker holds this request".into(),
+        };
+        self.stopped.get_or_insert(note);
+        Vec::new()
+    }
+
+    /// Whether the request came to an end (a terminal result, nothing stopped it).
+    pub fn ended(&self) -> bool {
+        self.stopped.is_none() && self.messages.iter().any(|m| m.terminal)
+    }
+}
+
+/// Runs `body` to its end. `store` is the deployment's Redis (the token cache lives there
+/// too, through `clients`); `parts_at_once` bounds the scan parts running together.
+pub async fn run(
+    connections: Vec<Connection>,
+    clients: ClientRegistry,
+    store: Store,
+    options: JobOptions,
+    body: &[u8],
+    parts_at_once: usize,
+) -> Result<LocalRun, StoreError> {
+    let scan = match Request::parse(body) {
+        Ok(Request::Scan(s)) => Some(s),
+        _ => None,
+    };
+    let scope = match &scan {
+        Some(_) => store.scoped(&format!("run:{}", uuid::Uuid::new_v4().simple())),
+        None => store.clone(),
+    };
+    let jobs = Jobs::new(connections, clients, Some(scope.clone()), None, options);
+    let meta = DeliveryMeta::default();
+    let mut run = LocalRun::default();
+    let parts = run.take(jobs.handle(body, &meta).await);
+    // Parts never fan out further: one round runs the whole scan.
+    let mut outcomes = futures::stream::iter(parts)
+        .map(|p| {
+            let jobs = &jobs;
+            let meta = &meta;
+            async move { jobs.handle(p.body.as_bytes(), meta).await }
+        })
+        .buffer_unordered(parts_at_once.max(1));
+    while let Some(outcome) = outcomes.next().await {
+        run.take(outcome);
+    }
+    if let Some(s) = scan {
+        if run.ended() {
+            let fields = latest_personal_fields(&scope, &s.connection_id).await?;
+            ScanState::new(store)
+                .set_personal_fields(&s.connection_id, &fields)
+                .await?;
+        }
+        scope.delete_all().await?;
+    }
+    Ok(run)
+}
