@@ -221,20 +221,6 @@ async fn sigterm_with_a_short_deadline_leaves_unfinished_jobs_for_redelivery_and
     r.h.cleanup().await;
 }
 
-/// A refresh token of the integration user minted for this test (a value nobody else uses).
-async fn mint_refresh_token(h: &Harness) -> String {
-    let v: Value = reqwest::Client::new()
-        .post(format!("{}/__emulator/oauth/refresh-tokens", h.base_url()))
-        .json(&json!({ "username": sf_emulator::oauth::INTEGRATION_USERNAME }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    v["refresh_token"].as_str().unwrap().to_string()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_delete_logged_at_trace_shows_no_email_and_no_secret() {
     use base64::Engine;
@@ -262,7 +248,7 @@ async fn a_full_delete_logged_at_trace_shows_no_email_and_no_secret() {
             true,
         )
         .await;
-    let refresh = mint_refresh_token(&h).await;
+    let refresh = h.mint_refresh_token().await;
     let key = base64::engine::general_purpose::STANDARD.encode(rand::random::<[u8; 32]>());
 
     let opts = AppOptions::new(vec![], None);
