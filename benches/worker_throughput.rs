@@ -69,12 +69,15 @@ async fn subjects(h: &Harness, tag: &str, n: usize) -> Vec<String> {
 }
 
 async fn publish_all(rig: &TestApp, tag: &str, emails: &[String]) -> Vec<String> {
-    let mut ids = Vec::new();
-    for (i, e) in emails.iter().enumerate() {
-        let id = format!("bench-{tag}-{i}");
-        rig.publish("dsr", &dsr_request("copy", &id, CONN, e)).await;
-        ids.push(id);
-    }
+    let ids: Vec<String> = (0..emails.len())
+        .map(|i| format!("bench-{tag}-{i}"))
+        .collect();
+    let bodies: Vec<Vec<u8>> = ids
+        .iter()
+        .zip(emails)
+        .map(|(id, e)| dsr_request("copy", id, CONN, e))
+        .collect();
+    rig.publish_many("dsr", &bodies).await;
     ids
 }
 
@@ -181,6 +184,11 @@ async fn main() {
         latency_ms,
         ..Default::default()
     });
+    let profile = if cfg!(debug_assertions) {
+        "dev"
+    } else {
+        "release"
+    };
     let fleets = [
         // One request at a time: the floor set by Salesforce latency alone.
         Fleet {
@@ -211,12 +219,12 @@ async fn main() {
         },
     ];
     println!(
-        "Copy requests through `sfprivacy worker` (release), {latency_ms} ms injected latency per Salesforce call, {requests} requests per run (one Contact per subject).\n"
+        "Copy requests through `sfprivacy worker` ({profile} build), {latency_ms} ms injected latency per Salesforce call, {requests} requests per run (one Contact per subject).\n"
     );
     println!(
-        "| replicas | concurrency (prefetch) each | per-org cap | requests/s | per replica | mean job ms | API calls / request | load avg before → after |"
+        "| replicas | concurrency (prefetch) each | per-org cap | requests/s | per replica | mean job ms | jobs in flight (requests/s × job time) | API calls / request | load avg before → after |"
     );
-    println!("|---:|---:|---:|---:|---:|---:|---:|---|");
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---|");
     let mut breakdown = None;
     for (i, f) in fleets.iter().enumerate() {
         let n = if f.concurrency == 1 {
@@ -227,13 +235,14 @@ async fn main() {
         let r = run(&h, f, n, &format!("{i}-{}", uuid::Uuid::new_v4().simple())).await;
         let rps = r.requests as f64 / r.seconds;
         println!(
-            "| {} | {} | {} | {:.1} | {:.1} | {:.0} | {:.2} | {} → {} |",
+            "| {} | {} | {} | {:.1} | {:.1} | {:.0} | {:.1} | {:.2} | {} → {} |",
             f.replicas,
             f.concurrency,
             f.org_cap,
             rps,
             rps / f.replicas as f64,
             r.mean_job_ms,
+            rps * r.mean_job_ms / 1000.0,
             r.calls_per_request,
             r.load_before,
             r.load_after

@@ -411,6 +411,40 @@ impl TestApp {
         assert!(confirm.take_message().is_none(), "request was unroutable");
     }
 
+    /// Publishes many requests back to back and then waits for every confirm (pipelined, so
+    /// the publisher does not set the pace of a throughput benchmark).
+    pub async fn publish_many(&self, routing_key: &str, bodies: &[Vec<u8>]) {
+        let mut confirms = Vec::with_capacity(bodies.len());
+        for body in bodies {
+            let props = sfprivacy::broker::consumer::request_properties(
+                &uuid::Uuid::new_v4().to_string(),
+                Some(&self.reply_queue),
+            )
+            .unwrap();
+            let options = BasicPublishOptions {
+                mandatory: true,
+                ..Default::default()
+            };
+            confirms.push(
+                self.channel
+                    .basic_publish(
+                        self.names.exchange.as_str().into(),
+                        routing_key.into(),
+                        options,
+                        body,
+                        props,
+                    )
+                    .await
+                    .unwrap(),
+            );
+        }
+        for c in confirms {
+            let confirm = c.await.unwrap();
+            assert!(confirm.is_ack());
+            assert!(confirm.take_message().is_none(), "request was unroutable");
+        }
+    }
+
     /// Waits for the next message on `queue` (acked on receipt).
     pub async fn next(&self, queue: &str, limit: Duration) -> Option<Got> {
         let start = std::time::Instant::now();
