@@ -151,16 +151,7 @@ async fn rotated_refresh_token_is_stored_and_used_next_time() {
 async fn invalid_grant_rereads_the_credential_before_giving_up() {
     let h = Harness::start().await;
     // A refresh token minted "by an operator re-running connect", written to the file only.
-    let resp: serde_json::Value = reqwest::Client::new()
-        .post(format!("{}/__emulator/oauth/refresh-tokens", h.base_url()))
-        .json(&serde_json::json!({"username": sf_emulator::oauth::INTEGRATION_USERNAME}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let fresh = resp["refresh_token"].as_str().unwrap().to_string();
+    let fresh = h.mint_refresh_token().await;
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("rt");
     std::fs::write(&file, &fresh).unwrap();

@@ -4,28 +4,13 @@
 
 mod common;
 
-use common::{AppOptions, TestApp, connection, spawn_app};
+use common::{AppOptions, connection, is_terminal, spawn_app};
 use sfprivacy::broker::headers;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 fn copy_request(id: &str, conn: &str, email: &str) -> Vec<u8> {
-    serde_json::to_vec(&serde_json::json!({
-        "type": "dsr.request", "version": 1,
-        "request_id": id, "connection_id": conn,
-        "action": "copy",
-        "subject": { "emails": [email] },
-        "options": { "dry_run": false, "objects": null, "hard_delete": false }
-    }))
-    .unwrap()
-}
-
-fn is_terminal(v: &serde_json::Value) -> bool {
-    v["type"] == "dsr.result"
-        && matches!(
-            v["status"].as_str(),
-            Some("completed" | "partial" | "failed")
-        )
+    common::dsr_request("copy", id, conn, email)
 }
 
 async fn emulator() -> sf_emulator::RunningEmulator {
@@ -126,36 +111,6 @@ async fn a_redelivered_completed_request_republishes_its_result_without_calling_
     emu.shutdown.cancel();
 }
 
-/// Collects results until every request has a terminal one, then a little longer to catch
-/// duplicates.
-async fn terminal_results(app: &TestApp, ids: &[String]) -> BTreeMap<String, BTreeSet<String>> {
-    let mut by_request: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    let start = std::time::Instant::now();
-    let mut quiet_since = None;
-    while start.elapsed() < Duration::from_secs(90) {
-        match app.next(&app.reply_queue, Duration::from_millis(300)).await {
-            Some(g) => {
-                quiet_since = None;
-                let v = g.json();
-                if is_terminal(&v) {
-                    by_request
-                        .entry(v["request_id"].as_str().unwrap().to_string())
-                        .or_default()
-                        .insert(v["message_id"].as_str().unwrap().to_string());
-                }
-            }
-            None => {
-                let all = ids.iter().all(|i| by_request.contains_key(i));
-                let q = quiet_since.get_or_insert_with(std::time::Instant::now);
-                if all && q.elapsed() > Duration::from_secs(2) {
-                    break;
-                }
-            }
-        }
-    }
-    by_request
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn closing_the_broker_connection_mid_flight_loses_no_request() {
     let emu = emulator().await;
@@ -179,7 +134,7 @@ async fn closing_the_broker_connection_mid_flight_loses_no_request() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     app.close_worker_connection();
 
-    let results = terminal_results(&app, &ids).await;
+    let results = app.terminal_results(&ids, Duration::from_secs(90)).await;
     assert!(app.handle.sessions() >= 2, "the supervisor reconnected");
     for id in &ids {
         let set = results
@@ -187,6 +142,10 @@ async fn closing_the_broker_connection_mid_flight_loses_no_request() {
             .unwrap_or_else(|| panic!("no terminal result for {id}"));
         // A result may be published twice (connection lost between publish and ack; the
         // redelivery re-publishes the stored one), but it is always the same result.
+        let set: BTreeSet<&str> = set
+            .iter()
+            .map(|v| v["message_id"].as_str().unwrap())
+            .collect();
         assert_eq!(
             set.len(),
             1,

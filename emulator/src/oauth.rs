@@ -87,6 +87,11 @@ impl OAuthState {
         self.lock().sessions.expire_all()
     }
 
+    /// Every live access token (tests check that none leaks into a client's logs).
+    pub fn access_tokens(&self) -> Vec<String> {
+        self.lock().sessions.access_tokens()
+    }
+
     /// Revokes an access or refresh token; false if it was unknown.
     pub fn revoke(&self, token: &str) -> bool {
         self.lock().sessions.revoke(token)

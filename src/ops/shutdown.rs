@@ -111,24 +111,18 @@ impl Shutdown {
         self.token.cancel();
     }
 
-    /// Waits for SIGTERM or SIGINT (or the token) and begins shutdown; returns the signal.
-    pub async fn on_signal(self) -> std::io::Result<Option<&'static str>> {
+    /// Waits for SIGTERM or SIGINT; `None` when the token fired first. It does not begin
+    /// shutdown itself: the caller records which signal came first, so that whoever wakes on
+    /// the token can tell a signal from a plain cancellation.
+    pub async fn wait_signal(&self) -> std::io::Result<Option<&'static str>> {
         use tokio::signal::unix::{SignalKind, signal};
         let mut term = signal(SignalKind::terminate())?;
         let mut int = signal(SignalKind::interrupt())?;
-        let which = tokio::select! {
+        Ok(tokio::select! {
             _ = term.recv() => Some("SIGTERM"),
             _ = int.recv() => Some("SIGINT"),
             _ = self.token.cancelled() => None,
-        };
-        if let Some(s) = which {
-            tracing::info!(
-                signal = s,
-                "shutdown requested: readiness off, consumers cancelling"
-            );
-            self.begin();
-        }
-        Ok(which)
+        })
     }
 }
 
@@ -157,8 +151,16 @@ impl Supervisor {
         let sd = self.shutdown.clone();
         let seen = self.signal_seen.clone();
         tokio::spawn(async move {
-            match sd.on_signal().await {
-                Ok(Some(s)) => *seen.lock().unwrap_or_else(|p| p.into_inner()) = Some(s),
+            match sd.wait_signal().await {
+                Ok(Some(s)) => {
+                    // Recorded before the token fires, so the report names the signal.
+                    *seen.lock().unwrap_or_else(|p| p.into_inner()) = Some(s);
+                    tracing::info!(
+                        signal = s,
+                        "shutdown requested: readiness off, consumers cancelling"
+                    );
+                    sd.begin();
+                }
                 Ok(None) => {}
                 Err(e) => tracing::error!(error = %e, "cannot install signal handlers"),
             }

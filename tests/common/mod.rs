@@ -20,6 +20,8 @@ use std::time::Duration;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+pub mod process;
+
 pub const AMQP_URL: &str = "amqp://guest:guest@127.0.0.1:5672/%2f";
 pub const REDIS_URL: &str = "redis://127.0.0.1:6379/0";
 
@@ -119,6 +121,39 @@ pub async fn spawn_app(opts: AppOptions) -> TestApp {
         format!("{prefix}-worker"),
     )
     .await;
+    let mut app = connect_test_side(prefix, env, names, settings).await;
+    app.handle = handle;
+    app.cancel = cancel;
+    app.task = Some(task);
+    app.clients = clients;
+    app
+}
+
+/// The test's side of the broker without a worker in this process (the worker under test is
+/// the real binary, see [`process`]): the topology declared, so requests can be published
+/// before any worker runs, and the reply queue.
+pub async fn broker_rig(opts: &AppOptions) -> TestApp {
+    let prefix = unique("p");
+    let env = env_for(&prefix, opts);
+    let settings = settings_for(&prefix, opts);
+    let names = Names::new(
+        &settings.queue_prefix,
+        &settings.results_queue,
+        &settings.retry_tiers,
+    );
+    let app = connect_test_side(prefix, env, names, settings).await;
+    sfprivacy::broker::topology::declare(&app.channel, &app.names)
+        .await
+        .expect("declare the topology");
+    app
+}
+
+async fn connect_test_side(
+    prefix: String,
+    env: BTreeMap<String, String>,
+    names: Names,
+    settings: Settings,
+) -> TestApp {
     let conn = Connection::connect(
         AMQP_URL,
         ConnectionProperties::default().with_connection_name(format!("{prefix}-test").into()),
@@ -145,12 +180,12 @@ pub async fn spawn_app(opts: AppOptions) -> TestApp {
         names,
         reply_queue,
         settings,
-        handle,
+        handle: WorkerHandle::default(),
         conn,
         channel,
-        cancel,
-        task: Some(task),
-        clients,
+        cancel: CancellationToken::new(),
+        task: None,
+        clients: Arc::default(),
     }
 }
 
@@ -207,37 +242,6 @@ impl Peer {
         if let Some(t) = self.task.take() {
             let _ = tokio::time::timeout(Duration::from_secs(10), t).await;
         }
-    }
-}
-
-/// A `sfprivacy worker` process (the real binary); killed with SIGKILL on drop.
-pub struct WorkerProcess {
-    child: std::process::Child,
-    log: std::path::PathBuf,
-    _dir: tempfile::TempDir,
-}
-
-impl WorkerProcess {
-    /// SIGKILL: no drain, no ack; the broker requeues whatever it held.
-    pub fn kill(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-
-    /// Its process id.
-    pub fn id(&self) -> u32 {
-        self.child.id()
-    }
-
-    /// What it logged so far (stdout and stderr), for assertion messages.
-    pub fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-}
-
-impl Drop for WorkerProcess {
-    fn drop(&mut self) {
-        self.kill();
     }
 }
 
@@ -344,48 +348,19 @@ impl TestApp {
     }
 
     /// Starts a `sfprivacy worker` process on this test's queues and Redis prefix, with the
-    /// connections in `connections_toml`, and waits until it consumes the scan-part queue.
+    /// connections in `connections_toml`, and waits until it consumes.
     pub async fn spawn_worker_process(
         &self,
         connections_toml: &str,
         concurrency: u16,
-    ) -> WorkerProcess {
-        let dir = tempfile::tempdir().unwrap();
-        let connections = dir.path().join("connections.toml");
-        std::fs::write(&connections, connections_toml).unwrap();
-        let log = dir.path().join("worker.log");
-        let out = std::fs::File::create(&log).unwrap();
-        let before = self.consumers(&self.names.work_queue("scan.part")).await;
-        let child = std::process::Command::new(env!("CARGO_BIN_EXE_sfprivacy"))
-            .arg("worker")
-            .env_clear()
-            .envs(&self.env)
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("SFPRIVACY_CONNECTIONS_FILE", &connections)
-            .env("SFPRIVACY_CONCURRENCY", concurrency.to_string())
-            .env("SFPRIVACY_HEALTH_ADDR", "127.0.0.1:0")
-            .env("SFPRIVACY_LOG_FORMAT", "json")
-            .stdout(out.try_clone().unwrap())
-            .stderr(out)
-            .spawn()
-            .expect("spawn sfprivacy worker");
-        let mut process = WorkerProcess {
-            child,
-            log,
-            _dir: dir,
-        };
-        let start = std::time::Instant::now();
-        while self.consumers(&self.names.work_queue("scan.part")).await <= before {
-            if start.elapsed() > Duration::from_secs(30)
-                || process.child.try_wait().ok().flatten().is_some()
-            {
-                let log = process.log();
-                process.kill();
-                panic!("the worker process did not start consuming:\n{log}");
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        process
+    ) -> process::WorkerProcess {
+        let mut p = process::WorkerProcess::spawn(
+            &self.env,
+            connections_toml,
+            &[("SFPRIVACY_CONCURRENCY", concurrency.to_string())],
+        );
+        p.wait_ready(Duration::from_secs(30)).await;
+        p
     }
 
     /// Consumers subscribed to a queue.
@@ -534,6 +509,64 @@ impl TestApp {
                 let _: Result<(), _> = redis::cmd("DEL").arg(keys).query_async(&mut c).await;
             }
         }
+    }
+}
+
+/// A DSR request body (contract v1) for `connection`.
+pub fn dsr_request(action: &str, id: &str, connection: &str, email: &str) -> Vec<u8> {
+    serde_json::to_vec(&serde_json::json!({
+        "type": "dsr.request", "version": 1,
+        "request_id": id, "connection_id": connection,
+        "action": action,
+        "subject": { "emails": [email] },
+        "options": { "dry_run": false, "objects": null, "hard_delete": false }
+    }))
+    .unwrap()
+}
+
+/// A terminal DSR result (`dead_lettered` is not one: a replay produces the terminal result).
+pub fn is_terminal(v: &serde_json::Value) -> bool {
+    v["type"] == "dsr.result"
+        && matches!(
+            v["status"].as_str(),
+            Some("completed" | "partial" | "failed")
+        )
+}
+
+impl TestApp {
+    /// Every terminal result on the reply queue, by request id, until each of `ids` has one
+    /// and two quiet seconds passed (to catch a duplicate), or `limit`.
+    pub async fn terminal_results(
+        &self,
+        ids: &[String],
+        limit: Duration,
+    ) -> BTreeMap<String, Vec<serde_json::Value>> {
+        let mut by_request: BTreeMap<String, Vec<serde_json::Value>> = BTreeMap::new();
+        let start = std::time::Instant::now();
+        let mut quiet_since: Option<std::time::Instant> = None;
+        while start.elapsed() < limit {
+            match self
+                .next(&self.reply_queue, Duration::from_millis(300))
+                .await
+            {
+                Some(g) => {
+                    quiet_since = None;
+                    let v = g.json();
+                    if is_terminal(&v) {
+                        let id = v["request_id"].as_str().unwrap_or_default().to_string();
+                        by_request.entry(id).or_default().push(v);
+                    }
+                }
+                None => {
+                    let all = ids.iter().all(|i| by_request.contains_key(i));
+                    let q = quiet_since.get_or_insert_with(std::time::Instant::now);
+                    if all && q.elapsed() > Duration::from_secs(2) {
+                        break;
+                    }
+                }
+            }
+        }
+        by_request
     }
 }
 

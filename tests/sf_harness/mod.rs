@@ -105,6 +105,24 @@ impl Harness {
         assert!(resp.status().is_success(), "{path}: {}", resp.status());
     }
 
+    /// A fresh refresh token of the integration user, as an operator re-running `connect`
+    /// would get (a value no other test uses).
+    pub async fn mint_refresh_token(&self) -> String {
+        let v: serde_json::Value = reqwest::Client::new()
+            .post(format!(
+                "{}/__emulator/oauth/refresh-tokens",
+                self.emu.base_url
+            ))
+            .json(&serde_json::json!({"username": sf_emulator::oauth::INTEGRATION_USERNAME}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        v["refresh_token"].as_str().unwrap().to_string()
+    }
+
     /// Token requests the emulator answered with a session, counted by ending them all.
     pub fn sessions_issued_and_expire(&self) -> usize {
         self.emu.state.oauth.expire_all_sessions()

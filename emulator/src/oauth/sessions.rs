@@ -187,6 +187,10 @@ impl SessionStore {
         n
     }
 
+    pub fn access_tokens(&self) -> Vec<String> {
+        self.sessions.keys().cloned().collect()
+    }
+
     pub fn session_count(&self) -> usize {
         self.sessions.len()
     }
