@@ -2,84 +2,48 @@
 //! collections, SOSL with index lag, counters, ground truth, admin inserts.
 
 use serde_json::{Value, json};
-use sf_emulator::{Emulator, EmulatorConfig, RunningEmulator};
+use sf_emulator::EmulatorConfig;
+
+mod common;
 
 const V: &str = "v59.0";
 
 struct App {
-    emu: RunningEmulator,
+    s: common::Session,
     http: reqwest::Client,
-    token: String,
 }
 
 impl App {
     async fn start(size: usize) -> App {
-        let emu = Emulator::new(EmulatorConfig {
-            seed: 7,
-            size,
-            ..Default::default()
-        })
-        .start("127.0.0.1:0")
-        .await
-        .unwrap();
-        let http = reqwest::Client::new();
-        // Log in as the integration user with the directory's fixed refresh token.
-        let token: Value = http
-            .post(format!("{}/services/oauth2/token", emu.base_url))
-            .form(&[
-                ("grant_type", "refresh_token"),
-                ("client_id", "sfprivacy-emulator-client"),
-                ("client_secret", "sfprivacy-emulator-secret"),
-                (
-                    "refresh_token",
-                    "5Aep861EMULATOR.integration.refresh.token.TEST.ONLY",
-                ),
-            ])
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let token = token["access_token"].as_str().unwrap().to_string();
-        App { emu, http, token }
+        let s = common::Session::start(
+            EmulatorConfig {
+                seed: 7,
+                size,
+                ..Default::default()
+            },
+            V,
+        )
+        .await;
+        App {
+            http: s.app.http.clone(),
+            s,
+        }
     }
     fn url(&self, path: &str) -> String {
-        if path.starts_with("/") {
-            format!("{}{path}", self.emu.base_url)
-        } else {
-            format!("{}/services/data/{V}/{path}", self.emu.base_url)
-        }
+        self.s.url(path)
     }
     async fn get(&self, path: &str) -> (u16, Value) {
-        let r = self
-            .http
-            .get(self.url(path))
-            .bearer_auth(&self.token)
-            .send()
-            .await
-            .unwrap();
-        let s = r.status().as_u16();
-        (s, r.json().await.unwrap_or(Value::Null))
+        self.s.call(reqwest::Method::GET, path, None, &[]).await
     }
     async fn send(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
-        let mut rb = self
-            .http
-            .request(method, self.url(path))
-            .bearer_auth(&self.token);
-        if let Some(b) = body {
-            rb = rb.json(&b);
-        }
-        let r = rb.send().await.unwrap();
-        let s = r.status().as_u16();
-        (s, r.json().await.unwrap_or(Value::Null))
+        self.s.call(method, path, body, &[]).await
     }
     async fn query(&self, soql: &str) -> (u16, Value) {
         let r = self
             .http
             .get(self.url("query"))
             .query(&[("q", soql)])
-            .bearer_auth(&self.token)
+            .bearer_auth(&self.s.token)
             .send()
             .await
             .unwrap();
@@ -286,7 +250,7 @@ async fn query_pages_until_done_with_batch_size() {
         .get(app.url("query"))
         .query(&[("q", "SELECT Id, Email, Account.Name FROM Contact")])
         .header("Sforce-Query-Options", "batchSize=700")
-        .bearer_auth(&app.token)
+        .bearer_auth(&app.s.token)
         .send()
         .await
         .unwrap();
@@ -515,7 +479,7 @@ async fn rows_recycle_bin_and_query_all() {
         .http
         .get(app.url("queryAll"))
         .query(&[("q", "SELECT Id, IsDeleted FROM Contact")])
-        .bearer_auth(&app.token)
+        .bearer_auth(&app.s.token)
         .send()
         .await
         .unwrap();
@@ -614,7 +578,7 @@ async fn sosl_is_tokenised_and_lags_writes() {
                 .http
                 .get(app.url("search"))
                 .query(&[("q", q)])
-                .bearer_auth(&app.token)
+                .bearer_auth(&app.s.token)
                 .send()
                 .await
                 .unwrap();

@@ -2,46 +2,23 @@
 
 use reqwest::Method;
 use serde_json::{Value, json};
-use sf_emulator::{Emulator, EmulatorConfig, RunningEmulator};
+use sf_emulator::EmulatorConfig;
+
+mod common;
 
 struct App {
-    emu: RunningEmulator,
-    http: reqwest::Client,
-    token: String,
+    s: common::Session,
 }
 
 impl App {
     async fn start() -> App {
-        let emu = Emulator::new(EmulatorConfig {
+        let config = EmulatorConfig {
             seed: 3,
             size: 0,
             ..Default::default()
-        })
-        .start("127.0.0.1:0")
-        .await
-        .unwrap();
-        let http = reqwest::Client::new();
-        let t: Value = http
-            .post(format!("{}/services/oauth2/token", emu.base_url))
-            .form(&[
-                ("grant_type", "refresh_token"),
-                ("client_id", "sfprivacy-emulator-client"),
-                ("client_secret", "sfprivacy-emulator-secret"),
-                (
-                    "refresh_token",
-                    "5Aep861EMULATOR.integration.refresh.token.TEST.ONLY",
-                ),
-            ])
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        };
         App {
-            token: t["access_token"].as_str().unwrap().to_string(),
-            emu,
-            http,
+            s: common::Session::start(config, "v59.0").await,
         }
     }
     async fn call(
@@ -51,20 +28,7 @@ impl App {
         body: Option<Value>,
         headers: &[(&str, &str)],
     ) -> (u16, Value) {
-        let url = if path.starts_with('/') {
-            format!("{}{path}", self.emu.base_url)
-        } else {
-            format!("{}/services/data/v59.0/{path}", self.emu.base_url)
-        };
-        let mut rb = self.http.request(m, url).bearer_auth(&self.token);
-        for (k, v) in headers {
-            rb = rb.header(*k, *v);
-        }
-        if let Some(b) = body {
-            rb = rb.json(&b);
-        }
-        let r = rb.send().await.unwrap();
-        (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+        self.s.call(m, path, body, headers).await
     }
     async fn create(&self, object: &str, body: Value) -> (u16, Value) {
         self.call(Method::POST, &format!("sobjects/{object}"), Some(body), &[])

@@ -93,3 +93,60 @@ pub async fn assert_sf_error(resp: reqwest::Response, status: u16, code: &str, m
     assert_eq!(body[0]["errorCode"], code, "{body}");
     assert_eq!(body[0]["message"], message, "{body}");
 }
+
+/// An emulator with the integration user logged in, for data API tests. A path that starts
+/// with `/` is taken as is; any other is relative to `/services/data/{version}/`.
+pub struct Session {
+    pub app: App,
+    pub token: String,
+    pub version: &'static str,
+}
+
+impl Session {
+    pub async fn start(config: EmulatorConfig, version: &'static str) -> Session {
+        let emu = Emulator::new(config).start("127.0.0.1:0").await.unwrap();
+        let app = App {
+            emu,
+            http: reqwest::Client::new(),
+        };
+        let token = app.login().await;
+        Session {
+            app,
+            token,
+            version,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        if path.starts_with('/') {
+            self.app.url(path)
+        } else {
+            self.app
+                .url(&format!("/services/data/{}/{path}", self.version))
+        }
+    }
+
+    /// Any method, optional JSON body, extra headers; the status and the JSON body
+    /// (`null` when there is none).
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> (u16, Value) {
+        let mut rb = self
+            .app
+            .http
+            .request(method, self.url(path))
+            .bearer_auth(&self.token);
+        for (k, v) in headers {
+            rb = rb.header(*k, *v);
+        }
+        if let Some(b) = body {
+            rb = rb.json(&b);
+        }
+        let r = rb.send().await.unwrap();
+        (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+    }
+}
