@@ -467,3 +467,62 @@ async fn an_interrupted_500_record_delete_resumes_into_one_complete_report() {
     );
     t.cleanup().await;
 }
+
+#[tokio::test]
+async fn records_an_interrupted_attempt_deleted_but_never_saved_are_reported_deleted() {
+    let t = Dsr::start().await;
+    let email = "lost.response@example.com";
+    let records: Vec<_> = (0..300)
+        .map(|i| json!({"LastName": format!("L{i}"), "Email": email}))
+        .collect();
+    let ids = t.insert("Contact", records, true).await;
+    let ctx = t.context_with_checkpoints().await;
+    let req = request(DsrAction::Delete, &[email], ObjectSelection::Default);
+
+    // The second delete call fails (the retrieve is the first `composite` call).
+    t.put("/__emulator/faults", json!({"fail_next": [{"endpoint": "composite", "kind": "SERVER_UNAVAILABLE", "count": 1000, "after": 2}]})).await;
+    let err = dsr::execute(&t.client.for_job(), &req, &ctx)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), dsr::DsrErrorKind::Transient);
+    let checkpoints = ctx.checkpoints.as_ref().unwrap();
+    let saved = checkpoints.outcomes(&req.request_id).await.unwrap();
+    assert_eq!(saved.len(), 200);
+    let unsaved: Vec<String> = ids
+        .iter()
+        .filter(|id| !saved.contains_key(*id))
+        .cloned()
+        .collect();
+    assert_eq!(unsaved.len(), 100);
+    assert!(
+        checkpoints
+            .in_flight(&req.request_id)
+            .await
+            .unwrap()
+            .is_superset(&unsaved.iter().cloned().collect()),
+        "the failed call's ids were marked as sent before it"
+    );
+
+    // As when Salesforce carried out that call and only its response was lost (a worker
+    // killed while it waited): the rows are in the recycle bin, no outcome was saved.
+    t.h.admin(reqwest::Method::DELETE, "/__emulator/faults", json!({}))
+        .await;
+    let results = t.client.delete(&unsaved, false).await.unwrap();
+    assert!(results.iter().all(|r| r.success));
+
+    let report = t.run(&req, &ctx).await;
+    assert_eq!(report.status, ResultStatus::Completed, "{report:#?}");
+    assert_eq!(report.records.len(), 300);
+    assert_eq!(count(&report, K::Deleted), 300, "{report:#?}");
+    for id in &unsaved {
+        let o = outcome_of(&report, id);
+        assert!(
+            o.reason.as_deref().unwrap().contains("earlier attempt"),
+            "{o:?}"
+        );
+    }
+    for id in saved.keys() {
+        assert_eq!(outcome_of(&report, id).reason, None);
+    }
+    t.cleanup().await;
+}

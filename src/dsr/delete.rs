@@ -6,8 +6,10 @@
 //! attempted; associated records whose parent delete cascades to them are reported
 //! `cascade_deleted` (not deleted twice), the others are deleted in an earlier wave than their
 //! parent (so restricted-delete children never block it); a shared Individual is kept.
-//! [`run`] executes the waves in ≤ 200-id calls with `allOrNone=false`, saving outcomes to the
-//! checkpoint after each call.
+//! [`run`] executes the waves in ≤ 200-id calls with `allOrNone=false`, marking each call's ids
+//! as sent before it and saving its outcomes to the checkpoint after it. A resumed attempt that
+//! gets `ENTITY_IS_DELETED` for an id an interrupted attempt had sent reports it `deleted`: that
+//! attempt's delete landed and only its response was lost.
 
 use super::associated::{self, Associated};
 use super::discover::{self, Discovery};
@@ -20,7 +22,7 @@ use crate::message::{DsrRequest, RecordOutcome, RecordOutcomeKind};
 use crate::salesforce::soql_literal;
 use crate::salesforce::{ErrorKind, SalesforceClient, SaveResult};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// Days a soft-deleted row stays in the recycle bin before Salesforce purges it.
 pub const RECYCLE_BIN_DAYS: i64 = 15;
@@ -448,6 +450,16 @@ pub async fn run(
     for o in &plan.settled {
         done.entry(o.id.clone()).or_insert_with(|| o.clone());
     }
+    let sent_before = match &ctx.checkpoints {
+        Some(c) => c.in_flight(rid).await?,
+        None => HashSet::new(),
+    };
+    let attempt = Attempt {
+        ctx,
+        rid,
+        hard_delete: plan.hard_delete,
+        sent_before: &sent_before,
+    };
     let mut notes = plan.notes.clone();
     for wave in &plan.waves {
         let todo: Vec<Target> = wave
@@ -456,16 +468,7 @@ pub async fn run(
             .filter(|t| !done.contains_key(&t.id))
             .cloned()
             .collect();
-        delete_targets(
-            client,
-            ctx,
-            rid,
-            &todo,
-            plan.hard_delete,
-            &mut done,
-            &mut notes,
-        )
-        .await?;
+        delete_targets(client, &attempt, &todo, &mut done, &mut notes).await?;
     }
     // A cascade child whose parent was not deleted is still there: delete it on its own.
     let orphans: Vec<Target> = plan
@@ -477,16 +480,7 @@ pub async fn run(
             id: c.id.clone(),
         })
         .collect();
-    delete_targets(
-        client,
-        ctx,
-        rid,
-        &orphans,
-        plan.hard_delete,
-        &mut done,
-        &mut notes,
-    )
-    .await?;
+    delete_targets(client, &attempt, &orphans, &mut done, &mut notes).await?;
     let mut cascade_outcomes = Vec::new();
     for c in &plan.cascaded {
         if done.contains_key(&c.id) {
@@ -537,20 +531,52 @@ fn gone(o: Option<&RecordOutcome>) -> bool {
     })
 }
 
+/// This attempt at a delete request: where it checkpoints, and what earlier attempts sent.
+struct Attempt<'a> {
+    ctx: &'a DsrContext,
+    rid: &'a str,
+    hard_delete: bool,
+    /// Ids an earlier (interrupted) attempt sent a delete for.
+    sent_before: &'a HashSet<String>,
+}
+
+impl Attempt<'_> {
+    /// Marks ids as sent, before the call that deletes them.
+    async fn mark_sent(&self, ids: &[String]) -> Result<(), DsrError> {
+        if let Some(c) = &self.ctx.checkpoints {
+            c.mark_in_flight(self.rid, ids).await?;
+        }
+        Ok(())
+    }
+
+    /// `already_deleted` would say someone else deleted these; the record was live when the
+    /// plan was saved and this request's own earlier call deleted it.
+    fn own_earlier_deletes(&self, outs: &mut [RecordOutcome]) {
+        for o in outs.iter_mut().filter(|o| {
+            o.outcome == RecordOutcomeKind::AlreadyDeleted && self.sent_before.contains(&o.id)
+        }) {
+            o.outcome = RecordOutcomeKind::Deleted;
+            o.reason = Some(
+                "deleted by an earlier attempt of this request, interrupted before it saved the outcome"
+                    .into(),
+            );
+        }
+    }
+}
+
 /// Deletes targets in ≤ 200-id calls (or one Bulk `hardDelete` job per object), checkpointing
 /// after each call. A Bulk job the org refuses falls back to a soft delete, noted.
 async fn delete_targets(
     client: &SalesforceClient,
-    ctx: &DsrContext,
-    rid: &str,
+    attempt: &Attempt<'_>,
     targets: &[Target],
-    hard_delete: bool,
     done: &mut HashMap<String, RecordOutcome>,
     notes: &mut Vec<String>,
 ) -> Result<(), DsrError> {
     if targets.is_empty() {
         return Ok(());
     }
+    let (ctx, rid, hard_delete) = (attempt.ctx, attempt.rid, attempt.hard_delete);
     let mut soft: Vec<Target> = Vec::new();
     // Rows soft-deleted because the org refused hardDelete, and the day Salesforce empties them
     // from the recycle bin.
@@ -563,9 +589,11 @@ async fn delete_targets(
         }
         for (object, group) in by_object {
             let ids: Vec<String> = group.iter().map(|t| t.id.clone()).collect();
+            attempt.mark_sent(&ids).await?;
             match client.bulk_hard_delete(object, &ids).await {
                 Ok(results) => {
-                    let outs = map_results(&group, &results);
+                    let mut outs = map_results(&group, &results);
+                    attempt.own_earlier_deletes(&mut outs);
                     checkpoint(ctx, rid, &outs).await?;
                     for o in outs {
                         done.insert(o.id.clone(), o);
@@ -590,9 +618,11 @@ async fn delete_targets(
     }
     for chunk in soft.chunks(COLLECTION_CHUNK) {
         let ids: Vec<String> = chunk.iter().map(|t| t.id.clone()).collect();
+        attempt.mark_sent(&ids).await?;
         let results = client.delete(&ids, false).await?;
         let refs: Vec<&Target> = chunk.iter().collect();
         let mut outs = map_results(&refs, &results);
+        attempt.own_earlier_deletes(&mut outs);
         for o in &mut outs {
             if let Some(code) = refused.get(&o.id)
                 && o.outcome == RecordOutcomeKind::Deleted

@@ -4,8 +4,10 @@
 //!
 //! Keys (all under the store prefix, expiring after [`CHECKPOINT_TTL_SECS`]):
 //! `dsr:{request_id}:plan` (JSON string), `dsr:{request_id}:outcomes` (hash: record id → JSON
-//! outcome), `dsr:{request_id}:calls` (API calls used so far, all attempts). Outcomes hold
-//! object names, ids, field names and error codes, never values.
+//! outcome), `dsr:{request_id}:calls` (API calls used so far, all attempts),
+//! `dsr:{request_id}:inflight` (set of record ids whose delete was sent, so a resumed attempt
+//! knows an `ENTITY_IS_DELETED` on them is its own earlier write whose response was lost).
+//! Outcomes hold object names, ids, field names and error codes, never values.
 
 use super::{Store, StoreError};
 use crate::message::RecordOutcome;
@@ -110,6 +112,37 @@ impl Checkpoints {
             .collect()
     }
 
+    /// Records ids whose write is about to be sent (before the call, so a crash while it is in
+    /// flight leaves the mark behind).
+    pub async fn mark_in_flight(&self, request_id: &str, ids: &[String]) -> Result<(), StoreError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let key = self.key(request_id, "inflight");
+        let mut conn = self.store.conn();
+        let _: () = redis::pipe()
+            .atomic()
+            .sadd(&key, ids)
+            .ignore()
+            .expire(&key, CHECKPOINT_TTL_SECS)
+            .ignore()
+            .query_async(&mut conn)
+            .await?;
+        Ok(())
+    }
+
+    /// Ids an earlier attempt sent a write for.
+    pub async fn in_flight(
+        &self,
+        request_id: &str,
+    ) -> Result<std::collections::HashSet<String>, StoreError> {
+        Ok(self
+            .store
+            .conn()
+            .smembers(self.key(request_id, "inflight"))
+            .await?)
+    }
+
     /// Adds this attempt's API calls; returns the total over all attempts.
     pub async fn add_api_calls(&self, request_id: &str, calls: u64) -> Result<u64, StoreError> {
         let key = self.key(request_id, "calls");
@@ -130,6 +163,7 @@ impl Checkpoints {
             self.key(request_id, "plan"),
             self.key(request_id, "outcomes"),
             self.key(request_id, "calls"),
+            self.key(request_id, "inflight"),
         ];
         let _: () = self.store.conn().del(&keys[..]).await?;
         Ok(())

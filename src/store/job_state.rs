@@ -9,7 +9,8 @@
 //!
 //! The order is: lease → run → store the completed state → publish → ack → release. A crash
 //! after "store" means the redelivery re-publishes; before it, the job runs again (DSR steps are
-//! idempotent on Salesforce: deleting a deleted record reports `already_deleted`).
+//! idempotent on Salesforce, and resume from their checkpoint: a delete the crashed attempt had
+//! sent is reported `deleted`, not `already_deleted`, see `dsr::delete`).
 
 use super::{Store, StoreError};
 use redis::AsyncCommands;
