@@ -181,3 +181,50 @@ async fn converted_leads_are_reported_and_fresh_records_found() {
     );
     t.cleanup().await;
 }
+
+#[tokio::test]
+async fn a_field_read_only_by_field_level_security_is_reported_and_the_rest_anonymized() {
+    let t = Dsr::start().await;
+    // The integration user may read Title but not edit it (FLS "Read-Only").
+    t.put(
+        "/__emulator/settings",
+        json!({"readOnlyFields": [{"object": "Contact", "field": "Title"}]}),
+    )
+    .await;
+    let email = "fls.title@example.com";
+    let c = t.insert("Contact", vec![json!({"FirstName": "Ana", "LastName": "Ruiz", "Email": email, "Title": "CTO", "Phone": "555 0100"})], true).await;
+    let report = t
+        .run(
+            &request(DsrAction::Anonymize, &[email], ObjectSelection::Default),
+            &t.context(),
+        )
+        .await;
+    let o = outcome_of(&report, &c[0]);
+    assert_eq!(o.outcome, K::Anonymized, "{o:#?}");
+    assert_eq!(
+        o.error_code.as_deref(),
+        Some("FIELD_NOT_UPDATEABLE"),
+        "{o:#?}"
+    );
+    assert!(o.reason.as_deref().unwrap().contains("Title"), "{o:#?}");
+    assert!(!o.fields.contains(&"Title".to_string()), "{o:#?}");
+    assert_eq!(report.status, ResultStatus::Partial);
+    let row = &t
+        .live(&format!(
+            "SELECT FirstName, Email, Phone, Title FROM Contact WHERE Id = '{}'",
+            c[0]
+        ))
+        .await[0];
+    assert_eq!(row["FirstName"], json!(null));
+    assert_eq!(row["Phone"], json!(null));
+    assert_ne!(row["Email"], json!(email));
+    assert_eq!(row["Title"], json!("CTO"), "left as it was");
+    let proof = report.verification.unwrap();
+    assert_eq!(proof["ok"], json!(false), "{proof:#}");
+    assert_eq!(
+        proof["original_values_remaining"][0]["field"],
+        json!("Title"),
+        "{proof:#}"
+    );
+    t.cleanup().await;
+}

@@ -6,8 +6,9 @@
 //! - `POST /__emulator/records/{object}`: insert exact records, bypassing write rules
 //! - `GET  /__emulator/counters`, `POST /__emulator/counters/reset`
 //! - `GET  /__emulator/ground-truth`
-//! - `GET|PUT /__emulator/settings`: duplicate rules, validation rules, index lag, cursor TTL,
-//!   Bulk job delay, the integration user's Bulk API Hard Delete permission
+//! - `GET|PUT /__emulator/settings`: duplicate rules, validation rules, fields read-only by
+//!   field-level security, index lag, cursor TTL, Bulk job delay, the integration user's Bulk
+//!   API Hard Delete permission
 //! - `GET  /__emulator/clock`, `POST /__emulator/clock/advance {"seconds"|"ms"}`
 
 use std::sync::Arc;
@@ -23,7 +24,7 @@ use serde_json::{Map, Value, json};
 
 use crate::error::ApiError;
 use crate::org::Org;
-use crate::org::rules::ValidationRule;
+use crate::org::rules::{FieldRef, ValidationRule};
 use crate::org::store::StoredRow;
 use crate::org::truth::ground_truth;
 use crate::rest::json_body;
@@ -199,6 +200,7 @@ fn settings_json(state: &AppState) -> Value {
     json!({
         "duplicateRules": org.settings.duplicate_rules,
         "validationRules": org.settings.validation_rules,
+        "readOnlyFields": org.settings.read_only_fields,
         "indexLagMs": state.index_lag_ms(),
         "cursorTtlMs": state.cursors.ttl_ms.load(Ordering::Relaxed),
         "bulkJobDelayMs": state.bulk.delay_ms.load(Ordering::Relaxed),
@@ -243,8 +245,43 @@ async fn put_settings(state: Shared, body: Bytes) -> Result<Json<Value>, ApiErro
             }
             org.settings.validation_rules = rules;
         }
+        if let Some(list) = v.get("readOnlyFields") {
+            let list: Vec<FieldRef> = serde_json::from_value(list.clone())
+                .map_err(|e| ApiError::json(format!("readOnlyFields: {e}")))?;
+            let list = list
+                .iter()
+                .map(|r| canonical_read_only(&org, r))
+                .collect::<Result<Vec<_>, _>>()?;
+            org.settings.read_only_fields = list;
+        }
     }
     Ok(Json(settings_json(&state)))
+}
+
+/// A `readOnlyFields` entry as the schema spells it. The field must be visible (a hidden one
+/// is not readable at all) and not required: Salesforce does not let field-level security
+/// restrict universally required fields.
+fn canonical_read_only(org: &Org, r: &FieldRef) -> Result<FieldRef, ApiError> {
+    let obj = org
+        .schema
+        .object(&r.object)
+        .ok_or_else(|| ApiError::json(format!("readOnlyFields: no object {}", r.object)))?;
+    let fd = obj.field(&r.field).ok_or_else(|| {
+        ApiError::json(format!(
+            "readOnlyFields: no field {} visible on {}",
+            r.field, obj.name
+        ))
+    })?;
+    if !fd.nillable && !fd.defaulted_on_create && fd.createable {
+        return Err(ApiError::json(format!(
+            "readOnlyFields: {}.{} is required; field-level security cannot make it read-only",
+            obj.name, fd.name
+        )));
+    }
+    Ok(FieldRef {
+        object: obj.name.to_string(),
+        field: fd.name.to_string(),
+    })
 }
 
 async fn clock(state: Shared) -> Json<Value> {

@@ -328,3 +328,231 @@ async fn a_cascade_that_reaches_a_restricted_grandchild_fails_whole() {
         .await;
     assert_eq!((s, code(&e)), (404, "ENTITY_IS_DELETED"));
 }
+
+/// Salesforce's refusal of a write to a field the user may read but not edit (text as live
+/// orgs report it for FLS-protected and system fields alike).
+fn read_only_message(fields: &str) -> String {
+    format!(
+        "Unable to create/update fields: {fields}. Please check the security settings of this field and verify that it is read/write for your profile or permission set."
+    )
+}
+
+fn describe_field<'a>(d: &'a Value, name: &str) -> &'a Value {
+    d["fields"]
+        .as_array()
+        .and_then(|f| f.iter().find(|f| f["name"] == name))
+        .unwrap_or(&Value::Null)
+}
+
+#[tokio::test]
+async fn a_field_read_only_by_field_level_security() {
+    let app = App::start().await;
+    let (_, settings) = app
+        .call(Method::GET, "/__emulator/settings", None, &[])
+        .await;
+    assert_eq!(settings["readOnlyFields"], json!([]), "none by default");
+    let (_, c) = app
+        .create(
+            "Contact",
+            json!({"LastName": "R", "Title": "CTO", "Phone": "555 0100"}),
+        )
+        .await;
+    let id = c["id"].as_str().unwrap().to_string();
+
+    // Names are matched case-insensitively and echoed as the schema spells them.
+    let (s, v) = app
+        .call(
+            Method::PUT,
+            "/__emulator/settings",
+            Some(json!({"readOnlyFields": [{"object": "contact", "field": "title"}]})),
+            &[],
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(
+        v["readOnlyFields"],
+        json!([{"object": "Contact", "field": "Title"}])
+    );
+
+    let (_, d) = app
+        .call(Method::GET, "sobjects/Contact/describe", None, &[])
+        .await;
+    let title = describe_field(&d, "Title");
+    assert_eq!(
+        (&title["createable"], &title["updateable"]),
+        (&json!(false), &json!(false)),
+        "{title}"
+    );
+    assert_eq!(describe_field(&d, "Phone")["updateable"], json!(true));
+    let soql = format!("query?q=SELECT+Title,Phone+FROM+Contact+WHERE+Id='{id}'");
+    let (s, q) = app.call(Method::GET, &soql, None, &[]).await;
+    assert_eq!(
+        (s, &q["records"][0]["Title"]),
+        (200, &json!("CTO")),
+        "readable"
+    );
+
+    let refused = json!([{
+        "message": read_only_message("Title"),
+        "errorCode": "INVALID_FIELD_FOR_INSERT_UPDATE",
+        "fields": ["Title"],
+    }]);
+    let (s, e) = app
+        .call(
+            Method::PATCH,
+            &format!("sobjects/Contact/{id}"),
+            Some(json!({"Title": "X", "Phone": "1"})),
+            &[],
+        )
+        .await;
+    assert_eq!((s, &e), (400, &refused));
+    let (s, e) = app
+        .create("Contact", json!({"LastName": "S", "Title": "X"}))
+        .await;
+    assert_eq!((s, &e), (400, &refused));
+
+    // Collections: per-record results, the other record saved.
+    let (_, r) = app
+        .call(
+            Method::PATCH,
+            "composite/sobjects",
+            Some(json!({"allOrNone": false, "records": [
+                {"attributes": {"type": "Contact"}, "Id": id, "Title": "X"},
+                {"attributes": {"type": "Contact"}, "Id": id, "Phone": "2"},
+            ]})),
+            &[],
+        )
+        .await;
+    assert_eq!(r[0]["success"], false, "{r}");
+    assert_eq!(
+        r[0]["errors"][0],
+        json!({"statusCode": "INVALID_FIELD_FOR_INSERT_UPDATE", "message": read_only_message("Title"), "fields": ["Title"]})
+    );
+    assert_eq!(r[1]["success"], true, "{r}");
+    let (_, r) = app
+        .call(
+            Method::POST,
+            "composite/sobjects",
+            Some(json!({"records": [{"attributes": {"type": "Contact"}, "LastName": "T", "Title": "X"}]})),
+            &[],
+        )
+        .await;
+    assert_eq!(
+        r[0]["errors"][0]["statusCode"], "INVALID_FIELD_FOR_INSERT_UPDATE",
+        "{r}"
+    );
+
+    // Composite: the subrequest answers as the direct call does.
+    let (s, r) = app
+        .call(
+            Method::POST,
+            "composite",
+            Some(json!({"compositeRequest": [{
+                "method": "PATCH", "referenceId": "c", "body": {"Title": "X"},
+                "url": format!("/services/data/v59.0/sobjects/Contact/{id}"),
+            }]})),
+            &[],
+        )
+        .await;
+    assert_eq!(s, 200, "{r}");
+    assert_eq!(r["compositeResponse"][0]["httpStatusCode"], 400, "{r}");
+    assert_eq!(r["compositeResponse"][0]["body"], refused);
+
+    // Bulk ingest: the row fails with the same code, message and field.
+    let (_, job) = app
+        .call(
+            Method::POST,
+            "jobs/ingest",
+            Some(json!({"object": "Contact", "operation": "update", "lineEnding": "LF"})),
+            &[],
+        )
+        .await;
+    let job = job["id"].as_str().unwrap().to_string();
+    let s = &app.s;
+    let resp = s
+        .app
+        .http
+        .put(s.url(&format!("jobs/ingest/{job}/batches")))
+        .bearer_auth(&s.token)
+        .header("content-type", "text/csv")
+        .body(format!("Id,Title\n{id},X\n"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 201);
+    app.call(
+        Method::PATCH,
+        &format!("jobs/ingest/{job}"),
+        Some(json!({"state": "UploadComplete"})),
+        &[],
+    )
+    .await;
+    app.call(
+        Method::POST,
+        "/__emulator/clock/advance",
+        Some(json!({"seconds": 60})),
+        &[],
+    )
+    .await;
+    let (_, info) = app
+        .call(Method::GET, &format!("jobs/ingest/{job}"), None, &[])
+        .await;
+    assert_eq!(
+        (&info["state"], &info["numberRecordsFailed"]),
+        (&json!("JobComplete"), &json!(1)),
+        "{info}"
+    );
+    let failed = s
+        .app
+        .http
+        .get(s.url(&format!("jobs/ingest/{job}/failedResults/")))
+        .bearer_auth(&s.token)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        failed.contains(&format!(
+            "\"INVALID_FIELD_FOR_INSERT_UPDATE:{}:Title --\"",
+            read_only_message("Title")
+        )),
+        "{failed}"
+    );
+
+    let (_, q) = app.call(Method::GET, &soql, None, &[]).await;
+    assert_eq!(
+        (&q["records"][0]["Title"], &q["records"][0]["Phone"]),
+        (&json!("CTO"), &json!("2")),
+        "never written; the other field was"
+    );
+
+    // Required and hidden fields cannot be made read-only; unknown names are refused.
+    for bad in [
+        json!({"object": "Contact", "field": "LastName"}),
+        json!({"object": "Contact", "field": "SSN__c"}),
+        json!({"object": "Nope__c", "field": "Name"}),
+    ] {
+        let (s, e) = app
+            .call(
+                Method::PUT,
+                "/__emulator/settings",
+                Some(json!({"readOnlyFields": [bad]})),
+                &[],
+            )
+            .await;
+        assert_eq!((s, code(&e)), (400, "JSON_PARSER_ERROR"), "{e}");
+    }
+
+    // Reset clears the setting.
+    app.call(Method::POST, "/__emulator/reset", None, &[]).await;
+    let (_, settings) = app
+        .call(Method::GET, "/__emulator/settings", None, &[])
+        .await;
+    assert_eq!(settings["readOnlyFields"], json!([]));
+    let (_, d) = app
+        .call(Method::GET, "sobjects/Contact/describe", None, &[])
+        .await;
+    assert_eq!(describe_field(&d, "Title")["updateable"], json!(true));
+}

@@ -1,5 +1,6 @@
 //! Describe metadata as Salesforce's JSON: global describe entries and sObject describes.
-//! Fields hidden by field-level security are left out, as for a real integration user.
+//! Fields hidden by field-level security are left out, as for a real integration user; fields
+//! it may read but not edit show `createable`/`updateable` false.
 
 use serde_json::{Value, json};
 
@@ -44,7 +45,7 @@ pub fn summary(o: &ObjectDef, version: &str) -> Value {
     })
 }
 
-fn field(fd: &FieldDef) -> Value {
+fn field(fd: &FieldDef, fls_read_only: bool) -> Value {
     let picklist: Vec<Value> = fd
         .picklist
         .iter()
@@ -71,7 +72,7 @@ fn field(fd: &FieldDef) -> Value {
         "caseSensitive": false,
         "compoundFieldName": fd.compound,
         "controllerName": null,
-        "createable": fd.createable,
+        "createable": fd.createable && !fls_read_only,
         "custom": fd.custom,
         "defaultValue": null,
         "defaultedOnCreate": fd.defaulted_on_create,
@@ -108,17 +109,26 @@ fn field(fd: &FieldDef) -> Value {
         "sortable": !matches!(fd.kind, FType::TextArea | FType::Address | FType::Location),
         "type": fd.kind.as_str(),
         "unique": fd.unique,
-        "updateable": fd.updateable,
+        "updateable": fd.updateable && !fls_read_only,
         "writeRequiresMasterRead": false,
         "securityClassification": fd.security_classification,
         "complianceGroup": fd.compliance_group,
     })
 }
 
-/// `GET /sobjects/{name}/describe`.
-pub fn describe(schema: &Schema, o: &ObjectDef, version: &str) -> Value {
+/// `GET /sobjects/{name}/describe`; `fls_read_only(field index)` says whether field-level
+/// security makes a field read-only for the integration user.
+pub fn describe(
+    schema: &Schema,
+    o: &ObjectDef,
+    version: &str,
+    fls_read_only: impl Fn(usize) -> bool,
+) -> Value {
     let mut v = summary(o, version);
-    let fields: Vec<Value> = o.visible_fields().map(|(_, f)| field(f)).collect();
+    let fields: Vec<Value> = o
+        .visible_fields()
+        .map(|(fi, f)| field(f, fls_read_only(fi)))
+        .collect();
     let children: Vec<Value> = schema
         .children_of(o.name)
         .iter()

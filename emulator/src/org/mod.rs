@@ -34,6 +34,8 @@ pub struct OrgSettings {
     /// rules set to "Block"), unless `Sforce-Duplicate-Rule-Header: allowSave=true`.
     pub duplicate_rules: bool,
     pub validation_rules: Vec<rules::ValidationRule>,
+    /// Fields visible but read-only for the integration user (none by default).
+    pub read_only_fields: Vec<rules::FieldRef>,
 }
 
 impl Default for OrgSettings {
@@ -41,6 +43,7 @@ impl Default for OrgSettings {
         Self {
             duplicate_rules: true,
             validation_rules: Vec::new(),
+            read_only_fields: Vec::new(),
         }
     }
 }

@@ -23,6 +23,13 @@ pub struct ValidationRule {
     pub message: String,
 }
 
+/// A field the integration user can see but not edit (field-level security "Read-Only").
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FieldRef {
+    pub object: String,
+    pub field: String,
+}
+
 /// Per-call options from request headers.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct WriteOptions {
@@ -127,6 +134,16 @@ fn coerce(obj: &ObjectDef, fi: usize, v: &Value) -> Result<Value, RecordError> {
 }
 
 impl Org {
+    /// Whether field-level security makes field `fi` of `oi` read-only for the integration
+    /// user (`readOnlyFields`; names are stored as the schema spells them).
+    pub fn fls_read_only(&self, oi: usize, fi: usize) -> bool {
+        let obj = &self.schema.objects[oi];
+        self.settings
+            .read_only_fields
+            .iter()
+            .any(|r| r.object == obj.name && r.field == obj.fields[fi].name)
+    }
+
     /// Checks a write's fields and converts them to (field index, value) pairs.
     fn prepare(
         &self,
@@ -160,7 +177,7 @@ impl Org {
                 fd.createable
             } else {
                 fd.updateable
-            };
+            } && !self.fls_read_only(oi, fi);
             if !writable {
                 not_writable.push(fd.name.to_string());
                 continue;

@@ -69,6 +69,9 @@ pub async fn object(
 ) -> Result<Json<Value>, ApiError> {
     check_version(&version)?;
     let org = state.org();
-    let o = org.schema.object(&object).ok_or_else(ApiError::not_found)?;
-    Ok(Json(describe::describe(&org.schema, o, &version)))
+    let oi = org.object_index(&object).ok_or_else(ApiError::not_found)?;
+    let o = &org.schema.objects[oi];
+    Ok(Json(describe::describe(&org.schema, o, &version, |fi| {
+        org.fls_read_only(oi, fi)
+    })))
 }
