@@ -20,8 +20,8 @@ use serde_json::Value;
 use super::{Dialect, Job, Phase, Work, api_version, bad_state, no_job, settle};
 use crate::error::ApiError;
 use crate::oauth::Session;
-use crate::org::Org;
 use crate::org::schema::FType;
+use crate::org::{Org, RowRef};
 use crate::server::{AppState, Shared};
 use crate::soql::bind::{Bound, Entry};
 use crate::soql::exec::{self, Scan};
@@ -57,23 +57,48 @@ fn columns(tree: &[Entry], prefix: &str, out: &mut Vec<String>) {
 }
 
 fn count_columns(tree: &[Entry]) -> usize {
-    let mut v = Vec::new();
-    columns(tree, "", &mut v);
-    v.len()
+    tree.iter()
+        .map(|e| match e {
+            Entry::Field { .. } => 1,
+            Entry::Parent { tree, .. } => count_columns(tree),
+            Entry::Children(_) => 0,
+        })
+        .sum()
+}
+
+fn cell(v: Value) -> String {
+    match v {
+        Value::Null => String::new(),
+        Value::String(s) => s,
+        other => other.to_string(),
+    }
 }
 
 /// One rendered record's cells, in column order (an empty parent gives empty cells).
 fn cells(tree: &[Entry], rec: &Value, out: &mut Vec<String>) {
     for e in tree {
         match e {
-            Entry::Field { name, .. } => out.push(match rec.get(*name) {
-                None | Some(Value::Null) => String::new(),
-                Some(Value::String(s)) => s.clone(),
-                Some(other) => other.to_string(),
-            }),
+            Entry::Field { name, .. } => {
+                out.push(cell(rec.get(*name).cloned().unwrap_or(Value::Null)))
+            }
             Entry::Parent { hop, tree } => match rec.get(hop.name) {
                 Some(p @ Value::Object(_)) => cells(tree, p, out),
                 _ => out.extend(std::iter::repeat_n(String::new(), count_columns(tree))),
+            },
+            Entry::Children(_) => {}
+        }
+    }
+}
+
+/// The same cells as rendering the record and then [`cells`], read straight from the row
+/// (no record map, no `attributes`); callers check [`exec::keys_unique`] first.
+fn row_cells(r: &RowRef<'_>, tree: &[Entry], out: &mut Vec<String>) {
+    for e in tree {
+        match e {
+            Entry::Field { at, .. } => out.push(cell(exec::field_value(r, at))),
+            Entry::Parent { hop, tree } => match exec::parent(r, hop) {
+                Some(p) => row_cells(&p, tree, out),
+                None => out.extend(std::iter::repeat_n(String::new(), count_columns(tree))),
             },
             Entry::Children(_) => {}
         }
@@ -338,6 +363,7 @@ impl Page {
         }
         let mut n = 0;
         let mut row = Vec::new();
+        let direct = exec::keys_unique(&self.bound.tree);
         while n < CHUNK_ROWS && self.remaining > 0 {
             let Some(r) = self
                 .scan
@@ -347,9 +373,13 @@ impl Page {
                 self.remaining = 0;
                 break;
             };
-            let rec = exec::render(&r, &self.bound.tree, &self.version);
             row.clear();
-            cells(&self.bound.tree, &rec, &mut row);
+            if direct {
+                row_cells(&r, &self.bound.tree, &mut row);
+            } else {
+                let rec = exec::render(&r, &self.bound.tree, &self.version);
+                cells(&self.bound.tree, &rec, &mut row);
+            }
             self.dialect.quoted_line(&mut out, &row);
             self.remaining -= 1;
             n += 1;

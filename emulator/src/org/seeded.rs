@@ -918,14 +918,23 @@ impl Generator {
         g: &Gen,
     ) -> Value {
         // One address per (row, compound): components agree with each other.
-        let prefix = field
-            .trim_end_matches("Street")
-            .trim_end_matches("City")
-            .trim_end_matches("State")
-            .trim_end_matches("PostalCode")
-            .trim_end_matches("Country")
-            .trim_end_matches("Latitude")
-            .trim_end_matches("Longitude");
+        // The same as chained `trim_end_matches`, without building a substring searcher
+        // per suffix (this runs for every address component of every row read).
+        const PARTS: [&str; 7] = [
+            "Street",
+            "City",
+            "State",
+            "PostalCode",
+            "Country",
+            "Latitude",
+            "Longitude",
+        ];
+        let prefix = PARTS.iter().fold(field, |mut f, part| {
+            while let Some(rest) = f.strip_suffix(part) {
+                f = rest;
+            }
+            f
+        });
         let mut r = self.rng(obj.name, row, prefix);
         if r.pct(10) {
             return Value::Null; // some rows have no address at all

@@ -2,15 +2,13 @@
 
 use std::collections::HashMap;
 
-use axum::Json;
 use axum::extract::{Path, Query};
 use axum::http::HeaderMap;
-use serde_json::Value;
 
 use super::check_version;
 use crate::error::ApiError;
 use crate::server::Shared;
-use crate::soql::batch_size;
+use crate::soql::{JsonBody, batch_size};
 
 fn run(
     state: &Shared,
@@ -18,7 +16,7 @@ fn run(
     params: &HashMap<String, String>,
     headers: &HeaderMap,
     all: bool,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<JsonBody, ApiError> {
     check_version(version)?;
     let q = params
         .get("q")
@@ -35,7 +33,6 @@ fn run(
     state
         .cursors
         .query(&org, q, all, batch, state.clock.now(), version)
-        .map(Json)
 }
 
 pub async fn query(
@@ -43,7 +40,7 @@ pub async fn query(
     Path(version): Path<String>,
     Query(params): Query<HashMap<String, String>>,
     headers: HeaderMap,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<JsonBody, ApiError> {
     run(&state, &version, &params, &headers, false)
 }
 
@@ -52,18 +49,17 @@ pub async fn query_all(
     Path(version): Path<String>,
     Query(params): Query<HashMap<String, String>>,
     headers: HeaderMap,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<JsonBody, ApiError> {
     run(&state, &version, &params, &headers, true)
 }
 
 pub async fn more(
     state: Shared,
     Path((version, locator)): Path<(String, String)>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<JsonBody, ApiError> {
     check_version(&version)?;
     let org = state.org();
     state
         .cursors
         .more(&org, &locator, state.clock.now(), &version)
-        .map(Json)
 }

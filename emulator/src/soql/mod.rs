@@ -15,6 +15,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+use axum::http::HeaderValue;
+use axum::http::header::CONTENT_TYPE;
+use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use serde_json::{Value, json};
 
@@ -74,7 +77,29 @@ fn invalid_locator() -> ApiError {
     ApiError::bad_request("INVALID_QUERY_LOCATOR", "invalid query locator")
 }
 
-/// Produces up to `want` records from `scan`.
+/// A serialized JSON response body (a query page written as it is rendered).
+pub struct JsonBody(pub Vec<u8>);
+
+impl JsonBody {
+    fn of(v: &Value) -> Self {
+        let mut out = Vec::new();
+        exec::put(&mut out, v);
+        JsonBody(out)
+    }
+}
+
+impl IntoResponse for JsonBody {
+    fn into_response(self) -> Response {
+        (
+            [(CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+            self.0,
+        )
+            .into_response()
+    }
+}
+
+/// Writes up to `want` records from `scan`, comma-separated; returns how many were
+/// written and whether the scan ran out.
 fn fill(
     org: &Org,
     b: &Bound,
@@ -82,15 +107,45 @@ fn fill(
     want: u64,
     include_deleted: bool,
     version: &str,
-) -> (Vec<Value>, bool) {
+) -> (Vec<u8>, u64, bool) {
     let mut out = Vec::new();
-    while (out.len() as u64) < want {
-        match scan.next_match(org, b, include_deleted) {
-            Some(r) => out.push(exec::render(&r, &b.tree, version)),
-            None => return (out, true),
+    let direct = exec::keys_unique(&b.tree);
+    let mut n = 0u64;
+    while n < want {
+        let Some(r) = scan.next_match(org, b, include_deleted) else {
+            return (out, n, true);
+        };
+        if n > 0 {
+            out.push(b',');
         }
+        if direct {
+            exec::write_record(&mut out, &r, &b.tree, version);
+        } else {
+            exec::put(&mut out, &exec::render(&r, &b.tree, version));
+        }
+        if n == 0 {
+            // Size the page from its first record rather than growing it by doubling.
+            out.reserve((out.len() + 1) * (want - 1).min(DEFAULT_BATCH as u64) as usize);
+        }
+        n += 1;
     }
-    (out, false)
+    (out, n, false)
+}
+
+/// `{"totalSize","done","records"[,"nextRecordsUrl"]}`, as `json!` plus serde_json wrote it.
+fn page_body(total: u64, done: bool, records: &[u8], next: Option<&str>) -> JsonBody {
+    let mut body = Vec::with_capacity(records.len() + 128);
+    body.extend_from_slice(
+        format!("{{\"totalSize\":{total},\"done\":{done},\"records\":[").as_bytes(),
+    );
+    body.extend_from_slice(records);
+    body.push(b']');
+    if let Some(next) = next {
+        body.extend_from_slice(b",\"nextRecordsUrl\":");
+        exec::put(&mut body, next);
+    }
+    body.push(b'}');
+    JsonBody(body)
 }
 
 impl Cursors {
@@ -117,7 +172,7 @@ impl Cursors {
         batch: usize,
         now: chrono::DateTime<Utc>,
         version: &str,
-    ) -> Result<Value, ApiError> {
+    ) -> Result<JsonBody, ApiError> {
         let bound = exec::prepare(org, soql, include_deleted, now)?;
         if let Some((path, alias)) = &bound.count_of {
             let mut scan = Scan::start(&bound);
@@ -127,43 +182,41 @@ impl Cursors {
                     n += 1;
                 }
             }
-            return Ok(json!({
+            return Ok(JsonBody::of(&json!({
                 "totalSize": 1, "done": true,
                 "records": [{"attributes": {"type": "AggregateResult"}, alias.as_str(): n}],
-            }));
+            })));
         }
         let total = exec::total(org, &bound, include_deleted);
         if bound.count_only {
-            return Ok(json!({"totalSize": total, "done": true, "records": []}));
+            return Ok(page_body(total, true, b"", None));
         }
         let mut scan = first_scan(org, &bound, include_deleted);
         let want = (batch as u64).min(total);
-        let (records, exhausted) = fill(org, &bound, &mut scan, want, include_deleted, version);
-        let returned = records.len() as u64;
+        let (records, returned, exhausted) =
+            fill(org, &bound, &mut scan, want, include_deleted, version);
         let done = exhausted || returned >= total;
-        let mut body = json!({"totalSize": total, "done": done, "records": records});
-        if !done {
-            let locator = self.new_locator();
-            let mut positions = BTreeMap::new();
-            positions.insert(returned, scan);
-            if let Ok(mut m) = self.map.lock() {
-                m.insert(
-                    locator.clone(),
-                    Cursor {
-                        bound: Arc::new(bound),
-                        include_deleted,
-                        total,
-                        batch,
-                        positions,
-                        last_used_ms: now.timestamp_millis(),
-                    },
-                );
-            }
-            body["nextRecordsUrl"] = json!(format!(
-                "/services/data/{version}/query/{locator}-{returned}"
-            ));
+        if done {
+            return Ok(page_body(total, done, &records, None));
         }
-        Ok(body)
+        let locator = self.new_locator();
+        let mut positions = BTreeMap::new();
+        positions.insert(returned, scan);
+        if let Ok(mut m) = self.map.lock() {
+            m.insert(
+                locator.clone(),
+                Cursor {
+                    bound: Arc::new(bound),
+                    include_deleted,
+                    total,
+                    batch,
+                    positions,
+                    last_used_ms: now.timestamp_millis(),
+                },
+            );
+        }
+        let next = format!("/services/data/{version}/query/{locator}-{returned}");
+        Ok(page_body(total, done, &records, Some(&next)))
     }
 
     /// `GET /query/{locator}-{offset}`: the next page of an open cursor.
@@ -173,7 +226,7 @@ impl Cursors {
         locator: &str,
         now: chrono::DateTime<Utc>,
         version: &str,
-    ) -> Result<Value, ApiError> {
+    ) -> Result<JsonBody, ApiError> {
         let (id, offset) = locator.rsplit_once('-').ok_or_else(invalid_locator)?;
         let offset: u64 = offset.parse().map_err(|_| invalid_locator())?;
         let ttl = self.ttl_ms.load(Ordering::Relaxed) as i64;
@@ -193,22 +246,20 @@ impl Cursors {
             (c.bound.clone(), c.include_deleted, c.total, c.batch, scan)
         };
         let want = (batch as u64).min(total.saturating_sub(offset));
-        let (records, exhausted) = fill(org, &bound, &mut scan, want, include_deleted, version);
-        let returned = offset + records.len() as u64;
+        let (records, n, exhausted) = fill(org, &bound, &mut scan, want, include_deleted, version);
+        let returned = offset + n;
         let done = exhausted || returned >= total;
-        let mut body = json!({"totalSize": total, "done": done, "records": records});
+        if done {
+            return Ok(page_body(total, done, &records, None));
+        }
         // Earlier positions stay, so a retried page still works until the cursor expires.
-        if !done
-            && let Ok(mut m) = self.map.lock()
+        if let Ok(mut m) = self.map.lock()
             && let Some(c) = m.get_mut(id)
         {
             c.positions.insert(returned, scan);
         }
-        if !done {
-            body["nextRecordsUrl"] =
-                json!(format!("/services/data/{version}/query/{id}-{returned}"));
-        }
-        Ok(body)
+        let next = format!("/services/data/{version}/query/{id}-{returned}");
+        Ok(page_body(total, done, &records, Some(&next)))
     }
 }
 
