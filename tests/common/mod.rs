@@ -315,6 +315,22 @@ impl TestApp {
         assert!(closed > 0, "worker connection {name} not found");
     }
 
+    /// Opens a new test-side connection and channel (after the broker closed the old ones).
+    pub async fn reconnect_test_side(&mut self) {
+        self.conn = Connection::connect(
+            AMQP_URL,
+            ConnectionProperties::default()
+                .with_connection_name(format!("{}-test", self.prefix).into()),
+        )
+        .await
+        .expect("reconnect to RabbitMQ");
+        self.channel = self.conn.create_channel().await.unwrap();
+        self.channel
+            .confirm_select(ConfirmSelectOptions::default())
+            .await
+            .unwrap();
+    }
+
     /// Starts a second worker replica sharing this worker's queues and Redis prefix (its own
     /// connection name, concurrency and client options from `opts`; connections as this one).
     pub async fn spawn_peer(&self, opts: AppOptions) -> Peer {
