@@ -6,7 +6,6 @@ mod common;
 
 use common::{AppOptions, connection, is_terminal, spawn_app};
 use sfprivacy::broker::headers;
-use std::collections::BTreeSet;
 use std::time::Duration;
 
 fn copy_request(id: &str, conn: &str, email: &str) -> Vec<u8> {
@@ -136,22 +135,7 @@ async fn closing_the_broker_connection_mid_flight_loses_no_request() {
 
     let results = app.terminal_results(&ids, Duration::from_secs(90)).await;
     assert!(app.handle.sessions() >= 2, "the supervisor reconnected");
-    for id in &ids {
-        let set = results
-            .get(id)
-            .unwrap_or_else(|| panic!("no terminal result for {id}"));
-        // A result may be published twice (connection lost between publish and ack; the
-        // redelivery re-publishes the stored one), but it is always the same result.
-        let set: BTreeSet<&str> = set
-            .iter()
-            .map(|v| v["message_id"].as_str().unwrap())
-            .collect();
-        assert_eq!(
-            set.len(),
-            1,
-            "{id}: one distinct terminal result, got {set:?}"
-        );
-    }
+    common::assert_one_distinct_result_each(&results, &ids);
     assert_eq!(app.depth(&app.names.dead).await, 0);
     app.cleanup().await;
     emu.shutdown.cancel();

@@ -3,10 +3,10 @@
 # recognizers, blank spaCy pipeline) on the same labelled CSV, one core each (taskset -c 0).
 # Prints throughput (MB/s, values/s) and field-level precision/recall/F1 of both.
 #
-# usage: benches/presidio/run.sh            (ROWS=2000 WORK=/tmp/sfprivacy-bench by default)
+# usage: benches/presidio/run.sh            (ROWS=20000 WORK=/tmp/sfprivacy-bench by default)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-ROWS=${ROWS:-2000}
+ROWS=${ROWS:-20000}
 WORK=${WORK:-/tmp/sfprivacy-bench}
 VENV=${VENV:-$WORK/venv}
 mkdir -p "$WORK"

@@ -620,6 +620,29 @@ impl TestApp {
     }
 }
 
+/// Each of `ids` got a terminal result, and only one distinct one: a result may arrive twice
+/// (the connection went between publish and ack; the redelivery re-publishes the stored one),
+/// but it is always the same result.
+pub fn assert_one_distinct_result_each(
+    results: &BTreeMap<String, Vec<serde_json::Value>>,
+    ids: &[String],
+) {
+    for id in ids {
+        let set = results
+            .get(id)
+            .unwrap_or_else(|| panic!("no terminal result for {id}"));
+        let set: std::collections::BTreeSet<&str> = set
+            .iter()
+            .map(|v| v["message_id"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            set.len(),
+            1,
+            "{id}: one distinct terminal result, got {set:?}"
+        );
+    }
+}
+
 /// A factory for tests that never reach Salesforce (bad messages).
 pub fn no_salesforce() -> Option<ClientFactory> {
     Some(std::sync::Arc::new(|_c| {
