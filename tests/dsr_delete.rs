@@ -526,3 +526,44 @@ async fn records_an_interrupted_attempt_deleted_but_never_saved_are_reported_del
     }
     t.cleanup().await;
 }
+
+#[tokio::test]
+async fn rows_this_request_deleted_are_purged_fifteen_days_from_now_whatever_their_modstamp() {
+    let t = Dsr::start_seeded(3, 200).await;
+    // A seeded contact: last modified long before the request.
+    let seeded = t
+        .live("SELECT Id, Email, SystemModstamp FROM Contact WHERE Email != null ORDER BY SystemModstamp LIMIT 1")
+        .await;
+    let row = &seeded[0];
+    let email = row["Email"].as_str().unwrap().to_string();
+    let modstamp =
+        sfprivacy::dsr::verify::parse_sf_datetime(row["SystemModstamp"].as_str().unwrap()).unwrap();
+    let before = chrono::Utc::now();
+    assert!(before - modstamp > chrono::Duration::days(30), "{row:?}");
+    let report = t
+        .run(
+            &request(DsrAction::Delete, &[&email], ObjectSelection::Default),
+            &t.context(),
+        )
+        .await;
+    let after = chrono::Utc::now();
+    let days = chrono::Duration::days(delete::RECYCLE_BIN_DAYS);
+    let purge_days: Vec<String> = [before, after]
+        .iter()
+        .map(|t| (*t + days).date_naive().to_string())
+        .collect();
+    let proof = report.verification.unwrap();
+    let bin = proof["recycle_bin"].as_array().unwrap();
+    assert!(
+        bin.iter().any(|r| r["id"] == row["Id"]),
+        "the seeded contact is in the recycle bin: {proof:#}"
+    );
+    for r in bin {
+        assert!(
+            purge_days.contains(&r["purged_after"].as_str().unwrap().to_string()),
+            "deleted now, purged {RECYCLE:?} days from now: {r}",
+            RECYCLE = delete::RECYCLE_BIN_DAYS
+        );
+    }
+    t.cleanup().await;
+}

@@ -121,6 +121,13 @@ pub async fn prove_deleted(
             RecordOutcomeKind::CascadeDeleted,
         ],
     );
+    // Rows deleted before this request: their delete time is unknown, their last modification
+    // is a lower bound for it (so for the purge day too).
+    let deleted_before: std::collections::HashSet<&str> = records
+        .iter()
+        .filter(|r| r.outcome == RecordOutcomeKind::AlreadyDeleted)
+        .map(|r| r.id.as_str())
+        .collect();
     let mut still_live = Vec::new();
     let mut recycle_bin = Vec::new();
     let purge_day = (now + chrono::Duration::days(RECYCLE_BIN_DAYS)).date_naive();
@@ -145,12 +152,17 @@ pub async fn prove_deleted(
                         });
                         continue;
                     }
-                    let purged_after = row
-                        .get("SystemModstamp")
-                        .and_then(|v| v.as_str())
-                        .and_then(parse_sf_datetime)
-                        .map(|t| (t + chrono::Duration::days(RECYCLE_BIN_DAYS)).date_naive())
-                        .unwrap_or(purge_day);
+                    // This request deleted it just now: `now` is its delete time, whatever
+                    // SystemModstamp says (orgs differ in whether a delete touches it).
+                    let purged_after = if deleted_before.contains(id) {
+                        row.get("SystemModstamp")
+                            .and_then(|v| v.as_str())
+                            .and_then(parse_sf_datetime)
+                            .map(|t| (t + chrono::Duration::days(RECYCLE_BIN_DAYS)).date_naive())
+                            .unwrap_or(purge_day)
+                    } else {
+                        purge_day
+                    };
                     recycle_bin.push(RecycledRow {
                         object: object.clone(),
                         id: id.to_string(),

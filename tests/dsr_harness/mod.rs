@@ -21,7 +21,21 @@ pub struct Dsr {
 
 impl Dsr {
     pub async fn start() -> Self {
-        let h = Harness::start().await;
+        Self::start_with(sf_emulator::EmulatorConfig::default()).await
+    }
+
+    /// An org seeded with `size` generated records (their modstamps lie in the past).
+    pub async fn start_seeded(seed: u64, size: usize) -> Self {
+        Self::start_with(sf_emulator::EmulatorConfig {
+            seed,
+            size,
+            ..Default::default()
+        })
+        .await
+    }
+
+    async fn start_with(config: sf_emulator::EmulatorConfig) -> Self {
+        let h = Harness::start_with(config).await;
         let client = h.replica(h.connection()).await;
         Self { h, client }
     }
