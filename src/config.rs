@@ -379,6 +379,11 @@ impl Settings {
             if key == "CONFIG" {
                 continue;
             }
+            // Kubernetes injects `{SERVICE}_SERVICE_HOST`, `{SERVICE}_PORT_8080_TCP` … for
+            // every Service in the namespace, and ours is named `sfprivacy-worker`.
+            if !is_setting(key) && is_service_link(key, v) {
+                continue;
+            }
             if !is_setting(key) {
                 return Err(invalid(k, unknown_reason(key, ENV_PREFIX)));
             }
@@ -618,6 +623,65 @@ fn org_limits<'a>(get: &impl Fn(&str) -> Option<&'a str>) -> Result<OrgLimitSett
 
 fn is_setting(key: &str) -> bool {
     SETTING_KEYS.iter().any(|(s, _)| *s == key)
+}
+
+/// Whether `key` (after `SFPRIVACY_`) and its value have the shape of a Kubernetes
+/// service-link variable (`<SVC>_SERVICE_HOST`, `<SVC>_SERVICE_PORT[_<NAME>]`, `<SVC>_PORT`,
+/// `<SVC>_PORT_<n>_<PROTO>[_ADDR|_PORT|_PROTO]`). The value is checked too, so that a typo
+/// such as `SFPRIVACY_HEALTH_PORT=9090` is still reported.
+fn is_service_link(key: &str, value: &str) -> bool {
+    let v = value.trim();
+    let is_port = |s: &str| s.parse::<u16>().is_ok_and(|p| p > 0);
+    let is_host = |s: &str| s.parse::<std::net::IpAddr>().is_ok();
+    let is_proto = |s: &str| matches!(s, "TCP" | "UDP" | "SCTP");
+    let is_proto_value = |s: &str| matches!(s, "tcp" | "udp" | "sctp");
+    // `tcp://10.0.0.1:8080` (IPv6 hosts in brackets).
+    let is_link_url = |s: &str| {
+        s.split_once("://").is_some_and(|(scheme, rest)| {
+            is_proto_value(scheme)
+                && rest.rsplit_once(':').is_some_and(|(h, p)| {
+                    is_port(p) && is_host(h.trim_start_matches('[').trim_end_matches(']'))
+                })
+        })
+    };
+    // The service name part: the whole key is `<SVC>_<suffix>`, or just `<suffix>` for a
+    // Service named `sfprivacy`.
+    let suffix_of = |marker: &str| -> Option<&str> {
+        if let Some(rest) = key.strip_prefix(marker) {
+            return Some(rest);
+        }
+        key.find(&format!("_{marker}"))
+            .map(|i| &key[i + 1 + marker.len()..])
+    };
+    if let Some(rest) = suffix_of("SERVICE_HOST") {
+        return rest.is_empty() && is_host(v);
+    }
+    if let Some(rest) = suffix_of("SERVICE_PORT") {
+        let named = rest.strip_prefix('_').is_some_and(|n| {
+            !n.is_empty() && n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        });
+        return (rest.is_empty() || named) && is_port(v);
+    }
+    if let Some(rest) = suffix_of("PORT") {
+        if rest.is_empty() {
+            return is_link_url(v);
+        }
+        let mut parts = rest.trim_start_matches('_').splitn(3, '_');
+        let (Some(port), Some(proto)) = (parts.next(), parts.next()) else {
+            return false;
+        };
+        if !is_port(port) || !is_proto(proto) {
+            return false;
+        }
+        return match parts.next() {
+            None => is_link_url(v),
+            Some("ADDR") => is_host(v),
+            Some("PORT") => v == port,
+            Some("PROTO") => v.eq_ignore_ascii_case(proto),
+            Some(_) => false,
+        };
+    }
+    false
 }
 
 /// "unknown setting", with the closest known name when one is a likely typo.
@@ -927,6 +991,46 @@ mod tests {
         assert!(e.contains("unknown setting"), "{e}");
         // The settings-file variable itself is not a setting, and is accepted.
         ok(&[("CONFIG", "/dev/null")]);
+    }
+
+    #[test]
+    fn kubernetes_service_links_are_ignored_but_typos_still_caught() {
+        // What Kubernetes injects for the `sfprivacy-worker` Service (port `health` 8080),
+        // and for a Service named plain `sfprivacy`.
+        let links = [
+            ("WORKER_SERVICE_HOST", "10.96.12.34"),
+            ("WORKER_SERVICE_PORT", "8080"),
+            ("WORKER_SERVICE_PORT_HEALTH", "8080"),
+            ("WORKER_PORT", "tcp://10.96.12.34:8080"),
+            ("WORKER_PORT_8080_TCP", "tcp://10.96.12.34:8080"),
+            ("WORKER_PORT_8080_TCP_ADDR", "10.96.12.34"),
+            ("WORKER_PORT_8080_TCP_PORT", "8080"),
+            ("WORKER_PORT_8080_TCP_PROTO", "tcp"),
+            ("SERVICE_HOST", "fd00::1"),
+            ("PORT", "tcp://[fd00::1]:5672"),
+            ("PORT_5672_TCP", "tcp://[fd00::1]:5672"),
+        ];
+        ok(&links);
+        for (k, v) in links {
+            assert!(super::is_service_link(k, v), "{k}={v}");
+        }
+        // Typos and look-alikes are still reported.
+        let e = err(&[("CONCURENCY", "3"), ("WORKER_PORT", "tcp://10.0.0.1:8080")]);
+        assert!(e.contains("SFPRIVACY_CONCURENCY"), "{e}");
+        for (k, v) in [
+            ("HEALTH_PORT", "9090"),
+            ("WORKER_SERVICE_HOST", "not-an-ip"),
+            ("WORKER_SERVICE_PORT", "http"),
+            ("WORKER_PORT_8080_TCP_PORT", "9090"),
+            ("WORKER_PORT_8080_HTTP", "tcp://10.0.0.1:8080"),
+            ("WORKER_PORT_8080_TCP_HOST", "10.0.0.1"),
+            ("SERVICE_HOSTNAME", "10.0.0.1"),
+        ] {
+            assert!(!super::is_service_link(k, v), "{k}={v}");
+            let e = err(&[(k, v)]);
+            assert!(e.contains(&format!("SFPRIVACY_{k}")), "{e}");
+            assert!(e.contains("unknown setting"), "{e}");
+        }
     }
 
     #[test]

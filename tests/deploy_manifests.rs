@@ -160,6 +160,8 @@ fn deployment_env_is_what_the_binary_reads_and_validates() {
     for probe in ["livenessProbe", "readinessProbe", "startupProbe"] {
         assert_eq!(container[probe]["httpGet"]["port"], "health", "{probe}");
     }
+    // Service-link variables (`SFPRIVACY_WORKER_SERVICE_HOST`, …) share our prefix.
+    assert_eq!(spec["enableServiceLinks"], false);
     // Grace period above the shutdown deadline.
     let grace = spec["terminationGracePeriodSeconds"].as_u64().unwrap();
     assert!(
@@ -182,6 +184,53 @@ fn deployment_env_is_what_the_binary_reads_and_validates() {
         );
     }
     assert!(container["resources"]["limits"]["memory"].is_string());
+}
+
+/// Should service links be enabled after all, the variables Kubernetes would inject for every
+/// Service in `deploy/` must not stop the worker.
+#[test]
+fn service_link_variables_do_not_stop_the_worker() {
+    let docs = documents();
+    let dir = tempfile::tempdir().unwrap();
+    let mut env = environment(&docs, dir.path());
+    let mut injected = 0;
+    for (_, svc) in docs.iter().filter(|(_, v)| v["kind"] == "Service") {
+        let name = svc["metadata"]["name"]
+            .as_str()
+            .unwrap()
+            .to_ascii_uppercase()
+            .replace('-', "_");
+        let ip = "10.96.12.34";
+        for (i, p) in svc["spec"]["ports"].as_array().unwrap().iter().enumerate() {
+            let port = p["port"].as_u64().unwrap();
+            let proto = p["protocol"].as_str().unwrap_or("TCP");
+            let url = format!("{}://{ip}:{port}", proto.to_ascii_lowercase());
+            let link = format!("{name}_PORT_{port}_{proto}");
+            let mut vars = vec![
+                (format!("{link}_ADDR"), ip.to_string()),
+                (format!("{link}_PORT"), port.to_string()),
+                (format!("{link}_PROTO"), proto.to_ascii_lowercase()),
+                (link, url.clone()),
+            ];
+            if let Some(pname) = p["name"].as_str() {
+                let pname = pname.to_ascii_uppercase().replace('-', "_");
+                vars.push((format!("{name}_SERVICE_PORT_{pname}"), port.to_string()));
+            }
+            if i == 0 {
+                vars.push((format!("{name}_SERVICE_HOST"), ip.to_string()));
+                vars.push((format!("{name}_SERVICE_PORT"), port.to_string()));
+                vars.push((format!("{name}_PORT"), url));
+            }
+            for (k, v) in vars {
+                if k.starts_with(ENV_PREFIX) {
+                    injected += 1;
+                }
+                env.insert(k, v);
+            }
+        }
+    }
+    assert!(injected >= 7, "the sfprivacy-worker Service's variables");
+    Settings::from_sources(None, &env).unwrap_or_else(|e| panic!("{e}"));
 }
 
 #[tokio::test]
