@@ -439,3 +439,53 @@ async fn broker_dead_lettered_messages_go_back_to_their_queue() {
     assert!(!h.inner().contains_key("x-death"), "broker history cleared");
     r.cleanup().await;
 }
+
+/// The broker's own record of a queue's declared arguments.
+fn queue_arguments(name: &str) -> String {
+    let out = std::process::Command::new("rabbitmqctl")
+        .args(["-q", "list_queues", "name", "arguments"])
+        .output()
+        .expect("rabbitmqctl");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find(|l| l.split_whitespace().next() == Some(name))
+        .unwrap_or_else(|| panic!("queue {name} not listed"))
+        .to_string()
+}
+
+#[tokio::test]
+async fn dead_letters_survive_many_dry_runs_whatever_the_brokers_default_delivery_limit() {
+    let r = rig().await;
+    r.seed().await;
+    // RabbitMQ 4.x drops a quorum-queue message past its delivery limit (default 20) when the
+    // queue has no dead-letter exchange; every dry run requeues each dead letter once.
+    for q in [&r.names.dead, &r.names.results] {
+        let args = queue_arguments(q);
+        assert!(
+            args.contains(&format!(
+                "x-delivery-limit\",{}",
+                topology::END_QUEUE_DELIVERY_LIMIT
+            )),
+            "{q}: {args}"
+        );
+    }
+    for pass in 0..25 {
+        let s = r
+            .replay(Options {
+                dry_run: true,
+                ..Options::default()
+            })
+            .await;
+        assert_eq!(s.scanned, 5, "pass {pass}: {s:?}");
+        // The broker puts the returned messages back asynchronously.
+        let start = Instant::now();
+        while r.depth(&r.names.dead).await < 5 && start.elapsed() < Duration::from_secs(10) {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+    assert_eq!(
+        ids(&r.drain(&r.names.dead).await),
+        ["r1", "r2", "r3", "s4", "r5"]
+    );
+    r.cleanup().await;
+}

@@ -16,8 +16,11 @@
 //!
 //! RabbitMQ 3.10 vs 4.x: every quorum queue is declared with an explicit `x-delivery-limit`
 //! because 4.0 introduced a default of 20 (3.x: unlimited) — declaring it makes both behave
-//! alike. The worker never requeues on purpose (it republishes to a tier), so the limit only
-//! catches a message that keeps killing workers or connections. Dead-lettering from quorum
+//! alike. The worker never requeues on purpose (it republishes to a tier), so on work queues
+//! the limit only catches a message that keeps killing workers or connections. The dead-letter
+//! and results queues are the end of the line (no dead-letter exchange): a message over the
+//! limit there would be dropped, and browsing them (`replay --dry-run`, a platform consumer
+//! that requeues) counts deliveries, so they get a limit no browsing reaches. Dead-lettering from quorum
 //! queues is at-most-once by default; `x-dead-letter-strategy=at-least-once` (3.10+, needs
 //! `x-overflow=reject-publish`) makes the broker keep a message until the DLX target confirmed it.
 //! Declarations are idempotent only with identical arguments: a queue that exists with other
@@ -106,11 +109,20 @@ fn quorum_args(dlx: &str) -> FieldTable {
     t
 }
 
-fn plain_quorum() -> FieldTable {
+/// Deliveries of one message on the dead-letter and results queues before the broker drops it:
+/// far above any number of browses or requeues.
+pub const END_QUEUE_DELIVERY_LIMIT: i64 = 1_000_000;
+
+/// A quorum queue at the end of the line: nowhere to dead-letter to.
+fn end_quorum() -> FieldTable {
     let mut t = FieldTable::default();
     t.insert(
         "x-queue-type".into(),
         AMQPValue::LongString(LongString::from("quorum")),
+    );
+    t.insert(
+        "x-delivery-limit".into(),
+        AMQPValue::LongLongInt(END_QUEUE_DELIVERY_LIMIT),
     );
     t
 }
@@ -151,7 +163,7 @@ async fn bind(ch: &Channel, queue: &str, exchange: &str, key: &str) -> Result<()
 pub async fn declare(ch: &Channel, names: &Names) -> Result<(), BrokerError> {
     exchange(ch, &names.exchange, ExchangeKind::Direct).await?;
     exchange(ch, &names.dlx, ExchangeKind::Fanout).await?;
-    queue(ch, &names.dead, plain_quorum()).await?;
+    queue(ch, &names.dead, end_quorum()).await?;
     bind(ch, &names.dead, &names.dlx, "").await?;
     for rk in ROUTING_KEYS {
         let q = names.work_queue(rk);
@@ -168,7 +180,7 @@ pub async fn declare(ch: &Channel, names: &Names) -> Result<(), BrokerError> {
         queue(ch, name, args).await?;
         bind(ch, name, name, "").await?;
     }
-    queue(ch, &names.results, plain_quorum()).await?;
+    queue(ch, &names.results, end_quorum()).await?;
     Ok(())
 }
 
