@@ -554,6 +554,15 @@ impl Settings {
     /// The worker needs at least one connection; `run` and `demo` may supply their own.
     pub fn require_connections(&self) -> Result<(), ConfigError> {
         if self.connections.is_empty() {
+            if let Some(path) = &self.connections_file {
+                return Err(ConfigError::Invalid {
+                    setting: "SFPRIVACY_CONNECTIONS_FILE".into(),
+                    reason: format!(
+                        "{} has no connection entries: add at least one [[connection]] (see README)",
+                        path.display()
+                    ),
+                });
+            }
             return Err(ConfigError::Missing {
                 setting: "SFPRIVACY_CONNECTIONS_FILE",
                 hint: "point it at a TOML file with at least one [[connection]] (see README)",
@@ -991,6 +1000,22 @@ mod tests {
         assert!(e.contains("unknown setting"), "{e}");
         // The settings-file variable itself is not a setting, and is accepted.
         ok(&[("CONFIG", "/dev/null")]);
+    }
+
+    #[test]
+    fn an_empty_connections_file_is_named_not_called_missing() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("connections.toml");
+        std::fs::write(&p, "# nothing yet\n").unwrap();
+        let s = ok(&[("CONNECTIONS_FILE", p.to_str().unwrap())]);
+        let e = s.require_connections().unwrap_err().to_string();
+        assert!(e.contains("SFPRIVACY_CONNECTIONS_FILE"), "{e}");
+        assert!(e.contains("has no connection entries"), "{e}");
+        assert!(e.contains(p.to_str().unwrap()), "the file is named: {e}");
+        assert!(!e.contains("missing"), "{e}");
+        // Not set at all is still "missing".
+        let e = ok(&[]).require_connections().unwrap_err().to_string();
+        assert!(e.contains("SFPRIVACY_CONNECTIONS_FILE is missing"), "{e}");
     }
 
     #[test]

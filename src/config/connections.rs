@@ -164,6 +164,22 @@ fn validate(raw: RawConnection) -> Result<Connection, ConfigError> {
                     "My Domain URL must be http(s)://host",
                 ));
             }
+            // Token requests go to `{url}/services/oauth2/token`: anything beyond a base URL
+            // would be mangled (and credentials in it would end up in logs).
+            if !u.username().is_empty() || u.password().is_some() {
+                return Err(field(
+                    &id,
+                    "environment",
+                    "My Domain URL must not carry credentials",
+                ));
+            }
+            if u.query().is_some() || u.fragment().is_some() {
+                return Err(field(
+                    &id,
+                    "environment",
+                    "My Domain URL must be a base URL (no ?query or #fragment)",
+                ));
+            }
             Environment::Custom(u)
         }
     };
@@ -190,6 +206,11 @@ fn validate(raw: RawConnection) -> Result<Connection, ConfigError> {
             raw.refresh_token_file,
         )?,
     };
+    let key_field = if raw.private_key_file.is_some() {
+        "private_key_file"
+    } else {
+        "private_key"
+    };
     let key = secret(&id, "private_key", raw.private_key, raw.private_key_file)?;
     let grant = match raw.grant.as_str() {
         "refresh_token" => Grant::RefreshToken {
@@ -208,9 +229,9 @@ fn validate(raw: RawConnection) -> Result<Connection, ConfigError> {
                 .ok_or_else(|| field(&id, "username", "required by grant jwt_bearer"))?;
             let private_key_pem =
                 key.ok_or_else(|| field(&id, "private_key", "required by grant jwt_bearer"))?;
-            if !private_key_pem.expose().contains("PRIVATE KEY") {
-                return Err(field(&id, "private_key", "not a PEM private key"));
-            }
+            // Signing is the only offline proof that the key works for RS256; a garbage key
+            // would otherwise fail every request at run time.
+            check_rs256_key(&private_key_pem).map_err(|why| field(&id, key_field, why))?;
             Grant::JwtBearer {
                 username,
                 private_key_pem,
@@ -295,6 +316,25 @@ fn validate(raw: RawConnection) -> Result<Connection, ConfigError> {
     })
 }
 
+/// Whether the PEM parses as an RSA private key that can sign an RS256 JWT. The reason never
+/// quotes the key.
+fn check_rs256_key(pem: &Secret) -> Result<(), String> {
+    let text = pem.expose();
+    if !text.contains("-----BEGIN") || !text.contains("PRIVATE KEY-----") {
+        return Err(
+            "not a PEM private key (expected -----BEGIN PRIVATE KEY----- or \
+                    -----BEGIN RSA PRIVATE KEY-----)"
+                .into(),
+        );
+    }
+    let key = jsonwebtoken::EncodingKey::from_rsa_pem(text.as_bytes())
+        .map_err(|e| format!("not an RSA private key in PEM form ({:?})", e.kind()))?;
+    let header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+    jsonwebtoken::encode(&header, &serde_json::json!({ "probe": true }), &key)
+        .map(|_| ())
+        .map_err(|e| format!("cannot sign an RS256 JWT with this key ({:?})", e.kind()))
+}
+
 fn api_name(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 80
@@ -370,6 +410,78 @@ grant = "client_credentials"
         match &cs[0].grant {
             Grant::RefreshToken { refresh_token } => assert_eq!(refresh_token.expose(), ""),
             g => panic!("{g:?}"),
+        }
+    }
+
+    fn jwt_entry(key_line: &str) -> String {
+        format!(
+            "[[connection]]\nid=\"jwt-org\"\nenvironment=\"sandbox\"\nclient_id=\"c\"\ngrant=\"jwt_bearer\"\nusername=\"int@example.com\"\n{key_line}\n"
+        )
+    }
+
+    #[test]
+    fn a_jwt_key_must_sign_rs256_and_is_never_printed() {
+        let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/emulator/fixtures/test-only");
+        let good = format!("{fixtures}/jwt-private-key.pem");
+        let cs = parse(&jwt_entry(&format!("private_key_file=\"{good}\""))).unwrap();
+        assert!(matches!(cs[0].grant, Grant::JwtBearer { .. }));
+
+        let dir = tempfile::tempdir().unwrap();
+        let pem = |body: &str| {
+            format!("-----BEGIN PRIVATE KEY-----\n{body}\n-----END PRIVATE KEY-----\n")
+        };
+        let bad_cases = [
+            // garbage, PEM armour around garbage, valid base64 that is no key, and a public key
+            "GARBAGE-KEY-MATERIAL".to_string(),
+            pem("GARBAGE-KEY-MATERIAL!!"),
+            pem("R0FSQkFHRUtFWU1BVEVSSUFMR0FSQkFHRUtFWU1BVEVSSUFM"),
+            std::fs::read_to_string(format!("{fixtures}/jwt-public-key.pem")).unwrap(),
+        ];
+        for (i, bad) in bad_cases.iter().enumerate() {
+            let p = dir.path().join(format!("k{i}.pem"));
+            std::fs::write(&p, bad).unwrap();
+            let e = parse(&jwt_entry(&format!("private_key_file=\"{}\"", p.display())))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.contains("connection \"jwt-org\" field `private_key_file`"),
+                "{i}: {e}"
+            );
+            assert!(
+                !e.contains("GARBAGE") && !e.contains("R0FSQkFH"),
+                "{i}: {e}"
+            );
+            let inline = format!("private_key=\"\"\"{bad}\"\"\"");
+            let e = parse(&jwt_entry(&inline)).unwrap_err().to_string();
+            assert!(
+                e.contains("connection \"jwt-org\" field `private_key`"),
+                "{i}: {e}"
+            );
+            assert!(
+                !e.contains("GARBAGE") && !e.contains("R0FSQkFH"),
+                "{i}: {e}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_login_url_must_be_a_plain_base_url() {
+        for env in [
+            "not a url",
+            "https://",
+            "https://u:p@acme.my.salesforce.com",
+            "https://acme.my.salesforce.com?x=1",
+            "https://acme.my.salesforce.com#f",
+        ] {
+            let text = format!(
+                "[[connection]]\nid=\"a\"\nenvironment=\"{env}\"\nclient_id=\"c\"\nclient_secret=\"s\"\ngrant=\"client_credentials\"\n"
+            );
+            let e = parse(&text).unwrap_err().to_string();
+            assert!(
+                e.contains("connection \"a\" field `environment`"),
+                "{env}: {e}"
+            );
+            assert!(!e.contains(":p@"), "{e}");
         }
     }
 
