@@ -269,10 +269,13 @@ impl TaskCtx {
             let timer = crate::ops::job_metrics::JobTimer::start(routing_key);
             let outcome = self.jobs.handle(&delivery.data, &meta).await;
             let label = outcome.label();
-            let counted = crate::ops::job_metrics::OutcomeCount::of(routing_key, &outcome, meta.attempts, &self.names);
+            let mut counted = crate::ops::job_metrics::OutcomeCount::of(routing_key, &outcome, meta.attempts, &self.names);
             match self.apply(routing_key, &delivery, &meta, outcome).await {
-                Ok(()) => match delivery.acker.ack(BasicAckOptions::default()).await {
+                Ok(rerouted) => match delivery.acker.ack(BasicAckOptions::default()).await {
                     Ok(true) => {
+                        if let Some(code) = rerouted {
+                            counted = crate::ops::job_metrics::OutcomeCount::dead_lettered(routing_key, code);
+                        }
                         counted.record();
                         timer.finish(label);
                         self.handle.handled.fetch_add(1, Ordering::SeqCst);
@@ -292,27 +295,25 @@ impl TaskCtx {
         .await
     }
 
-    /// Everything the outcome requires before the ack, each publish confirmed.
+    /// Everything the outcome requires before the ack, each publish confirmed. Returns the
+    /// dead-letter code when a result could not be delivered and the request was parked instead.
     async fn apply(
         &self,
         routing_key: &str,
         delivery: &Delivery,
         meta: &DeliveryMeta,
         outcome: Outcome,
-    ) -> Result<(), BrokerError> {
-        match outcome {
+    ) -> Result<Option<&'static str>, BrokerError> {
+        const UNROUTABLE: &str = "result_unroutable";
+        let done = match outcome {
             Outcome::Publish(msgs) => match self.publish_all(&msgs, meta).await {
                 Err(e) if e.is_returned() => {
                     // The reply destination does not exist: park the request with the reason.
                     let msg = e.to_string();
-                    self.dead_letter(
-                        routing_key,
-                        delivery,
-                        meta.attempts,
-                        "result_unroutable",
-                        &msg,
-                    )
-                    .await
+                    warn!(code = UNROUTABLE, error = %msg, "result unroutable; dead-lettering the request");
+                    self.dead_letter(routing_key, delivery, meta.attempts, UNROUTABLE, &msg)
+                        .await?;
+                    return Ok(Some(UNROUTABLE));
                 }
                 other => other,
             },
@@ -380,7 +381,8 @@ impl TaskCtx {
                     .publish(tier, routing_key, &delivery.data, props)
                     .await
             }
-        }
+        };
+        done.map(|()| None)
     }
 
     /// The original body and properties, plus our failure headers, onto the dead-letter queue.

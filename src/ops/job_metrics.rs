@@ -111,6 +111,14 @@ impl OutcomeCount {
         Self { kind, counts }
     }
 
+    /// A request dead-lettered by the consumer itself (its result could not be delivered).
+    pub fn dead_lettered(kind: &'static str, code: &str) -> Self {
+        Self {
+            kind,
+            counts: vec![(names::REQUESTS_DEAD_LETTERED, "reason", code.to_string())],
+        }
+    }
+
     /// Adds the counts (call after the ack).
     pub fn record(self) {
         for (name, label, value) in self.counts {
@@ -172,6 +180,7 @@ mod tests {
             };
             retry(0);
             retry(1);
+            OutcomeCount::dead_lettered("dsr", "result_unroutable").record();
         });
         let text = handle.render();
         for line in [
@@ -180,6 +189,7 @@ mod tests {
             r#"sfprivacy_requests_failed_total{type="dsr",reason="MALFORMED_QUERY"} 1"#,
             r#"sfprivacy_requests_retried_total{type="dsr",tier="10s"} 1"#,
             r#"sfprivacy_requests_dead_lettered_total{type="dsr",reason="SERVER_UNAVAILABLE"} 1"#,
+            r#"sfprivacy_requests_dead_lettered_total{type="dsr",reason="result_unroutable"} 1"#,
             "sfprivacy_jobs_in_flight 0",
             r#"sfprivacy_job_duration_seconds_count{type="dsr",outcome="publish"} 1"#,
         ] {
