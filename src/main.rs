@@ -371,7 +371,16 @@ async fn run_one(path: &std::path::Path) -> anyhow::Result<()> {
     if let Some(n) = &run.stopped {
         eprintln!("{n}");
     }
-    if !run.ended() {
+    // Exit 0 only for a `completed` result: scripts must not read `partial` or `failed` as done.
+    let completed = run.ended()
+        && run
+            .messages
+            .iter()
+            .rev()
+            .find(|m| m.terminal)
+            .and_then(|m| serde_json::from_str::<serde_json::Value>(&m.body).ok())
+            .is_some_and(|v| v["status"] == "completed");
+    if !completed {
         std::process::exit(1);
     }
     Ok(())

@@ -1,0 +1,88 @@
+//! `sfprivacy run --request FILE`: the exit status says whether the request completed, so an
+//! operator's script cannot read a `failed` or `partial` result as done.
+
+mod common;
+
+use serde_json::json;
+use std::process::Output;
+
+fn run(request: &serde_json::Value, emulator_url: &str, redis_prefix: &str) -> Output {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("request.json");
+    std::fs::write(&path, serde_json::to_vec(request).unwrap()).unwrap();
+    let connections = dir.path().join("connections.toml");
+    std::fs::write(
+        &connections,
+        sfprivacy::demo::emulator_connection_toml(emulator_url),
+    )
+    .unwrap();
+    std::process::Command::new(env!("CARGO_BIN_EXE_sfprivacy"))
+        .arg("run")
+        .arg("--request")
+        .arg(&path)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("SFPRIVACY_REDIS_URL", common::REDIS_URL)
+        .env("SFPRIVACY_REDIS_PREFIX", redis_prefix)
+        .env("SFPRIVACY_INSECURE_DEV_TOKEN_KEY", "1")
+        .env("SFPRIVACY_CONNECTIONS_FILE", &connections)
+        .output()
+        .expect("run sfprivacy run")
+}
+
+fn status_of(out: &Output) -> String {
+    let last = serde_json::Deserializer::from_slice(&out.stdout)
+        .into_iter::<serde_json::Value>()
+        .filter_map(Result::ok)
+        .last()
+        .unwrap_or_else(|| panic!("no result: {}", String::from_utf8_lossy(&out.stderr)));
+    last["status"].as_str().unwrap_or_default().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exit_status_is_zero_only_for_a_completed_result() {
+    let emu = sf_emulator::Emulator::new(sf_emulator::EmulatorConfig::default())
+        .start("127.0.0.1:0")
+        .await
+        .unwrap();
+    let prefix = common::unique("run-exit");
+    let copy = |id: &str, objects: serde_json::Value| {
+        json!({
+            "type": "dsr.request", "version": 1, "request_id": id, "connection_id": "emulator",
+            "action": "copy", "subject": {"emails": ["nobody.run@example.com"]},
+            "options": {"objects": objects}
+        })
+    };
+    let out = run(
+        &copy(&common::unique("r-ok"), json!(["Contact"])),
+        &emu.base_url,
+        &prefix,
+    );
+    assert_eq!(status_of(&out), "completed");
+    assert!(out.status.success(), "{out:?}");
+
+    // Salesforce refuses the object: a terminal `failed` result, and exit 1.
+    let out = run(
+        &copy(&common::unique("r-failed"), json!(["No_Such_Object__c"])),
+        &emu.base_url,
+        &prefix,
+    );
+    assert_eq!(status_of(&out), "failed", "{out:?}");
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    emu.shutdown.cancel();
+
+    let client = redis::Client::open(common::REDIS_URL).unwrap();
+    let mut c = client.get_multiplexed_async_connection().await.unwrap();
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg(format!("{prefix}:*"))
+        .query_async(&mut c)
+        .await
+        .unwrap();
+    if !keys.is_empty() {
+        let _: () = redis::cmd("DEL")
+            .arg(keys)
+            .query_async(&mut c)
+            .await
+            .unwrap();
+    }
+}
