@@ -191,9 +191,13 @@ fn max_remaining(max: u64, remaining: u64) -> serde_json::Value {
     serde_json::json!({"Max": max, "Remaining": remaining})
 }
 
-async fn limits(State(state): State<Arc<AppState>>) -> Json<serde_json::Value> {
+async fn limits(
+    State(state): State<Arc<AppState>>,
+    axum::extract::Path(version): axum::extract::Path<String>,
+) -> Result<Json<serde_json::Value>, crate::error::ApiError> {
+    crate::rest::check_version(&version)?;
     let (used, max) = state.limits.usage();
-    Json(serde_json::json!({
+    Ok(Json(serde_json::json!({
         "ConcurrentAsyncGetReportInstances": max_remaining(200, 200),
         "ConcurrentSyncReportRuns": max_remaining(20, 20),
         "DailyApiRequests": max_remaining(max, max.saturating_sub(used)),
@@ -210,7 +214,7 @@ async fn limits(State(state): State<Arc<AppState>>) -> Json<serde_json::Value> {
         "HourlySyncReportRuns": max_remaining(500, 500),
         "MassEmail": max_remaining(10, 10),
         "SingleEmail": max_remaining(15, 15),
-    }))
+    })))
 }
 
 async fn get_settings(State(state): State<Arc<AppState>>) -> Json<LimitSettings> {

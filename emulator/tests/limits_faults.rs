@@ -46,6 +46,11 @@ async fn limit_info_header_and_limits_resource_track_usage() {
         .await
         .unwrap();
     assert_eq!(s["used"], 12);
+    // Like every data resource, only under a supported version.
+    for v in ["v99.0", "v62.5", "v19.0"] {
+        let resp = app.get(&format!("/services/data/{v}/limits"), &token).await;
+        assert_eq!(resp.status(), 404, "{v}");
+    }
 }
 
 #[tokio::test]
