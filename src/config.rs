@@ -418,6 +418,12 @@ impl Settings {
                 "scheme must be amqp or amqps",
             ));
         }
+        // What the URL parser accepts, lapin may not (e.g. a bad `heartbeat=`).
+        if let Err(crate::broker::BrokerError::InvalidUrl(reason)) =
+            crate::broker::check_amqp_url(amqp_url)
+        {
+            return Err(invalid("SFPRIVACY_AMQP_URL", reason));
+        }
         let redis_url = get("REDIS_URL").unwrap_or("redis://127.0.0.1:6379/0");
         let parsed = url::Url::parse(redis_url)
             .map_err(|e| invalid("SFPRIVACY_REDIS_URL", e.to_string()))?;
@@ -1000,6 +1006,18 @@ mod tests {
         assert!(e.contains("unknown setting"), "{e}");
         // The settings-file variable itself is not a setting, and is accepted.
         ok(&[("CONFIG", "/dev/null")]);
+    }
+
+    #[test]
+    fn an_amqp_url_lapin_cannot_use_is_refused_without_its_password() {
+        for url in [
+            "amqp://guest:hunter2@127.0.0.1:5672/%2f?heartbeat=often",
+            "amqp://guest:hunter2@127.0.0.1:5672/%2f?auth_mechanism=nope",
+        ] {
+            let e = err(&[("TOKEN_KEY", KEY), ("AMQP_URL", url)]);
+            assert!(e.contains("SFPRIVACY_AMQP_URL is invalid"), "{e}");
+            assert!(!e.contains("hunter2"), "{e}");
+        }
     }
 
     #[test]

@@ -78,15 +78,21 @@ enum SessionEnd {
     Lost(String),
 }
 
-/// Runs until `cancel` fires; reconnects forever on broker trouble. Returns an error only for
-/// a problem reconnecting cannot fix (the topology exists with other arguments).
+/// Runs until `cancel` fires; reconnects forever on broker trouble (an unreachable broker
+/// included). Returns an error only for a problem reconnecting cannot fix: an unparseable URL,
+/// a login refused before the first successful connection, or a topology that exists with
+/// other arguments.
 pub async fn run_worker(
     opts: WorkerOptions,
     jobs: Arc<Jobs>,
     cancel: CancellationToken,
     handle: WorkerHandle,
 ) -> Result<(), BrokerError> {
+    super::check_amqp_url(&opts.amqp_url)?;
     let mut backoff = Duration::from_millis(200);
+    // Once the credentials have worked, a refusal (e.g. a broker restarting with its user
+    // store not yet loaded) is retried like any other outage.
+    let mut ever_connected = false;
     loop {
         if cancel.is_cancelled() {
             return Ok(());
@@ -95,13 +101,13 @@ pub async fn run_worker(
         if handle.sessions.fetch_add(1, Ordering::SeqCst) > 0 {
             metrics::counter!(crate::ops::metrics::BROKER_RECONNECTS).increment(1);
         }
-        let end = session(&opts, &jobs, &cancel, &handle).await;
+        let end = session(&opts, &jobs, &cancel, &handle, &mut ever_connected).await;
         handle.connected.store(false, Ordering::SeqCst);
         match end {
             Ok(SessionEnd::Shutdown) => return Ok(()),
             Ok(SessionEnd::Lost(why)) => warn!(reason = %why, "broker session ended; reconnecting"),
             Err(Fatal(e)) => {
-                error!(error = %e, "cannot declare the topology");
+                error!(error = %e, "cannot use the broker; stopping");
                 return Err(e);
             }
             Err(Retryable(e)) => warn!(error = %e, "broker unavailable; retrying"),
@@ -135,6 +141,15 @@ impl From<BrokerError> for SessionError {
     }
 }
 
+/// The broker's own words (`ACCESS_REFUSED - Login was refused …`), which never echo the
+/// password.
+fn login_refusal_reason(e: &lapin::Error) -> String {
+    match e.kind() {
+        lapin::ErrorKind::ProtocolError(amqp) => amqp.get_message().to_string(),
+        _ => "authentication failed".into(),
+    }
+}
+
 enum Event {
     Delivery(&'static str, Box<lapin::Result<Delivery>>),
     Ended(&'static str),
@@ -145,13 +160,24 @@ async fn session(
     jobs: &Arc<Jobs>,
     cancel: &CancellationToken,
     handle: &WorkerHandle,
+    ever_connected: &mut bool,
 ) -> Result<SessionEnd, SessionError> {
     let props =
         ConnectionProperties::default().with_connection_name(opts.connection_name.clone().into());
     let conn = tokio::select! {
         _ = cancel.cancelled() => return Ok(SessionEnd::Shutdown),
-        c = Connection::connect(&opts.amqp_url, props) => c?,
+        c = Connection::connect(&opts.amqp_url, props) => match c {
+            Ok(c) => c,
+            Err(e) if !*ever_connected && super::is_login_refused(&e) => {
+                return Err(Fatal(BrokerError::LoginRefused {
+                    url: crate::app::redact_url(&opts.amqp_url),
+                    reason: login_refusal_reason(&e),
+                }));
+            }
+            Err(e) => return Err(e.into()),
+        },
     };
+    *ever_connected = true;
     let topo = conn.create_channel().await?;
     if let Err(e) = topology::declare(&topo, &opts.names).await {
         // Still connected means the broker refused the declaration itself.

@@ -35,6 +35,41 @@ pub enum BrokerError {
     NotConfirmed,
     #[error("invalid AMQP name {0:?}")]
     Name(String),
+    /// The broker refused the login on the first connection: wrong user, password or vhost
+    /// permissions. Retrying cannot fix it.
+    #[error(
+        "RabbitMQ at {url} refused the login ({reason}): check the user and password in SFPRIVACY_AMQP_URL"
+    )]
+    LoginRefused { url: String, reason: String },
+    /// The AMQP URL cannot be parsed (the reason never quotes the URL: it may hold a password).
+    #[error("SFPRIVACY_AMQP_URL is not a valid AMQP URL: {0}")]
+    InvalidUrl(String),
+}
+
+/// Whether `e` is the broker refusing our credentials (403 ACCESS_REFUSED on connection open,
+/// or the client's auth provider failing).
+pub(crate) fn is_login_refused(e: &lapin::Error) -> bool {
+    match e.kind() {
+        lapin::ErrorKind::ProtocolError(amqp) => amqp.get_id() == 403,
+        lapin::ErrorKind::AuthProviderError(_) => true,
+        _ => false,
+    }
+}
+
+/// Parses `url` as lapin will; the error never quotes the URL (it may carry a password).
+pub fn check_amqp_url(url: &str) -> Result<(), BrokerError> {
+    url.parse::<lapin::uri::AMQPUri>().map(|_| ()).map_err(|e| {
+        let leaks = e.contains(url)
+            || url::Url::parse(url)
+                .ok()
+                .and_then(|u| u.password().map(|p| e.contains(p)))
+                .unwrap_or(false);
+        BrokerError::InvalidUrl(if leaks {
+            "not an amqp:// or amqps:// URL".into()
+        } else {
+            e
+        })
+    })
 }
 
 impl BrokerError {
