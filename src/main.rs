@@ -205,14 +205,23 @@ fn real_main() -> anyhow::Result<()> {
                     .block_on(score::fetch_truth(&url))?,
                 (None, None) => anyhow::bail!("give --truth FILE or --emulator URL"),
             };
-            let object = object
-                .or_else(|| {
-                    (truth.len() == 1)
-                        .then(|| truth.keys().next().cloned())
-                        .flatten()
-                })
-                .unwrap_or_default();
             let report = read_json(&report)?;
+            let file_report = report.get("objects").is_none();
+            let known = || truth.keys().cloned().collect::<Vec<_>>().join(", ");
+            let object = match object {
+                Some(o) if file_report && !truth.contains_key(&o) => {
+                    anyhow::bail!(
+                        "--object {o}: the ground truth has no such object (it has: {})",
+                        known()
+                    )
+                }
+                Some(o) => o,
+                None if file_report && truth.len() != 1 => anyhow::bail!(
+                    "a file report (from `classify`) is scored as one object: give --object NAME (the ground truth has: {})",
+                    known()
+                ),
+                None => truth.keys().next().cloned().unwrap_or_default(),
+            };
             let report = score::report_from_json(&report, &object)?;
             let result = score::score(&report, &truth, only_reported_objects);
             return print_json(&result);
