@@ -23,8 +23,11 @@ pub fn init(json: bool) {
 
 /// Like [`init`], with another default filter when `RUST_LOG` is unset (the demo uses `error`).
 pub fn init_with_default(json: bool, default_filter: &str) {
+    use std::io::IsTerminal;
+    // Colour codes only on a terminal: redirected logs stay plain text.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter(default_filter))
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     let _ = if json {
         builder.json().flatten_event(true).try_init()

@@ -36,7 +36,10 @@ async fn main() -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     let emulator = sf_emulator::Emulator::new(config);
     let tls = cli.edge.apply(&emulator.state)?;
-    let running = emulator.start_with_tls(&cli.addr, tls).await?;
+    let running = emulator
+        .start_with_tls(&cli.addr, tls)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {} (--addr): {e}", cli.addr))?;
     println!(
         "sf-emulator listening on {} (seed {}, size {}, ready in {} ms)",
         running.base_url,
