@@ -116,6 +116,33 @@ pub struct Connection {
     pub delete_field_history: bool,
 }
 
+impl Connection {
+    /// The token cache's key for this connection: its id plus a hash of what obtained the
+    /// token (login host, client id, grant, username). Two configurations sharing an id but not
+    /// their credentials (another deployment on the same Redis, a changed connected app) never
+    /// read each other's token. Secrets are left out: a rotated refresh token must keep its key.
+    pub fn token_cache_id(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let (grant, username) = match &self.grant {
+            Grant::RefreshToken { .. } => ("refresh_token", ""),
+            Grant::JwtBearer { username, .. } => ("jwt_bearer", username.as_str()),
+            Grant::ClientCredentials => ("client_credentials", ""),
+        };
+        let mut h = Sha256::new();
+        // Length-prefixed, so no two field lists hash alike.
+        for part in [
+            self.environment.login_url().as_str(),
+            &self.client_id,
+            grant,
+            username,
+        ] {
+            h.update((part.len() as u64).to_be_bytes());
+            h.update(part.as_bytes());
+        }
+        format!("{}:{}", self.id, &hex::encode(h.finalize())[..16])
+    }
+}
+
 /// The AES-256-GCM key that encrypts access tokens at rest in Redis. `Debug` hides it.
 #[derive(Clone, PartialEq, Eq)]
 pub struct TokenKey([u8; 32]);
@@ -1006,6 +1033,43 @@ mod tests {
         assert!(e.contains("unknown setting"), "{e}");
         // The settings-file variable itself is not a setting, and is accepted.
         ok(&[("CONFIG", "/dev/null")]);
+    }
+
+    #[test]
+    fn the_token_cache_id_follows_the_credentials_not_the_secrets() {
+        let text = "[[connection]]\nid=\"a\"\nenvironment=\"sandbox\"\nclient_id=\"c\"\nclient_secret=\"s\"\ngrant=\"refresh_token\"\nrefresh_token=\"r1\"\n";
+        let base = connections::parse(text).unwrap().remove(0);
+        let id = base.token_cache_id();
+        assert!(id.starts_with("a:") && id.len() == 2 + 16, "{id}");
+        let mut same = base.clone();
+        same.client_secret = Some(Secret::new("other secret"));
+        same.grant = Grant::RefreshToken {
+            refresh_token: Secret::new("r2"),
+        };
+        assert_eq!(
+            same.token_cache_id(),
+            id,
+            "secrets and rotations keep the key"
+        );
+        let mut ids = std::collections::BTreeSet::from([id]);
+        let mut c = base.clone();
+        c.client_id = "c2".into();
+        ids.insert(c.token_cache_id());
+        let mut c = base.clone();
+        c.environment = Environment::Production;
+        ids.insert(c.token_cache_id());
+        let mut c = base.clone();
+        c.grant = Grant::ClientCredentials;
+        ids.insert(c.token_cache_id());
+        for user in ["u1@example.com", "u2@example.com"] {
+            let mut c = base.clone();
+            c.grant = Grant::JwtBearer {
+                username: user.into(),
+                private_key_pem: Secret::new("k"),
+            };
+            ids.insert(c.token_cache_id());
+        }
+        assert_eq!(ids.len(), 6, "{ids:?}");
     }
 
     #[test]

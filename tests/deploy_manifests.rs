@@ -395,3 +395,31 @@ fn alerts_and_dashboard_use_only_exported_metrics() {
         assert!(used.contains(*n), "metric {n} has no dashboard panel");
     }
 }
+
+/// docker-compose's connections file logs in to the emulator it starts, as the worker would
+/// (a token request with the connection's grant), rather than relying on a token some other
+/// process cached.
+#[tokio::test]
+async fn compose_connections_log_in_to_the_emulator() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docker-compose.yml");
+    let compose: serde_norway::Value =
+        serde_norway::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let content = compose["configs"]["connections"]["content"]
+        .as_str()
+        .expect("configs.connections.content");
+    let mut conns =
+        sfprivacy::config::connections::parse(content).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(conns.len(), 1);
+    let mut conn = conns.remove(0);
+    assert_eq!(conn.environment.login_url(), "http://emulator:8585");
+    let emu = sf_emulator::Emulator::new(sf_emulator::EmulatorConfig::default())
+        .start("127.0.0.1:0")
+        .await
+        .unwrap();
+    conn.environment = sfprivacy::config::Environment::Custom(emu.base_url.parse().unwrap());
+    let http = sfprivacy::salesforce::http_client().unwrap();
+    let token = sfprivacy::salesforce::auth::grant(&http, &conn, None)
+        .await
+        .unwrap_or_else(|e| panic!("compose's credentials are refused by the emulator: {e}"));
+    assert_eq!(token.instance_url, emu.base_url);
+}

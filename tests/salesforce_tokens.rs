@@ -68,14 +68,18 @@ async fn tokens_in_redis_are_sealed_and_expire_with_the_session_timeout() {
     client.org_limits().await.unwrap();
 
     let tokens = h.tokens().await;
-    let cached = tokens.get(&conn.id).await.unwrap().expect("cached token");
+    let cached = tokens
+        .get(&conn.token_cache_id())
+        .await
+        .unwrap()
+        .expect("cached token");
     let access = cached.access_token.expose().to_string();
     assert!(access.starts_with("00D"));
     assert_eq!(cached.instance_url, h.base_url());
 
     let mut redis = tokens.store().conn();
     let raw: Vec<u8> = redis::cmd("GET")
-        .arg(tokens.session_key(&conn.id))
+        .arg(tokens.session_key(&conn.token_cache_id()))
         .query_async(&mut redis)
         .await
         .unwrap();
@@ -89,7 +93,7 @@ async fn tokens_in_redis_are_sealed_and_expire_with_the_session_timeout() {
         "plaintext instance URL in Redis"
     );
     let ttl_ms: i64 = redis::cmd("PTTL")
-        .arg(tokens.session_key(&conn.id))
+        .arg(tokens.session_key(&conn.token_cache_id()))
         .query_async(&mut redis)
         .await
         .unwrap();
@@ -294,5 +298,34 @@ async fn a_connection_not_yet_connected_picks_up_the_token_file_later() {
     std::fs::write(&file, sf_emulator::oauth::INTEGRATION_REFRESH_TOKEN).unwrap();
     client.org_limits().await.unwrap();
     assert_eq!(client.token_requests(), 1);
+    h.cleanup().await;
+}
+
+#[tokio::test]
+async fn connections_sharing_an_id_but_not_credentials_do_not_share_a_cached_token() {
+    let h = Harness::start().await;
+    let good = h.connection();
+    let first = h.replica(good.clone()).await;
+    first.org_limits().await.unwrap();
+    assert_eq!(first.token_requests(), 1);
+
+    // Same id, another connected app (docker-compose's old demo credentials): it must make its
+    // own token request, and the emulator refuses that client id.
+    let mut other = good.clone();
+    other.client_id = "sfprivacy-demo".into();
+    other.client_secret = Some(Secret::new("sfprivacy-demo-secret"));
+    assert_ne!(other.token_cache_id(), good.token_cache_id());
+    let second = h.replica(other.clone()).await;
+    let err = second.org_limits().await.unwrap_err();
+    assert_eq!(second.token_requests(), 1, "its own token request");
+    assert!(err.to_string().contains("invalid_client_id"), "{err}");
+    let tokens = h.tokens().await;
+    assert!(tokens.get(&other.token_cache_id()).await.unwrap().is_none());
+
+    // The good connection's token is still cached, and reused by a replica with the same
+    // credentials.
+    let third = h.replica(good.clone()).await;
+    third.org_limits().await.unwrap();
+    assert_eq!(third.token_requests(), 0);
     h.cleanup().await;
 }

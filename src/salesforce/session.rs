@@ -61,6 +61,9 @@ struct Held {
 
 pub struct Sessions {
     connection: Arc<Connection>,
+    /// What the token cache is keyed by: the connection id and a hash of the credentials, so
+    /// a connection with other credentials (same id) never reuses this one's token.
+    cache_id: String,
     tokens: TokenCache,
     http: reqwest::Client,
     options: SessionOptions,
@@ -94,6 +97,7 @@ impl Sessions {
             _ => None,
         };
         Self {
+            cache_id: connection.token_cache_id(),
             connection,
             tokens,
             http,
@@ -151,11 +155,7 @@ impl Sessions {
     }
 
     async fn cached(&self, rejected: Option<&str>) -> Result<Option<Arc<Session>>, SfError> {
-        let cached = self
-            .tokens
-            .get(&self.connection.id)
-            .await
-            .map_err(store_err)?;
+        let cached = self.tokens.get(&self.cache_id).await.map_err(store_err)?;
         Ok(cached
             .filter(|c| Some(c.access_token.expose()) != rejected)
             .map(|c| {
@@ -180,7 +180,7 @@ impl Sessions {
         if let Some(s) = self.cached(rejected).await? {
             return Ok(s);
         }
-        let lock_key = self.tokens.lock_key(&self.connection.id);
+        let lock_key = self.tokens.lock_key(&self.cache_id);
         let deadline = Instant::now() + self.options.lock_wait;
         let guard = loop {
             if let Some(g) =
@@ -226,7 +226,7 @@ impl Sessions {
         let used = match self.configured_refresh_token().await {
             Some(cfg) => Some(
                 self.tokens
-                    .refresh_token(conn_id, &cfg)
+                    .refresh_token(&self.cache_id, &cfg)
                     .await
                     .map_err(store_err)?,
             ),
@@ -272,7 +272,7 @@ impl Sessions {
         if let Some(cfg) = self.configured_refresh_token().await {
             consider(
                 self.tokens
-                    .refresh_token(&self.connection.id, &cfg)
+                    .refresh_token(&self.cache_id, &cfg)
                     .await
                     .map_err(store_err)?,
             );
@@ -338,7 +338,7 @@ impl Sessions {
         };
         self.tokens
             .put(
-                &self.connection.id,
+                &self.cache_id,
                 &cached,
                 self.ttl(),
                 rotated.as_ref().map(|(new, used)| Rotation { used, new }),

@@ -2,6 +2,10 @@
 //! TTL equal to the org's session timeout, plus the current refresh token when Salesforce
 //! rotates it.
 //!
+//! The `connection_id` the methods take is the caller's cache identity,
+//! [`crate::config::Connection::token_cache_id`] (id plus a hash of login host, client id,
+//! grant and username), so a connection with other credentials never gets another's token.
+//!
 //! Part of the store layer; the Salesforce session manager is its only caller. Values are
 //! sealed with the Redis key as associated data. A value that no longer opens (key rotated,
 //! tampering) reads as a miss, so the next refresh overwrites it.
