@@ -86,6 +86,8 @@ pub struct DemoLine {
     pub exported: u32,
     pub api_calls: u64,
     pub error: Option<String>,
+    /// Why records were not processed as asked (object, outcome, Salesforce's code).
+    pub notes: Vec<String>,
     pub seconds: f64,
 }
 
@@ -143,6 +145,9 @@ impl DemoReport {
                     recs.join(", ")
                 }
             ));
+            for n in &l.notes {
+                s.push_str(&format!("{:<28} └ {n}\n", ""));
+            }
         }
         let count =
             |want: ResultStatus| self.lines.iter().filter(|l| l.status == Some(want)).count();
@@ -317,7 +322,7 @@ async fn pick_subjects(
     ];
     let mut contacts = emails.iter().filter(|(o, _)| o == "Contact");
     let lead = emails.iter().find(|(o, _)| o == "Lead");
-    let mut out = Vec::new();
+    let mut out: Vec<(DsrAction, String, String)> = Vec::new();
     for action in plan {
         if let Some((o, e)) = contacts.next() {
             out.push((action, format!("{} {o}", action.as_str()), e.clone()));
@@ -325,6 +330,14 @@ async fn pick_subjects(
     }
     if let Some((o, e)) = lead {
         out.push((DsrAction::Copy, format!("copy {o}"), e.clone()));
+    }
+    // Number repeated labels ("copy Contact 1", "copy Contact 2"), so rows can be told apart.
+    let labels: Vec<String> = out.iter().map(|(_, w, _)| w.clone()).collect();
+    for (i, (_, what, _)) in out.iter_mut().enumerate() {
+        if labels.iter().filter(|l| **l == labels[i]).count() > 1 {
+            let n = labels[..=i].iter().filter(|l| **l == labels[i]).count();
+            *what = format!("{what} {n}");
+        }
     }
     Ok(out)
 }
@@ -372,6 +385,8 @@ async fn drive(
     };
 
     let mut lines: BTreeMap<String, (DemoLine, Instant)> = BTreeMap::new();
+    // The summary lists requests in the order they were sent.
+    let mut sent: Vec<String> = Vec::new();
     // Copies first: delete and anonymize change the org the copies read.
     for (action, what, email) in subjects {
         let request_id = format!("demo-{}", uuid::Uuid::new_v4().simple());
@@ -388,6 +403,7 @@ async fn drive(
             .publish(&names.exchange, "dsr", body.to_string().as_bytes(), props)
             .await
             .map_err(|e| DemoError::Broker(e.to_string()))?;
+        sent.push(request_id.clone());
         lines.insert(
             request_id.clone(),
             (
@@ -399,6 +415,7 @@ async fn drive(
                     exported: 0,
                     api_calls: 0,
                     error: None,
+                    notes: Vec::new(),
                     seconds: 0.0,
                 },
                 Instant::now(),
@@ -421,6 +438,7 @@ async fn drive(
         .publish(&names.exchange, "scan", scan.to_string().as_bytes(), props)
         .await
         .map_err(|e| DemoError::Broker(e.to_string()))?;
+    sent.push(scan_id.clone());
     lines.insert(
         scan_id.clone(),
         (
@@ -432,6 +450,7 @@ async fn drive(
                 exported: 0,
                 api_calls: 0,
                 error: None,
+                notes: Vec::new(),
                 seconds: 0.0,
             },
             Instant::now(),
@@ -484,7 +503,13 @@ async fn drive(
                             .ok()
                             .and_then(|v| v.as_str().map(str::to_string))
                             .unwrap_or_default();
-                        *line.records.entry(k).or_default() += 1;
+                        *line.records.entry(k.clone()).or_default() += 1;
+                        if let Some(code) = &rec.error_code {
+                            let note = format!("{} {k}: {code}", rec.object);
+                            if !line.notes.contains(&note) {
+                                line.notes.push(note);
+                            }
+                        }
                     }
                     line.error = r.error.map(|e| format!("{}: {}", e.code, e.message));
                     if r.status != ResultStatus::DeadLettered {
@@ -517,7 +542,11 @@ async fn drive(
     bar.finish_and_clear();
     Ok(DemoReport {
         emulator_url: emulator_url.to_string(),
-        lines: lines.into_values().map(|(l, _)| l).collect(),
+        lines: sent
+            .iter()
+            .filter_map(|id| lines.remove(id))
+            .map(|(l, _)| l)
+            .collect(),
         elapsed: started.elapsed(),
     })
 }
