@@ -121,8 +121,8 @@ pub enum Request {
 impl Request {
     /// Validates a delivery body. The only way raw bytes become a request.
     pub fn parse(body: &[u8]) -> Result<Self, ContractError> {
-        let value: serde_json::Value =
-            serde_json::from_slice(body).map_err(|e| ContractError::InvalidJson(e.to_string()))?;
+        let value: serde_json::Value = serde_json::from_slice(body)
+            .map_err(|e| ContractError::InvalidJson(redact_error_text(&e.to_string())))?;
         let obj = value
             .as_object()
             .ok_or_else(|| ContractError::InvalidJson("top-level value is not an object".into()))?;
@@ -132,7 +132,7 @@ impl Request {
             None => return Err(ContractError::field("type", "missing")),
         };
         if !matches!(kind.as_str(), "dsr.request" | "scan.request" | "scan.part") {
-            return Err(ContractError::UnknownType(kind));
+            return Err(ContractError::UnknownType(redact_value(&kind)));
         }
         match obj.get("version") {
             Some(v) => match v.as_u64() {
@@ -149,6 +149,22 @@ impl Request {
         };
         request.validate()?;
         Ok(request)
+    }
+
+    /// `sha256:` + hex of the parsed request serialised as compact JSON: whitespace and key
+    /// order of the body do not change it, any field that changes what is done does. Stored
+    /// with job state and DSR checkpoints so a reused id is told apart from a redelivery.
+    pub fn fingerprint(&self) -> String {
+        let json = match self {
+            Request::Dsr(r) => serde_json::to_vec(r),
+            Request::Scan(r) => serde_json::to_vec(r),
+            Request::ScanPart(p) => serde_json::to_vec(p),
+        };
+        // Plain structs of strings, numbers and lists: serialising them cannot fail, but if it
+        // ever did, the Debug form (emails as hashes) is still a deterministic input.
+        let bytes = json.unwrap_or_else(|_| format!("{self:?}").into_bytes());
+        use sha2::Digest;
+        format!("sha256:{}", hex::encode(sha2::Sha256::digest(&bytes)))
     }
 
     /// The id results are correlated with (`request_id`, `scan_id`).
@@ -242,7 +258,7 @@ fn from_value<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> Result<T,
     // serde_path_to_error names where the body went wrong (`options.action`,
     // `subject.emails[2]`), which serde_json alone does not for a `Value`.
     serde_path_to_error::deserialize(v).map_err(|e| {
-        let path = e.path().to_string();
+        let path = redacted_path(e.path());
         let msg = e.inner().to_string();
         if msg.contains("invalid email address") {
             let index = path
@@ -269,9 +285,153 @@ fn from_value<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> Result<T,
         }
         ContractError::InvalidField {
             field: if path == "." { "body".into() } else { path },
-            reason: msg,
+            reason: redact_error_text(&msg),
         }
     })
+}
+
+/// The path as `serde_path_to_error` writes it (`subject.emails[2]`, `.` for the top), each key
+/// masked when email-shaped: an unknown key is input too.
+fn redacted_path(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let mut out = String::new();
+    for seg in path.iter() {
+        match seg {
+            Segment::Seq { index } => out.push_str(&format!("[{index}]")),
+            Segment::Map { key } | Segment::Enum { variant: key } => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(&redact_emails(key));
+            }
+            Segment::Unknown => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push('?');
+            }
+        }
+    }
+    if out.is_empty() { ".".into() } else { out }
+}
+
+/// A value from the body, fit for an error text: kept when it is a short plain token (a
+/// mistyped `type`), otherwise only its length.
+fn redact_value(v: &str) -> String {
+    let plain = v.len() <= 40
+        && v.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+    if plain {
+        v.to_string()
+    } else {
+        format!("(redacted, {} chars)", v.chars().count())
+    }
+}
+
+/// A serde error text without the input values it quotes (they may be a subject's email or
+/// name): `string "…"` becomes `string (redacted, N chars)`, the backticked value after
+/// `unknown variant`, `integer`, `floating point` and `character` likewise, and anything
+/// email-shaped left over (an unknown field named like an address) is masked. Field paths,
+/// expected types and our own names (`expected one of …`) stay, so the error remains clear.
+pub fn redact_error_text(msg: &str) -> String {
+    const TICKED: [&str; 4] = [
+        "unknown variant `",
+        "integer `",
+        "floating point `",
+        "character `",
+    ];
+    let mut out = String::with_capacity(msg.len());
+    let mut rest = msg;
+    loop {
+        let next_str = rest.find("string \"");
+        let next_tick = TICKED
+            .iter()
+            .filter_map(|p| rest.find(p).map(|i| (i, p.len())))
+            .min();
+        match (next_str, next_tick) {
+            (Some(i), t) if t.is_none_or(|(j, _)| i < j) => {
+                let start = i + "string \"".len();
+                out.push_str(&rest[..i]);
+                let (len, after) = quoted_len(&rest[start..]);
+                out.push_str(&format!("string (redacted, {len} chars)"));
+                rest = &rest[start + after..];
+            }
+            (_, Some((j, plen))) => {
+                let start = j + plen;
+                // The label without its trailing " `".
+                let label = &rest[j..start - 2];
+                out.push_str(&rest[..j]);
+                match rest[start..].find('`') {
+                    Some(end) => {
+                        let n = rest[start..start + end].chars().count();
+                        out.push_str(&format!("{label} (redacted, {n} chars)"));
+                        rest = &rest[start + end + 1..];
+                    }
+                    None => {
+                        out.push_str(label);
+                        rest = "";
+                    }
+                }
+            }
+            _ => {
+                out.push_str(rest);
+                break;
+            }
+        }
+    }
+    redact_emails(&out)
+}
+
+/// Chars inside a Debug-quoted string (up to its closing unescaped quote) and the byte offset
+/// just past that quote (the whole text when it is unterminated).
+fn quoted_len(s: &str) -> (usize, usize) {
+    let mut n = 0;
+    let mut escaped = false;
+    for (i, c) in s.char_indices() {
+        if escaped {
+            escaped = false;
+        } else if c == '\\' {
+            escaped = true;
+            continue;
+        } else if c == '"' {
+            return (n, i + 1);
+        }
+        n += 1;
+    }
+    (n, s.len())
+}
+
+/// Masks every email-shaped run (`local@domain.tld`) in `s`.
+pub fn redact_emails(s: &str) -> String {
+    let is_part = |c: char| c.is_alphanumeric() || matches!(c, '.' | '_' | '%' | '+' | '-' | '\'');
+    let chars: Vec<char> = s.chars().collect();
+    let mut out = String::with_capacity(s.len());
+    let mut i = 0;
+    while i < chars.len() {
+        if chars[i] == '@' {
+            let mut lo = i;
+            while lo > 0 && is_part(chars[lo - 1]) {
+                lo -= 1;
+            }
+            let mut hi = i + 1;
+            while hi < chars.len() && is_part(chars[hi]) {
+                hi += 1;
+            }
+            let domain: String = chars[i + 1..hi].iter().collect();
+            if lo < i && domain.contains('.') {
+                // The local part was already copied: take it back, then skip the address.
+                for _ in lo..i {
+                    out.pop();
+                }
+                out.push_str("(redacted email)");
+                i = hi;
+                continue;
+            }
+        }
+        out.push(chars[i]);
+        i += 1;
+    }
+    out
 }
 
 fn check_id(field: &str, id: &str) -> Result<(), ContractError> {
@@ -304,6 +464,7 @@ fn check_api_name(field: &str, name: &str) -> Result<(), ContractError> {
 
 /// A data subject request: copy, delete or anonymize one person's records.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct DsrRequest {
     #[serde(rename = "type")]
     #[schemars(with = "DsrRequestType")]
@@ -343,11 +504,13 @@ impl DsrAction {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Subject {
     pub emails: Vec<SubjectEmail>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct DsrOptions {
     /// Plan only: report what would be done and write nothing.
     #[serde(default)]
@@ -391,9 +554,10 @@ impl<'de> Deserialize<'de> for ObjectSelection {
         match Option::<Raw>::deserialize(d)? {
             None => Ok(ObjectSelection::Default),
             Some(Raw::Str(s)) if s == "all" => Ok(ObjectSelection::All),
-            Some(Raw::Str(s)) => Err(serde::de::Error::custom(format!(
-                "objects: expected null, \"all\" or a list, got {s:?}"
-            ))),
+            // The value is not echoed: error texts reach logs and dead-letter headers.
+            Some(Raw::Str(_)) => Err(serde::de::Error::custom(
+                "expected null, \"all\" or a list of API names",
+            )),
             Some(Raw::List(v)) => Ok(ObjectSelection::Listed(v)),
         }
     }
@@ -401,6 +565,7 @@ impl<'de> Deserialize<'de> for ObjectSelection {
 
 /// A data classification scan of a whole org (or of the listed objects).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ScanRequest {
     #[serde(rename = "type")]
     #[schemars(with = "ScanRequestType")]
@@ -425,6 +590,7 @@ enum ScanRequestType {
 
 /// One part of a scan (an object, or a slice of a large one); internal, on `scan.part`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ScanPart {
     #[serde(rename = "type")]
     #[schemars(with = "ScanPartType")]
@@ -706,6 +872,35 @@ mod tests {
     }
 
     #[test]
+    fn parses_the_documented_scan_example() {
+        let r = Request::parse(
+            br#"{ "type": "scan.request", "version": 1, "scan_id": "s-42", "connection_id": "acme-prod",
+  "confidence": "medium", "objects": null, "max_records_per_object": null }"#,
+        )
+        .unwrap();
+        assert_eq!(r.id(), "s-42");
+    }
+
+    #[test]
+    fn a_scan_part_as_the_worker_writes_it_parses_back() {
+        let part = ScanPart {
+            kind: "scan.part".into(),
+            version: VERSION,
+            scan_id: "s-1".into(),
+            part_id: "s-1.Contact.0".into(),
+            connection_id: "c".into(),
+            object: "Contact".into(),
+            id_after: None,
+            id_upto: Some("003z".into()),
+            max_records: None,
+            confidence: ConfidenceLevel::High,
+            reply_to: None,
+        };
+        let body = serde_json::to_vec(&part).unwrap();
+        assert_eq!(Request::parse(&body).unwrap(), Request::ScanPart(part));
+    }
+
+    #[test]
     fn rejects_each_kind_of_bad_message_with_its_code() {
         let cases: Vec<(&[u8], &str)> = vec![
             (b"not json", "invalid_json"),
@@ -743,7 +938,8 @@ mod tests {
             panic!("{err:?}")
         };
         assert_eq!(field, "action");
-        assert!(reason.contains("unknown variant `purge`"), "{reason}");
+        assert!(reason.contains("unknown variant"), "{reason}");
+        assert!(reason.contains("expected one of `copy`"), "{reason}");
         let err = Request::parse(br#"{"type":"dsr.request","version":1,"request_id":"a","connection_id":"c","action":"copy","subject":{"emails":["a@b.co","x@y.io","nope"]}}"#).unwrap_err();
         assert_eq!(err, ContractError::InvalidEmail { index: 2 });
         let err = Request::parse(br#"{"type":"dsr.request","version":1,"request_id":"a","connection_id":"c","action":"copy","subject":{}}"#).unwrap_err();
@@ -754,6 +950,162 @@ mod tests {
                 reason: "missing".into()
             }
         );
+    }
+
+    fn dsr_body(action: &str, subject: &str, options: &str) -> String {
+        format!(
+            r#"{{"type":"dsr.request","version":1,"request_id":"r-1","connection_id":"c","action":{action},"subject":{subject},"options":{options}}}"#
+        )
+    }
+
+    #[test]
+    fn an_unknown_field_is_rejected_and_named() {
+        // The incident: `dryRun` for `dry_run` ran a real delete.
+        let body = dsr_body(
+            r#""delete""#,
+            r#"{"emails":["a@b.co"]}"#,
+            r#"{"dryRun":true}"#,
+        );
+        let err = Request::parse(body.as_bytes()).unwrap_err();
+        assert_eq!(err.code(), "invalid_field");
+        let text = err.to_string();
+        assert!(text.contains("dryRun"), "{text}");
+        assert!(text.contains("options"), "{text}");
+        for (subject, options, top) in [
+            (r#"{"emails":["a@b.co"],"name":"Jane"}"#, "{}", ""),
+            (r#"{"emails":["a@b.co"]}"#, "{}", r#","extra":1"#),
+        ] {
+            let body = dsr_body(r#""copy""#, subject, options);
+            let body = format!("{}{top}}}", &body[..body.len() - 1]);
+            let err = Request::parse(body.as_bytes()).unwrap_err();
+            assert_eq!(err.code(), "invalid_field", "{body}");
+            assert!(err.to_string().contains("unknown field"), "{err}");
+            assert!(!err.to_string().contains("Jane"), "{err}");
+        }
+        let scan = br#"{"type":"scan.request","version":1,"scan_id":"s","connection_id":"c","maxRecords":5}"#;
+        assert!(
+            Request::parse(scan)
+                .unwrap_err()
+                .to_string()
+                .contains("maxRecords")
+        );
+    }
+
+    #[test]
+    fn parse_errors_never_echo_input_values() {
+        let secret = "jane.secret@example.com";
+        let cases = [
+            // A string where a list is expected.
+            dsr_body(r#""copy""#, &format!(r#"{{"emails":"{secret}"}}"#), "{}"),
+            // An invalid enum value holding an email.
+            dsr_body(&format!(r#""{secret}""#), r#"{"emails":["a@b.co"]}"#, "{}"),
+            // A number where a string is expected (a phone number, say).
+            dsr_body(r#""copy""#, r#"{"emails":[4155550123]}"#, "{}"),
+            // A string where a bool is expected.
+            dsr_body(
+                r#""copy""#,
+                r#"{"emails":["a@b.co"]}"#,
+                &format!(r#"{{"dry_run":"{secret}"}}"#),
+            ),
+            // `objects` as a string that is not "all".
+            dsr_body(
+                r#""copy""#,
+                r#"{"emails":["a@b.co"]}"#,
+                &format!(r#"{{"objects":"{secret}"}}"#),
+            ),
+            // An unknown field named like an address.
+            dsr_body(
+                r#""copy""#,
+                r#"{"emails":["a@b.co"]}"#,
+                &format!(r#"{{"{secret}":1}}"#),
+            ),
+            // An unknown type holding an email.
+            format!(r#"{{"type":"{secret}","version":1}}"#),
+        ];
+        for body in &cases {
+            let err = Request::parse(body.as_bytes()).unwrap_err();
+            let text = err.to_string();
+            for leak in ["jane", "secret", "example.com", "4155550123"] {
+                assert!(!text.contains(leak), "{leak} in {text:?} for {body}");
+            }
+        }
+        let err = Request::parse(cases[0].as_bytes()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid field `subject.emails`: invalid type: string (redacted, 23 chars), expected a sequence"
+        );
+        let err = Request::parse(cases[2].as_bytes()).unwrap_err();
+        assert!(err.to_string().contains("subject.emails[0]"), "{err}");
+        assert!(err.to_string().contains("expected a string"), "{err}");
+    }
+
+    #[test]
+    fn redaction_of_serde_texts() {
+        assert_eq!(
+            redact_error_text(r#"invalid value: string "a \"q\" b", expected x"#),
+            "invalid value: string (redacted, 7 chars), expected x"
+        );
+        assert_eq!(
+            redact_error_text("unknown variant `x@y.io`, expected one of `copy`, `delete`"),
+            "unknown variant (redacted, 6 chars), expected one of `copy`, `delete`"
+        );
+        assert_eq!(
+            redact_error_text("invalid type: integer `12`, expected a string"),
+            "invalid type: integer (redacted, 2 chars), expected a string"
+        );
+        assert_eq!(
+            redact_emails("unknown field `Jo.Doe+1@Mail.example.org`, expected `x`"),
+            "unknown field `(redacted email)`, expected `x`"
+        );
+        assert_eq!(redact_emails("a @ b, x@y"), "a @ b, x@y");
+    }
+
+    #[test]
+    fn fingerprint_ignores_layout_and_follows_content() {
+        let a =
+            Request::parse(dsr_body(r#""delete""#, r#"{"emails":["A@b.co"]}"#, "{}").as_bytes())
+                .unwrap();
+        let b = Request::parse(
+            br#"{ "options": {}, "subject": { "emails": [ "a@b.co" ] }, "action": "delete",
+                  "connection_id": "c", "request_id": "r-1", "version": 1, "type": "dsr.request" }"#,
+        )
+        .unwrap();
+        assert_eq!(a.fingerprint(), b.fingerprint());
+        let other =
+            Request::parse(dsr_body(r#""delete""#, r#"{"emails":["z@b.co"]}"#, "{}").as_bytes())
+                .unwrap();
+        assert_ne!(a.fingerprint(), other.fingerprint());
+        let dry = Request::parse(
+            dsr_body(
+                r#""delete""#,
+                r#"{"emails":["a@b.co"]}"#,
+                r#"{"dry_run":true}"#,
+            )
+            .as_bytes(),
+        )
+        .unwrap();
+        assert_ne!(a.fingerprint(), dry.fingerprint());
+        assert!(a.fingerprint().starts_with("sha256:"));
+    }
+
+    #[test]
+    fn request_schemas_forbid_additional_properties() {
+        let s = schemas();
+        for k in ["dsr.request", "scan.request", "scan.part"] {
+            assert_eq!(s[k]["additionalProperties"], false, "{k}");
+        }
+        let defs = &s["dsr.request"]["definitions"];
+        let defs = if defs.is_null() {
+            &s["dsr.request"]["$defs"]
+        } else {
+            defs
+        };
+        for k in ["Subject", "DsrOptions"] {
+            assert_eq!(defs[k]["additionalProperties"], false, "{k}");
+        }
+        // What the worker emits is not tightened.
+        assert!(s["dsr.result"].get("additionalProperties").is_none());
+        assert!(s["progress"].get("additionalProperties").is_none());
     }
 
     #[test]

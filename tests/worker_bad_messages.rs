@@ -160,3 +160,127 @@ async fn a_result_with_no_route_dead_letters_the_request_instead_of_looping() {
     assert_eq!(app.depth(&app.names.dead).await, 0);
     app.cleanup().await;
 }
+
+/// The incident: `"dryRun": true` (for `dry_run`) on a delete ran a real delete, as unknown
+/// fields were ignored. Now it is dead-lettered naming the field, and nothing is deleted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_delete_with_a_misspelt_dry_run_is_dead_lettered_and_deletes_nothing() {
+    let emu = sf_emulator::Emulator::new(sf_emulator::EmulatorConfig {
+        seed: 7,
+        size: 10,
+        ..Default::default()
+    })
+    .start("127.0.0.1:0")
+    .await
+    .unwrap();
+    let email = "typo.victim@example.com";
+    let resp = reqwest::Client::new()
+        .post(format!("{}/__emulator/records/Contact", emu.base_url))
+        .json(&serde_json::json!({
+            "records": [{"LastName": "Victim", "Email": email}], "searchable": true
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert!(resp.status().is_success());
+    let conn = sfprivacy::demo::emulator_connection(&emu.base_url).unwrap();
+    let app = spawn_app(AppOptions::new(vec![conn], None)).await;
+
+    let body = serde_json::to_vec(&serde_json::json!({
+        "type": "dsr.request", "version": 1,
+        "request_id": "r-dryrun-typo", "connection_id": "emulator",
+        "action": "delete",
+        "subject": { "emails": [email] },
+        "options": { "dryRun": true }
+    }))
+    .unwrap();
+    app.publish("dsr", &body).await;
+    let dead = app
+        .next(&app.names.dead, Duration::from_secs(20))
+        .await
+        .expect("dead-lettered");
+    assert_eq!(dead.body, body);
+    assert_eq!(
+        dead.header(headers::ERROR_CODE).as_deref(),
+        Some("invalid_field")
+    );
+    let reason = dead.header(headers::ERROR).unwrap_or_default();
+    assert!(reason.contains("dryRun"), "{reason}");
+    let failed = app
+        .next(&app.reply_queue, Duration::from_secs(10))
+        .await
+        .expect("failed result")
+        .json();
+    assert_eq!(failed["request_id"], "r-dryrun-typo");
+    assert_eq!(failed["status"], "failed");
+    assert!(
+        failed["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("dryRun")),
+        "{failed}"
+    );
+
+    // The contact is still there: a copy finds it.
+    app.publish(
+        "dsr",
+        &common::dsr_request("copy", "r-dryrun-check", "emulator", email),
+    )
+    .await;
+    let check = app
+        .next(&app.reply_queue, Duration::from_secs(30))
+        .await
+        .expect("copy result")
+        .json();
+    assert_eq!(check["status"], "completed", "{check}");
+    assert_eq!(check["export"]["record_count"], 1, "{check}");
+    app.cleanup().await;
+    emu.shutdown.cancel();
+}
+
+/// A subject's email in a malformed body appears neither in the dead-letter header nor in the
+/// `failed` result.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parse_errors_do_not_echo_the_subjects_email() {
+    let app = spawn_app(AppOptions::new(
+        vec![connection("known", "http://127.0.0.1:9")],
+        no_salesforce(),
+    ))
+    .await;
+    let cases = [
+        dsr(
+            serde_json::json!({"request_id": "r-pii-1", "subject": {"emails": "jane.secret@example.com"}}),
+        ),
+        dsr(serde_json::json!({"request_id": "r-pii-2", "action": "jane.secret@example.com"})),
+        dsr(
+            serde_json::json!({"request_id": "r-pii-3", "subject": {"emails": ["a@b.co"], "jane.secret@example.com": 1}}),
+        ),
+    ];
+    for body in &cases {
+        app.publish("dsr", body).await;
+    }
+    let dead = app
+        .collect_until(&app.names.dead, Duration::from_secs(20), |g| {
+            g.len() >= cases.len()
+        })
+        .await;
+    assert_eq!(dead.len(), cases.len());
+    for d in &dead {
+        let reason = d.header(headers::ERROR).unwrap_or_default();
+        assert!(
+            reason.contains("subject") || reason.contains("action"),
+            "{reason}"
+        );
+        assert!(!reason.contains("jane.secret"), "{reason}");
+    }
+    let results = app
+        .collect_until(&app.reply_queue, Duration::from_secs(10), |g| {
+            g.len() >= cases.len()
+        })
+        .await;
+    assert_eq!(results.len(), cases.len());
+    for r in &results {
+        assert!(!String::from_utf8_lossy(&r.body).contains("jane.secret"));
+        assert_eq!(r.json()["status"], "failed");
+    }
+    app.cleanup().await;
+}
