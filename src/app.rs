@@ -6,7 +6,7 @@ use crate::broker::consumer::{WorkerOptions, run_worker};
 use crate::broker::{BrokerError, Names, WorkerHandle};
 use crate::config::Settings;
 use crate::jobs::{ClientFactory, ClientRegistry, JobOptions, Jobs};
-use crate::store::job_state::JobStates;
+use crate::store::job_state::{JobStates, Sealing};
 use crate::store::{Store, StoreError};
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
@@ -26,6 +26,8 @@ pub enum AppError {
     Broker(#[from] BrokerError),
     #[error("cannot build the Salesforce client: {0}")]
     Salesforce(crate::salesforce::SfError),
+    #[error("invalid token key: {0}")]
+    TokenKey(#[from] crate::store::crypto::CryptoError),
 }
 
 /// A built, not yet running, worker.
@@ -66,7 +68,12 @@ impl Application {
             )
             .map_err(AppError::Salesforce)?,
         };
-        let states = JobStates::new(store.clone(), settings.job_lease, settings.job_state_ttl);
+        let states = JobStates::new(
+            store.clone(),
+            settings.job_lease,
+            settings.job_state_ttl,
+            job_state_sealing(&settings)?,
+        );
         let jobs = Jobs::new(
             settings.connections.clone(),
             ClientRegistry::new(factory),
@@ -141,6 +148,17 @@ impl Application {
         };
         run_worker(opts, self.jobs, cancel, self.handle).await
     }
+}
+
+/// Completed job state holds what was published (a copy's export), so it is sealed with the
+/// token key; only the explicit development flag (whose key is public) keeps it plain.
+pub fn job_state_sealing(settings: &Settings) -> Result<Sealing, AppError> {
+    if settings.insecure_dev_token_key {
+        return Ok(Sealing::Plain);
+    }
+    Ok(Sealing::Sealed(Box::new(
+        crate::store::crypto::TokenCipher::from_bytes(settings.token_key.bytes())?,
+    )))
 }
 
 /// `scheme://user:***@host…`: URLs may carry passwords and appear in messages.

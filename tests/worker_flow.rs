@@ -140,3 +140,70 @@ async fn closing_the_broker_connection_mid_flight_loses_no_request() {
     app.cleanup().await;
     emu.shutdown.cancel();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_completed_copy_is_stored_sealed_and_still_republished_identically() {
+    let emu = emulator().await;
+    let email = "sealed.subject@example.com";
+    let resp = reqwest::Client::new()
+        .post(format!("{}/__emulator/records/Contact", emu.base_url))
+        .json(&serde_json::json!({
+            "records": [{"FirstName": "Seraphina", "LastName": "Quillfeather", "Email": email}],
+            "searchable": true
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert!(resp.status().is_success());
+    let conn = sfprivacy::demo::emulator_connection(&emu.base_url).unwrap();
+    let mut opts = AppOptions::new(vec![conn], None);
+    // A real key: only the development flag without one keeps job state plain.
+    opts.extra_env.push((
+        "TOKEN_KEY",
+        "c2Zwcml2YWN5LXRlc3Qtam9iLXN0YXRlLWtleS0zMmI=".into(),
+    ));
+    let app = spawn_app(opts).await;
+    let body = copy_request("r-sealed", "emulator", email);
+
+    app.publish("dsr", &body).await;
+    let first = app
+        .next(&app.reply_queue, Duration::from_secs(30))
+        .await
+        .expect("first result");
+    let v = first.json();
+    assert_eq!(v["export"]["record_count"], 1, "{v}");
+    assert!(String::from_utf8_lossy(&first.body).contains("Quillfeather"));
+
+    let client = redis::Client::open(common::REDIS_URL).unwrap();
+    let mut c = client.get_multiplexed_async_connection().await.unwrap();
+    let key = format!("{}:job:dsr.request:r-sealed", app.prefix);
+    let stored: String = redis::cmd("GET")
+        .arg(&key)
+        .query_async(&mut c)
+        .await
+        .unwrap();
+    assert!(
+        stored.starts_with("sealed:v1:"),
+        "{}",
+        &stored[..40.min(stored.len())]
+    );
+    for clear in [
+        "sealed.subject",
+        "example.com",
+        "Seraphina",
+        "Quillfeather",
+        "r-sealed",
+    ] {
+        assert!(!stored.contains(clear), "{clear} in clear in Redis");
+    }
+
+    app.publish("dsr", &body).await;
+    let second = app
+        .next(&app.reply_queue, Duration::from_secs(30))
+        .await
+        .expect("re-published result");
+    assert_eq!(second.body, first.body, "the stored result, byte for byte");
+    assert_eq!(second.props.message_id(), first.props.message_id());
+    app.cleanup().await;
+    emu.shutdown.cancel();
+}

@@ -83,6 +83,9 @@ pub enum DsrErrorKind {
     Operator,
     /// Will fail again: a terminal `failed` result.
     Permanent,
+    /// The request id belongs to another request: refuse it without answering under that id
+    /// (the platform holds the other request's result there).
+    Rejected,
 }
 
 /// A DSR that could not run at all (per-record failures are outcomes, not errors).
@@ -104,6 +107,7 @@ impl DsrError {
                 ErrorKind::CredentialRevoked | ErrorKind::DailyLimit => DsrErrorKind::Operator,
                 ErrorKind::Permanent => DsrErrorKind::Permanent,
             },
+            DsrError::Store(StoreError::RequestIdReused { .. }) => DsrErrorKind::Rejected,
             DsrError::Store(_) => DsrErrorKind::Transient,
             DsrError::Invalid(_) => DsrErrorKind::Permanent,
         }
@@ -113,6 +117,7 @@ impl DsrError {
     pub fn code(&self) -> String {
         match self {
             DsrError::Salesforce(e) => e.code(),
+            DsrError::Store(StoreError::RequestIdReused { .. }) => "REQUEST_ID_REUSED".into(),
             DsrError::Store(_) => "STORE_UNAVAILABLE".into(),
             DsrError::Invalid(_) => "invalid_request".into(),
         }

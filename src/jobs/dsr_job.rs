@@ -35,6 +35,7 @@ impl DsrJob<'_> {
                         JobEnd::Operator { code, message }
                     }
                     DsrErrorKind::Permanent => JobEnd::Failed { code, message },
+                    DsrErrorKind::Rejected => JobEnd::Rejected { code, message },
                 };
             }
         };

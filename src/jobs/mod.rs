@@ -9,6 +9,7 @@
 //! | failure | outcome |
 //! |---|---|
 //! | bad message (JSON, type, version, fields, email, unknown connection) | dead letter + `failed` result when the id is readable |
+//! | request id reused by a different request (`REQUEST_ID_REUSED`) | dead letter, no result (the id's result belongs to the first request) |
 //! | transient (Salesforce 5xx/timeouts after the client's own retries, Redis down) | next retry tier; after the last: dead letter + `dead_lettered` |
 //! | operator-fixable (credential revoked, daily limit, missing permission) | dead letter + `dead_lettered` |
 //! | permanent | terminal `failed` result |
@@ -58,6 +59,8 @@ pub enum JobEnd {
     Transient { code: String, message: String },
     /// An operator must act first.
     Operator { code: String, message: String },
+    /// Not this request's to answer (its id belongs to another request): dead letter only.
+    Rejected { code: String, message: String },
 }
 
 /// Salesforce codes that mean "an admin must grant something", which a retry cannot fix but
@@ -160,6 +163,7 @@ impl Jobs {
         let answering = answering(&request);
         let kind = request.type_name();
         let id = request.id().to_string();
+        let fingerprint = request.fingerprint();
         let transient = |code: &str, message: String| Outcome::Retry {
             dead_lettered: answering.error_result(
                 ResultStatus::DeadLettered,
@@ -173,13 +177,20 @@ impl Jobs {
         };
         let lease = match &self.states {
             None => None,
-            Some(states) => match states.begin::<OutMessage>(kind, &id).await {
+            Some(states) => match states.begin::<OutMessage>(kind, &id, &fingerprint).await {
                 Ok(Begin::Completed(msgs)) => {
                     info!(
                         messages = msgs.len(),
                         "already completed: re-publishing the stored result"
                     );
                     return Outcome::Publish(msgs);
+                }
+                Ok(Begin::Reused) => {
+                    warn!(
+                        code = REQUEST_ID_REUSED,
+                        "request id already used by a different request"
+                    );
+                    return reused(&id);
                 }
                 Ok(Begin::Busy) => {
                     info!("another worker holds this request's lease");
@@ -232,12 +243,20 @@ impl Jobs {
         }
         self.observe_limits(&connection, &end).await;
         let outcome = match end {
-            JobEnd::Finished(msgs) => self.finish(kind, &id, msgs).await,
+            JobEnd::Finished(msgs) => self.finish(kind, &id, &fingerprint, msgs).await,
             JobEnd::Failed { code, message } => {
                 info!(code = %code, "request failed permanently");
                 let msgs =
                     answering.error_result(ResultStatus::Failed, &code, &message, 0, &started_at);
-                self.finish(kind, &id, msgs).await
+                self.finish(kind, &id, &fingerprint, msgs).await
+            }
+            JobEnd::Rejected { code, message } => {
+                warn!(code = %code, "request rejected");
+                Outcome::DeadLetter {
+                    code,
+                    message,
+                    publish: Vec::new(),
+                }
             }
             JobEnd::Transient { code, message } => transient(&code, message),
             JobEnd::Operator { code, message } => Outcome::DeadLetter {
@@ -318,9 +337,15 @@ impl Jobs {
     }
 
     /// Stores the terminal messages (so a redelivery re-publishes them) and publishes them.
-    async fn finish(&self, kind: &str, id: &str, msgs: Vec<OutMessage>) -> Outcome {
+    async fn finish(
+        &self,
+        kind: &str,
+        id: &str,
+        fingerprint: &str,
+        msgs: Vec<OutMessage>,
+    ) -> Outcome {
         if let Some(states) = &self.states
-            && let Err(e) = states.complete(kind, id, &msgs).await
+            && let Err(e) = states.complete(kind, id, fingerprint, &msgs).await
         {
             // Not stored means a redelivery would redo the work: publish anyway (the platform
             // gets its answer now), the idempotency record is what we lose.
@@ -351,10 +376,10 @@ impl Jobs {
                     client: &client,
                     request: r,
                     connection,
-                    checkpoints: self
-                        .store
-                        .clone()
-                        .map(crate::store::checkpoint::Checkpoints::new),
+                    checkpoints: self.store.clone().map(|s| {
+                        crate::store::checkpoint::Checkpoints::new(s)
+                            .with_fingerprint(request.fingerprint())
+                    }),
                     chunk_bytes: self.options.chunk_bytes,
                     started_at: started_at.to_string(),
                 }
@@ -395,6 +420,22 @@ fn answering(request: &Request) -> Answering {
             confidence: s.confidence,
         },
         Request::ScanPart(_) => Answering::Nothing,
+    }
+}
+
+/// Dead-letter code of a request whose id a different request already used.
+pub const REQUEST_ID_REUSED: &str = "REQUEST_ID_REUSED";
+
+/// A request reusing another request's id: dead-lettered, and no result is published under
+/// the id (the platform already holds the first request's result there).
+fn reused(id: &str) -> Outcome {
+    Outcome::DeadLetter {
+        code: REQUEST_ID_REUSED.to_string(),
+        message: crate::store::StoreError::RequestIdReused {
+            request_id: id.to_string(),
+        }
+        .to_string(),
+        publish: Vec::new(),
     }
 }
 

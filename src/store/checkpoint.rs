@@ -8,6 +8,10 @@
 //! `dsr:{request_id}:inflight` (set of record ids whose delete was sent, so a resumed attempt
 //! knows an `ENTITY_IS_DELETED` on them is its own earlier write whose response was lost).
 //! Outcomes hold object names, ids, field names and error codes, never values.
+//!
+//! The plan is saved with the request's fingerprint (`Request::fingerprint`): a request reusing
+//! the id with other content must not resume another person's plan ([`Checkpoints::load_plan`]
+//! refuses it with [`StoreError::RequestIdReused`]).
 
 use super::{Store, StoreError};
 use crate::message::RecordOutcome;
@@ -22,11 +26,31 @@ pub const CHECKPOINT_TTL_SECS: i64 = 7 * 24 * 3600;
 #[derive(Clone)]
 pub struct Checkpoints {
     store: Store,
+    /// The running request's fingerprint; `None` skips the check (tools, tests).
+    fingerprint: Option<String>,
+}
+
+/// What `plan` holds: the plan and the fingerprint of the request that made it.
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PlanEnvelope<T> {
+    fingerprint: Option<String>,
+    plan: T,
 }
 
 impl Checkpoints {
     pub fn new(store: Store) -> Self {
-        Self { store }
+        Self {
+            store,
+            fingerprint: None,
+        }
+    }
+
+    /// Checkpoints of the request with this fingerprint: its plan is saved with it, and a plan
+    /// saved with another is refused.
+    pub fn with_fingerprint(mut self, fingerprint: impl Into<String>) -> Self {
+        self.fingerprint = Some(fingerprint.into());
+        self
     }
 
     fn key(&self, request_id: &str, part: &str) -> String {
@@ -39,10 +63,21 @@ impl Checkpoints {
         request_id: &str,
     ) -> Result<Option<T>, StoreError> {
         let raw: Option<String> = self.store.conn().get(self.key(request_id, "plan")).await?;
-        raw.map(|s| {
-            serde_json::from_str(&s).map_err(|e| StoreError::Corrupt(format!("dsr plan: {e}")))
-        })
-        .transpose()
+        let Some(raw) = raw else { return Ok(None) };
+        let corrupt = |e: serde_json::Error| StoreError::Corrupt(format!("dsr plan: {e}"));
+        let (saved_by, plan) = match serde_json::from_str::<PlanEnvelope<T>>(&raw) {
+            Ok(env) => (env.fingerprint, env.plan),
+            // A bare plan, saved before plans carried a fingerprint: resume it as before.
+            Err(_) => (None, serde_json::from_str(&raw).map_err(corrupt)?),
+        };
+        if let (Some(saved), Some(ours)) = (&saved_by, &self.fingerprint)
+            && saved != ours
+        {
+            return Err(StoreError::RequestIdReused {
+                request_id: request_id.to_string(),
+            });
+        }
+        Ok(Some(plan))
     }
 
     /// Saves the plan before any write, so every attempt works from the same record set.
@@ -51,7 +86,11 @@ impl Checkpoints {
         request_id: &str,
         plan: &T,
     ) -> Result<(), StoreError> {
-        let json = serde_json::to_string(plan)
+        let envelope = PlanEnvelope {
+            fingerprint: self.fingerprint.clone(),
+            plan,
+        };
+        let json = serde_json::to_string(&envelope)
             .map_err(|e| StoreError::Corrupt(format!("dsr plan: {e}")))?;
         let _: () = self
             .store

@@ -11,8 +11,17 @@
 //! after "store" means the redelivery re-publishes; before it, the job runs again (DSR steps are
 //! idempotent on Salesforce, and resume from their checkpoint: a delete the crashed attempt had
 //! sent is reported `deleted`, not `already_deleted`, see `dsr::delete`).
+//!
+//! The completed state carries the request's fingerprint (`Request::fingerprint`): a request
+//! that reuses a known id with other content is [`Begin::Reused`], never answered with the
+//! first request's messages. The state holds what was published (a copy's export: names,
+//! emails…), so it is sealed with the token key ([`TokenCipher`], the Redis key as associated
+//! data) unless the worker runs with the explicit development flag ([`Sealing::Plain`]).
 
+use super::crypto::TokenCipher;
 use super::{Store, StoreError};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
 use redis::AsyncCommands;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -27,7 +36,22 @@ pub enum Begin<T> {
     Acquired(Lease),
     /// Another worker holds the lease.
     Busy,
+    /// The id is known with another fingerprint: a different request reuses it.
+    Reused,
 }
+
+/// How completed job state is kept in Redis.
+#[derive(Clone, Debug)]
+pub enum Sealing {
+    /// AES-GCM with the token key (production).
+    Sealed(Box<TokenCipher>),
+    /// Plain JSON: only with `SFPRIVACY_INSECURE_DEV_TOKEN_KEY` and no key, as before sealing
+    /// existed (the development key is public, sealing with it would protect nothing).
+    Plain,
+}
+
+/// Marks a sealed value (`{SEALED_TAG}` + base64 of nonce‖ciphertext); plain JSON never starts so.
+const SEALED_TAG: &str = "sealed:v1:";
 
 /// A held lease; renew it while the job runs, release it when done.
 #[derive(Debug, Clone)]
@@ -40,6 +64,9 @@ pub struct Lease {
 struct Stored<T> {
     phase: String,
     completed_at: String,
+    /// Absent in states written before fingerprints: such a state matches any request.
+    #[serde(default)]
+    fingerprint: Option<String>,
     messages: Vec<T>,
 }
 
@@ -47,6 +74,7 @@ struct Stored<T> {
 struct StoredRef<'a, T> {
     phase: &'a str,
     completed_at: String,
+    fingerprint: &'a str,
     messages: &'a [T],
 }
 
@@ -56,14 +84,20 @@ pub struct JobStates {
     store: Store,
     lease: Duration,
     ttl: Duration,
+    sealing: Sealing,
 }
 
 const RENEW: &str = r"if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end";
 const RELEASE: &str = r"if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end";
 
 impl JobStates {
-    pub fn new(store: Store, lease: Duration, ttl: Duration) -> Self {
-        Self { store, lease, ttl }
+    pub fn new(store: Store, lease: Duration, ttl: Duration, sealing: Sealing) -> Self {
+        Self {
+            store,
+            lease,
+            ttl,
+            sealing,
+        }
     }
 
     pub fn lease_duration(&self) -> Duration {
@@ -74,27 +108,54 @@ impl JobStates {
         self.store.key(&format!("job:{kind}:{id}"))
     }
 
-    async fn read<T: DeserializeOwned>(&self, key: &str) -> Result<Option<Vec<T>>, StoreError> {
+    /// The stored state: its fingerprint (if recorded) and messages.
+    async fn read<T: DeserializeOwned>(
+        &self,
+        key: &str,
+    ) -> Result<Option<(Option<String>, Vec<T>)>, StoreError> {
         let raw: Option<String> = self.store.conn().get(key).await?;
-        match raw {
-            None => Ok(None),
-            Some(s) => {
-                let stored: Stored<T> = serde_json::from_str(&s)
-                    .map_err(|e| StoreError::Corrupt(format!("{key}: {e}")))?;
-                Ok(Some(stored.messages))
+        let Some(raw) = raw else { return Ok(None) };
+        let plain = match (raw.strip_prefix(SEALED_TAG), &self.sealing) {
+            (Some(b64), Sealing::Sealed(cipher)) => {
+                let sealed = STANDARD.decode(b64).map_err(|_| {
+                    StoreError::Corrupt(format!("{key}: sealed value is not base64"))
+                })?;
+                cipher
+                    .open(&sealed, key.as_bytes())
+                    .map_err(|e| StoreError::Corrupt(format!("{key}: {e}")))?
             }
+            (Some(_), Sealing::Plain) => {
+                return Err(StoreError::Corrupt(format!(
+                    "{key}: sealed, but this worker runs without a token key"
+                )));
+            }
+            // Plain JSON: development mode, or written before job state was sealed.
+            (None, _) => raw.into_bytes(),
+        };
+        let stored: Stored<T> = serde_json::from_slice(&plain)
+            .map_err(|e| StoreError::Corrupt(format!("{key}: {e}")))?;
+        Ok(Some((stored.fingerprint, stored.messages)))
+    }
+
+    /// `Completed` when the stored state is this request's, `Reused` when another's.
+    fn settled<T>(fingerprint: &str, stored: (Option<String>, Vec<T>)) -> Begin<T> {
+        match stored {
+            (Some(f), _) if f != fingerprint => Begin::Reused,
+            (_, msgs) => Begin::Completed(msgs),
         }
     }
 
     /// Looks up the job and, unless it completed or is held elsewhere, takes its lease.
+    /// `fingerprint` is the request's (`Request::fingerprint`).
     pub async fn begin<T: DeserializeOwned>(
         &self,
         kind: &str,
         id: &str,
+        fingerprint: &str,
     ) -> Result<Begin<T>, StoreError> {
         let key = self.key(kind, id);
-        if let Some(msgs) = self.read(&key).await? {
-            return Ok(Begin::Completed(msgs));
+        if let Some(stored) = self.read(&key).await? {
+            return Ok(Self::settled(fingerprint, stored));
         }
         let lease_key = format!("{key}:lease");
         let token = uuid::Uuid::new_v4().to_string();
@@ -115,9 +176,9 @@ impl JobStates {
             token,
         };
         // The previous holder may have completed between our read and our SET.
-        if let Some(msgs) = self.read(&key).await? {
+        if let Some(stored) = self.read(&key).await? {
             self.release(&lease).await?;
-            return Ok(Begin::Completed(msgs));
+            return Ok(Self::settled(fingerprint, stored));
         }
         Ok(Begin::Acquired(lease))
     }
@@ -148,19 +209,32 @@ impl JobStates {
         &self,
         kind: &str,
         id: &str,
+        fingerprint: &str,
         messages: &[T],
     ) -> Result<(), StoreError> {
         let stored = StoredRef {
             phase: "completed",
             completed_at: chrono::Utc::now().to_rfc3339(),
+            fingerprint,
             messages,
         };
-        let body =
-            serde_json::to_string(&stored).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let key = self.key(kind, id);
+        let json = serde_json::to_vec(&stored).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let body = match &self.sealing {
+            Sealing::Sealed(cipher) => {
+                let sealed = cipher
+                    .seal(&json, key.as_bytes())
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                format!("{SEALED_TAG}{}", STANDARD.encode(sealed))
+            }
+            Sealing::Plain => {
+                String::from_utf8(json).map_err(|e| StoreError::Corrupt(e.to_string()))?
+            }
+        };
         let _: () = self
             .store
             .conn()
-            .set_ex(self.key(kind, id), body, self.ttl.as_secs().max(1))
+            .set_ex(key, body, self.ttl.as_secs().max(1))
             .await?;
         Ok(())
     }

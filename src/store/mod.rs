@@ -14,13 +14,19 @@ use redis::aio::ConnectionManager;
 
 pub mod budget;
 
-/// Redis failures; always transient for the caller (the job is retried).
+/// Redis failures; transient for the caller (the job is retried), except
+/// [`StoreError::RequestIdReused`], which no retry can fix.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("redis: {0}")]
     Redis(#[from] redis::RedisError),
     #[error("stored value is corrupt: {0}")]
     Corrupt(String),
+    /// State under this request id belongs to a request with other content.
+    #[error(
+        "request id {request_id} was already used by a different request; use a new request_id"
+    )]
+    RequestIdReused { request_id: String },
 }
 
 /// A handle on Redis with the deployment's key prefix. Cheap to clone.
