@@ -109,3 +109,57 @@ async fn a_listed_object_the_org_lacks_is_named_in_the_error() {
     assert!(text.contains("Loyalty_Card__c"), "{text}");
     t.cleanup().await;
 }
+
+#[tokio::test]
+async fn a_session_expiring_mid_copy_costs_one_refresh_and_exports_each_record_once() {
+    let t = Dsr::start().await;
+    let email = "long.export@example.com";
+    let ids = t
+        .insert(
+            "Contact",
+            (0..450)
+                .map(|i| json!({"LastName": format!("E{i}"), "Email": email}))
+                .collect(),
+            true,
+        )
+        .await;
+    // A session first, so the refresh below is the only token request of the copy.
+    t.client
+        .query_all("SELECT Id FROM User LIMIT 1")
+        .await
+        .unwrap();
+    const TOKEN: &str = "POST /services/oauth2/token";
+    const SEARCH: &str = "GET /services/data/{version}/search";
+    let tokens_before = t.h.count(TOKEN).await;
+    // Some latency, so the watcher sees the search answered before the queries and the read.
+    t.h.emu
+        .state
+        .faults
+        .set(sf_emulator::faults::FaultSettings {
+            latency_ms: 50,
+            ..Default::default()
+        });
+    let req = request(DsrAction::Copy, &[email], ObjectSelection::Default);
+    let ctx = t.context();
+    let expire_after_the_search = async {
+        let start = std::time::Instant::now();
+        while t.h.count(SEARCH).await < 1 {
+            assert!(start.elapsed() < std::time::Duration::from_secs(30));
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        t.h.sessions_issued_and_expire()
+    };
+    let (report, expired) = tokio::join!(t.run(&req, &ctx), expire_after_the_search);
+    assert!(expired >= 1, "a session was expired mid-copy");
+    assert_eq!(report.status, ResultStatus::Completed, "{report:#?}");
+    let exported: Vec<&str> = report.exported.iter().map(|r| r.id.as_str()).collect();
+    let unique: std::collections::BTreeSet<&str> = exported.iter().copied().collect();
+    assert_eq!(exported.len(), 450, "no duplicates");
+    assert_eq!(
+        unique,
+        ids.iter().map(String::as_str).collect(),
+        "nothing missing"
+    );
+    assert_eq!(t.h.count(TOKEN).await, tokens_before + 1, "one refresh");
+    t.cleanup().await;
+}
