@@ -117,8 +117,8 @@ struct ReplayArgs {
     /// Print counts and a sample (ids and headers only) and change nothing.
     #[arg(long)]
     dry_run: bool,
-    /// At most this many replays per second.
-    #[arg(long)]
+    /// At most this many replays per second (a positive number, e.g. 5 or 0.5).
+    #[arg(long, allow_negative_numbers = true, value_parser = positive_rate)]
     rate: Option<f64>,
     /// Stop after this many replays.
     #[arg(long)]
@@ -126,6 +126,16 @@ struct ReplayArgs {
     /// Dead letters shown in a dry run's sample.
     #[arg(long, default_value_t = 10)]
     sample: usize,
+}
+
+/// `--rate`: clap would read `-1` as an unknown flag; say what is wanted instead.
+fn positive_rate(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(r) if r.is_finite() && r > 0.0 => Ok(r),
+        _ => Err(format!(
+            "{s:?}: must be a positive number of replays per second (e.g. 5 or 0.5)"
+        )),
+    }
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -406,6 +416,8 @@ async fn replay(args: ReplayArgs) -> anyhow::Result<()> {
         until: args.until,
         request_ids: args.request_ids.into_iter().collect(),
     };
+    // Before connecting: a filter that can match nothing is a mistake, not an empty result.
+    filter.validate()?;
     let opts = replay::Options {
         filter,
         mode: args.mode,

@@ -489,3 +489,168 @@ async fn dead_letters_survive_many_dry_runs_whatever_the_brokers_default_deliver
     );
     r.cleanup().await;
 }
+
+impl Rig {
+    /// A dead letter whose body is not JSON, as the worker writes one (`invalid_json`).
+    async fn invalid_json_dead_letter(&self, message_id: &str) {
+        let mut h = FieldTable::default();
+        h.insert(
+            ShortString::from(headers::ERROR_CODE),
+            AMQPValue::LongString(LongString::from("invalid_json")),
+        );
+        let props = BasicProperties::default()
+            .with_delivery_mode(2)
+            .with_message_id(message_id.into())
+            .with_headers(h);
+        let c = self
+            .ch
+            .basic_publish(
+                self.names.dlx.as_str().into(),
+                "dsr".into(),
+                BasicPublishOptions::default(),
+                b"{not json",
+                props,
+            )
+            .await
+            .unwrap()
+            .await
+            .unwrap();
+        assert!(c.is_ack());
+    }
+
+    /// `sfprivacy replay ARGS` (the real binary) on this rig's queues: (success, stdout, stderr).
+    async fn cli(&self, args: &[&str]) -> (bool, String, String) {
+        let prefix = self.names.dead.trim_end_matches(".dead").to_string();
+        let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_sfprivacy"))
+            .arg("replay")
+            .args(args)
+            .env_clear()
+            .env("SFPRIVACY_AMQP_URL", AMQP)
+            .env("SFPRIVACY_QUEUE_PREFIX", prefix)
+            .env("RUST_LOG", "info")
+            .output()
+            .await
+            .expect("run sfprivacy replay");
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+}
+
+/// Dead letters left behind by one pass keep their routing key, so a later pass with a filter
+/// that matches them can still send them back (a body that is not JSON cannot tell it).
+#[tokio::test]
+async fn dead_letters_kept_by_one_pass_are_still_routable_in_the_next() {
+    let r = rig().await;
+    r.invalid_json_dead_letter("m-bad-1").await;
+    r.dead_letter(
+        "r1",
+        "acme",
+        "dsr.request",
+        "INVALID_GRANT",
+        "2026-01-01T10:00:00Z",
+    )
+    .await;
+    r.invalid_json_dead_letter("m-bad-2").await;
+    let mut filter = Filter::default();
+    filter.error_codes.insert("INVALID_GRANT".into());
+    let s = r
+        .replay(Options {
+            filter,
+            ..Options::default()
+        })
+        .await;
+    assert_eq!((s.matched, s.replayed), (1, 1));
+    // Copy mode re-appends too.
+    let mut filter = Filter::default();
+    filter.request_ids.insert("nothing-matches".into());
+    let s = r
+        .replay(Options {
+            filter,
+            mode: Mode::Copy,
+            ..Options::default()
+        })
+        .await;
+    assert_eq!(s.matched, 0);
+
+    let mut filter = Filter::default();
+    filter.error_codes.insert("invalid_json".into());
+    let s = r
+        .replay(Options {
+            filter,
+            ..Options::default()
+        })
+        .await;
+    assert_eq!((s.matched, s.replayed, s.unroutable), (2, 2, 0), "{s:?}");
+    assert_eq!(r.depth(&r.names.work_queue("dsr")).await, 3);
+    assert_eq!(r.depth(&r.names.dead).await, 0);
+    r.cleanup().await;
+}
+
+/// A dead letter that really cannot be routed says why, per message.
+#[tokio::test]
+async fn an_unroutable_dead_letter_is_reported_with_its_reason() {
+    let r = rig().await;
+    // Straight onto the dead-letter queue (default exchange): no work routing key, no
+    // x-death, a body that names no type.
+    let c =
+        r.ch.basic_publish(
+            "".into(),
+            r.names.dead.as_str().into(),
+            BasicPublishOptions::default(),
+            b"{not json",
+            BasicProperties::default().with_message_id("m-lost".into()),
+        )
+        .await
+        .unwrap()
+        .await
+        .unwrap();
+    assert!(c.is_ack());
+    for dry_run in [true, false] {
+        let s = r
+            .replay(Options {
+                dry_run,
+                sample: 5,
+                ..Options::default()
+            })
+            .await;
+        assert_eq!((s.matched, s.replayed, s.unroutable), (1, 0, 1), "{s:?}");
+        assert_eq!(s.unroutable_sample.len(), 1, "{s:?}");
+        let u = &s.unroutable_sample[0];
+        assert_eq!(u.message_id.as_deref(), Some("m-lost"));
+        assert!(u.reason.contains("not a request"), "{}", u.reason);
+        assert!(u.reason.contains(&r.names.dead), "{}", u.reason);
+    }
+    assert_eq!(r.depth(&r.names.dead).await, 1, "kept");
+    r.cleanup().await;
+}
+
+#[tokio::test]
+async fn the_cli_rejects_an_unknown_type_and_a_non_positive_rate_and_exits_cleanly() {
+    let r = rig().await;
+    r.seed().await;
+    let (ok, out, err) = r.cli(&["--type", "dsr", "--dry-run"]).await;
+    assert!(!ok, "{out}");
+    assert!(err.contains("\"dsr\""), "{err}");
+    for t in ["dsr.request", "scan.request", "scan.part"] {
+        assert!(err.contains(t), "valid types listed: {err}");
+    }
+    for rate in ["-1", "0", "abc"] {
+        let (ok, out, err) = r.cli(&["--rate", rate, "--dry-run"]).await;
+        assert!(!ok, "{out}");
+        assert!(err.contains("must be a positive number"), "{rate}: {err}");
+    }
+    // A clean run logs no error (channels and connection closed in order).
+    for args in [&["--dry-run"][..], &["--error-code", "INVALID_GRANT"][..]] {
+        let (ok, out, err) = r.cli(args).await;
+        assert!(ok, "{out}\n{err}");
+        assert!(
+            !err.contains("ERROR") && !out.contains("ERROR"),
+            "{args:?}:\n{out}\n{err}"
+        );
+        assert!(!err.contains("invalid channel state"), "{err}");
+    }
+    r.cleanup().await;
+}

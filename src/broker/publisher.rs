@@ -21,6 +21,11 @@ impl Publisher {
         Ok(Self { channel })
     }
 
+    /// The underlying channel (to close it explicitly before the connection).
+    pub fn channel(&self) -> &Channel {
+        &self.channel
+    }
+
     /// Publishes and waits for the broker's confirm.
     pub async fn publish(
         &self,

@@ -70,6 +70,9 @@ impl From<lapin::Error> for ReplayError {
     }
 }
 
+/// The request types `--type` accepts.
+pub const TYPES: [&str; 3] = ["dsr.request", "scan.request", "scan.part"];
+
 /// Move the dead letters, or copy them (the dead letter stays).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum Mode {
@@ -97,6 +100,18 @@ pub struct Filter {
 }
 
 impl Filter {
+    /// Refuses a type no dead letter can have (`dsr` for `dsr.request`), which would
+    /// otherwise match nothing without a word.
+    pub fn validate(&self) -> Result<(), ReplayError> {
+        if let Some(t) = self.types.iter().find(|t| !TYPES.contains(&t.as_str())) {
+            return Err(ReplayError::Filter(format!(
+                "unknown --type {t:?}: expected one of {}",
+                TYPES.join(", ")
+            )));
+        }
+        Ok(())
+    }
+
     pub fn matches(&self, d: &DeadLetter) -> bool {
         fn any(set: &BTreeSet<String>, v: Option<&String>) -> bool {
             set.is_empty() || v.is_some_and(|v| set.contains(v))
@@ -119,6 +134,8 @@ impl Filter {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DeadLetter {
     pub request_id: Option<String>,
+    /// The AMQP `message_id`, the only id of a body that is not a request.
+    pub message_id: Option<String>,
     pub request_type: Option<String>,
     pub connection_id: Option<String>,
     pub error_code: Option<String>,
@@ -182,6 +199,7 @@ impl DeadLetter {
             .map(str::to_string);
         DeadLetter {
             request_id: id,
+            message_id: props.message_id().as_ref().map(|m| m.to_string()),
             request_type: kind,
             connection_id: conn,
             error_code,
@@ -191,6 +209,28 @@ impl DeadLetter {
             routing_key,
         }
     }
+}
+
+/// Why a matching dead letter has no work queue to go back to (ids and routing key only).
+fn unroutable_reason(d: &DeadLetter, delivered_with: &str) -> String {
+    let body = match &d.request_type {
+        Some(t) => format!("its type {t:?} is not a request type"),
+        None => "its body is not a request (no readable type)".into(),
+    };
+    format!(
+        "{body}, no x-death entry names a work queue, and its routing key {delivered_with:?} is \
+         not one of {}",
+        ROUTING_KEYS.join(", ")
+    )
+}
+
+/// A matching dead letter that stayed in the dead-letter queue, and why.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Unroutable {
+    pub message_id: Option<String>,
+    pub request_id: Option<String>,
+    pub error_code: Option<String>,
+    pub reason: String,
 }
 
 struct Death {
@@ -310,6 +350,8 @@ pub struct Summary {
     pub would_replay: u64,
     /// Matching but with no work queue to go to (kept in the dead-letter queue).
     pub unroutable: u64,
+    /// The first of those (up to the sample size), each with the reason.
+    pub unroutable_sample: Vec<Unroutable>,
     /// Matching messages by error code.
     pub by_error_code: BTreeMap<String, u64>,
     /// Matching messages by work queue routing key.
@@ -332,6 +374,20 @@ impl Summary {
             self.sample.push(d.clone());
         }
     }
+
+    fn unroutable(&mut self, d: &DeadLetter, delivered_with: &str, sample: usize) -> String {
+        self.unroutable += 1;
+        let reason = unroutable_reason(d, delivered_with);
+        if self.unroutable_sample.len() < sample.max(10) {
+            self.unroutable_sample.push(Unroutable {
+                message_id: d.message_id.clone(),
+                request_id: d.request_id.clone(),
+                error_code: d.error_code.clone(),
+                reason: reason.clone(),
+            });
+        }
+        reason
+    }
 }
 
 /// Runs one replay pass over `names.dead`. `progress` advances once per message read.
@@ -348,7 +404,43 @@ pub async fn run(
             "--rate must be a positive number".into(),
         ));
     }
+    opts.filter.validate()?;
     let channel = conn.create_channel().await?;
+    let publisher = if opts.dry_run {
+        None
+    } else {
+        match Publisher::open(conn).await {
+            Ok(p) => Some(p),
+            Err(e) => {
+                close(&channel).await;
+                return Err(e.into());
+            }
+        }
+    };
+    let result = pass(&channel, publisher.as_ref(), names, opts, progress).await;
+    // Closed here rather than by lapin when the last handle drops: that close runs in the
+    // background, races the caller's `Connection::close` and logs "Connection error invalid
+    // channel state: Closing" on a clean exit.
+    if let Some(p) = publisher {
+        close(p.channel()).await;
+    }
+    close(&channel).await;
+    result
+}
+
+async fn close(channel: &lapin::Channel) {
+    if channel.status().connected() {
+        let _ = channel.close(200, "replay done".into()).await;
+    }
+}
+
+async fn pass(
+    channel: &lapin::Channel,
+    publisher: Option<&Publisher>,
+    names: &Names,
+    opts: &Options,
+    progress: &ProgressBar,
+) -> Result<Summary, ReplayError> {
     let depth = channel
         .queue_declare(
             short(&names.dead)?,
@@ -366,11 +458,10 @@ pub async fn run(
         queue_depth: u64::from(depth),
         ..Summary::default()
     };
-    if opts.dry_run {
-        dry_run(&channel, names, opts, depth, progress, &mut summary).await?;
+    let Some(publisher) = publisher else {
+        dry_run(channel, names, opts, depth, progress, &mut summary).await?;
         return Ok(summary);
-    }
-    let publisher = Publisher::open(conn).await?;
+    };
     let mut pace = opts.rate.map(|r| {
         let mut i = tokio::time::interval(Duration::from_secs_f64(1.0 / r));
         i.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -404,7 +495,7 @@ pub async fn run(
                     .publish(&names.exchange, &rk, &d.data, props)
                     .await?;
                 if opts.mode == Mode::Copy {
-                    reappend(&publisher, names, &d).await?;
+                    reappend(publisher, names, &d).await?;
                 }
                 ack(&d).await?;
                 summary.replayed += 1;
@@ -424,16 +515,18 @@ pub async fn run(
             }
             None => {
                 if opts.filter.matches(&dl) {
-                    summary.unroutable += 1;
+                    let reason = summary.unroutable(&dl, d.routing_key.as_str(), opts.sample);
                     tracing::warn!(
                         target: "sfprivacy::audit",
                         action = "replay_skipped",
                         request_id = dl.request_id.as_deref().unwrap_or("-"),
+                        message_id = dl.message_id.as_deref().unwrap_or("-"),
+                        reason = %reason,
                         "dead letter matches but its work queue cannot be told; kept"
                     );
                     metrics::counter!(names::REPLAYED, "outcome" => "unroutable").increment(1);
                 }
-                reappend(&publisher, names, &d).await?;
+                reappend(publisher, names, &d).await?;
                 ack(&d).await?;
             }
         }
@@ -465,7 +558,7 @@ async fn dry_run(
         if opts.filter.matches(&dl) {
             summary.count(&dl, opts.sample);
             if dl.routing_key.is_none() {
-                summary.unroutable += 1;
+                summary.unroutable(&dl, d.routing_key.as_str(), opts.sample);
             }
         }
         last = Some(d);
@@ -487,10 +580,18 @@ async fn dry_run(
     Ok(())
 }
 
-/// The dead letter, unchanged, onto the tail of the dead-letter queue (confirmed).
+/// The dead letter, unchanged, onto the tail of the dead-letter queue (confirmed). Through the
+/// dead-letter exchange with the routing key it came with, the way every dead letter arrives:
+/// through the default exchange its routing key would become the queue's name, and a body
+/// that does not name its type (`invalid_json`) could no longer be routed by a later pass.
 async fn reappend(publisher: &Publisher, names: &Names, d: &Delivery) -> Result<(), ReplayError> {
     publisher
-        .to_queue(&names.dead, &d.data, d.properties.clone())
+        .publish(
+            &names.dlx,
+            d.routing_key.as_str(),
+            &d.data,
+            d.properties.clone(),
+        )
         .await?;
     Ok(())
 }
