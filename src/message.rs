@@ -23,8 +23,8 @@ pub enum ContractError {
     UnsupportedVersion(u64),
     #[error("invalid field `{field}`: {reason}")]
     InvalidField { field: String, reason: String },
-    #[error("invalid email address at subject.emails[{index}]")]
-    InvalidEmail { index: usize },
+    #[error("invalid email address at subject.emails[{index}]: {reason}")]
+    InvalidEmail { index: usize, reason: &'static str },
 }
 
 impl ContractError {
@@ -47,6 +47,20 @@ impl ContractError {
     }
 }
 
+// Why an address was refused: our own texts, never the address (errors reach logs).
+const EMAIL_TOO_LONG: &str = "longer than 254 characters";
+const EMAIL_SPACES: &str = "contains whitespace or control characters";
+const EMAIL_NO_AT: &str = "no @";
+const EMAIL_LOCAL: &str = "the part before @ is empty or longer than 64 characters";
+const EMAIL_SHAPE: &str = "not a name, an @ and a dotted domain name";
+const EMAIL_REASONS: [&str; 5] = [
+    EMAIL_TOO_LONG,
+    EMAIL_SPACES,
+    EMAIL_NO_AT,
+    EMAIL_LOCAL,
+    EMAIL_SHAPE,
+];
+
 /// An email address that passed validation, trimmed and lowercased (Salesforce compares email
 /// fields case-insensitively). Its `Debug` and `Display` never show the address: use
 /// [`SubjectEmail::hashed`] in logs and [`SubjectEmail::as_str`] only where Salesforce needs it.
@@ -56,11 +70,24 @@ pub struct SubjectEmail(String);
 
 impl SubjectEmail {
     pub fn parse(raw: &str) -> Option<Self> {
+        Self::check(raw).ok()
+    }
+
+    /// The address, or what is wrong with it (never the address itself: errors reach logs).
+    pub fn check(raw: &str) -> Result<Self, &'static str> {
         let s = raw.trim();
-        if s.len() > 254 || s.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            return None;
+        if s.len() > 254 {
+            return Err(EMAIL_TOO_LONG);
         }
-        let (local, domain) = s.rsplit_once('@')?;
+        if s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(EMAIL_SPACES);
+        }
+        let Some((local, domain)) = s.rsplit_once('@') else {
+            return Err(EMAIL_NO_AT);
+        };
+        if local.is_empty() || local.len() > 64 {
+            return Err(EMAIL_LOCAL);
+        }
         let labels_ok = domain.split('.').all(|l| {
             !l.is_empty()
                 && l.len() <= 63
@@ -76,7 +103,11 @@ impl SubjectEmail {
             && !local.contains("..")
             && domain.contains('.')
             && labels_ok;
-        ok.then(|| Self(s.to_lowercase()))
+        if ok {
+            Ok(Self(s.to_lowercase()))
+        } else {
+            Err(EMAIL_SHAPE)
+        }
     }
 
     pub fn as_str(&self) -> &str {
@@ -100,7 +131,7 @@ impl fmt::Debug for SubjectEmail {
 impl TryFrom<String> for SubjectEmail {
     type Error = String;
     fn try_from(s: String) -> Result<Self, String> {
-        Self::parse(&s).ok_or_else(|| "invalid email address".to_string())
+        Self::check(&s).map_err(|why| format!("invalid email address: {why}"))
     }
 }
 
@@ -265,7 +296,12 @@ fn from_value<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> Result<T,
                 .rsplit_once('[')
                 .and_then(|(_, rest)| rest.trim_end_matches(']').parse().ok())
                 .unwrap_or(0);
-            return ContractError::InvalidEmail { index };
+            // Our own reason text (`SubjectEmail::check`), which never holds the address.
+            let reason = EMAIL_REASONS
+                .into_iter()
+                .find(|r| msg.contains(r))
+                .unwrap_or("not a valid address");
+            return ContractError::InvalidEmail { index, reason };
         }
         // A missing field is reported at its parent's path; name the field itself.
         if let Some(name) = msg
@@ -932,6 +968,31 @@ mod tests {
     }
 
     #[test]
+    fn an_invalid_email_says_why_without_the_address() {
+        let long = format!("{}@example.com", "j".repeat(300));
+        for (email, reason) in [
+            (long.as_str(), EMAIL_TOO_LONG),
+            ("jane doe@example.com", EMAIL_SPACES),
+            ("jane.example.com", EMAIL_NO_AT),
+            ("jane@localhost", EMAIL_SHAPE),
+        ] {
+            let body = serde_json::json!({"type": "dsr.request", "version": 1, "request_id": "a",
+                "connection_id": "c", "action": "copy", "subject": {"emails": ["ok@example.com", email]}});
+            let err = Request::parse(body.to_string().as_bytes()).unwrap_err();
+            assert_eq!(
+                err,
+                ContractError::InvalidEmail { index: 1, reason },
+                "{email}"
+            );
+            let text = err.to_string();
+            assert!(
+                text.ends_with(reason) && !text.contains("jane") && !text.contains("jjj"),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
     fn a_bad_value_is_named_by_its_path() {
         let err = Request::parse(br#"{"type":"dsr.request","version":1,"request_id":"a","connection_id":"c","action":"purge","subject":{"emails":["a@b.co"]}}"#).unwrap_err();
         let ContractError::InvalidField { field, reason } = err else {
@@ -941,7 +1002,13 @@ mod tests {
         assert!(reason.contains("unknown variant"), "{reason}");
         assert!(reason.contains("expected one of `copy`"), "{reason}");
         let err = Request::parse(br#"{"type":"dsr.request","version":1,"request_id":"a","connection_id":"c","action":"copy","subject":{"emails":["a@b.co","x@y.io","nope"]}}"#).unwrap_err();
-        assert_eq!(err, ContractError::InvalidEmail { index: 2 });
+        assert_eq!(
+            err,
+            ContractError::InvalidEmail {
+                index: 2,
+                reason: EMAIL_NO_AT
+            }
+        );
         let err = Request::parse(br#"{"type":"dsr.request","version":1,"request_id":"a","connection_id":"c","action":"copy","subject":{}}"#).unwrap_err();
         assert_eq!(
             err,
