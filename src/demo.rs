@@ -365,10 +365,51 @@ async fn drive(
         .await
         .map_err(b)?;
     let reply_queue = reply.name().to_string();
-    let publisher = Publisher::open(amqp)
-        .await
-        .map_err(|e| DemoError::Broker(e.to_string()))?;
+    let publisher = match Publisher::open(amqp).await {
+        Ok(p) => p,
+        Err(e) => {
+            close_channel(&ch).await;
+            return Err(DemoError::Broker(e.to_string()));
+        }
+    };
+    let outcome = exchange(
+        &ch,
+        &publisher,
+        &reply_queue,
+        names,
+        subjects,
+        opts,
+        emulator_url,
+        started,
+    )
+    .await;
+    close_channel(publisher.channel()).await;
+    close_channel(&ch).await;
+    outcome
+}
 
+/// Closed before the connection, not by lapin when the last handle drops: that close runs in
+/// the background, races `Connection::close` and logs "Connection error invalid channel
+/// state: Closing" at the end of a successful demo.
+async fn close_channel(ch: &lapin::Channel) {
+    if ch.status().connected() {
+        let _ = ch.close(200, "demo done".into()).await;
+    }
+}
+
+/// Sends the requests on `publisher` and reads their results from `reply_queue` on `ch`.
+#[allow(clippy::too_many_arguments)]
+async fn exchange(
+    ch: &lapin::Channel,
+    publisher: &Publisher,
+    reply_queue: &str,
+    names: &Names,
+    subjects: &[(DsrAction, String, String)],
+    opts: &DemoOptions,
+    emulator_url: &str,
+    started: Instant,
+) -> Result<DemoReport, DemoError> {
+    let b = |e: lapin::Error| DemoError::Broker(e.to_string());
     let bar = if opts.progress {
         let pb = indicatif::ProgressBar::new(subjects.len() as u64 + 1);
         pb.set_style(
@@ -397,7 +438,7 @@ async fn drive(
             "subject": { "emails": [email] },
             "options": { "dry_run": false, "objects": null, "hard_delete": false }
         });
-        let props = request_properties(&request_id, Some(&reply_queue))
+        let props = request_properties(&request_id, Some(reply_queue))
             .map_err(|e| DemoError::Broker(e.to_string()))?;
         publisher
             .publish(&names.exchange, "dsr", body.to_string().as_bytes(), props)
@@ -432,7 +473,7 @@ async fn drive(
         "objects": ["Contact", "Lead", "Account"],
         "max_records_per_object": 500
     });
-    let props = request_properties(&scan_id, Some(&reply_queue))
+    let props = request_properties(&scan_id, Some(reply_queue))
         .map_err(|e| DemoError::Broker(e.to_string()))?;
     publisher
         .publish(&names.exchange, "scan", scan.to_string().as_bytes(), props)
@@ -460,7 +501,7 @@ async fn drive(
 
     let mut consumer = ch
         .basic_consume(
-            reply_queue.as_str().into(),
+            reply_queue.into(),
             "demo".into(),
             BasicConsumeOptions::default(),
             FieldTable::default(),
@@ -576,6 +617,7 @@ async fn remove_topology(amqp: &lapin::Connection, names: &Names) {
                 .await;
         }
     }
+    close_channel(&ch).await;
 }
 
 async fn remove_keys(store: &Store) {

@@ -1,0 +1,74 @@
+//! `sfprivacy demo` (the real binary) against the local RabbitMQ and Redis, with its own
+//! emulator and worker and, as docker-compose runs it, with `--no-worker` against a worker
+//! process: it completes and a clean run logs no error on the way out (lapin's "Connection
+//! error invalid channel state: Closing" when channels outlive the connection).
+
+mod common;
+
+use common::process::WorkerProcess;
+use common::{AppOptions, env_for, unique};
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+async fn demo(args: &[&str], env: &BTreeMap<String, String>) -> (String, String) {
+    let out = tokio::time::timeout(
+        Duration::from_secs(240),
+        tokio::process::Command::new(env!("CARGO_BIN_EXE_sfprivacy"))
+            .arg("demo")
+            .args(args)
+            .env_clear()
+            .envs(env)
+            .env("RUST_LOG", "warn")
+            .output(),
+    )
+    .await
+    .expect("demo within 240 s")
+    .expect("run sfprivacy demo");
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    );
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("completed"), "{stdout}");
+    for text in [&stdout, &stderr] {
+        assert!(
+            !text.contains("ERROR") && !text.contains("invalid channel state"),
+            "{stdout}\n{stderr}"
+        );
+    }
+    (stdout, stderr)
+}
+
+#[tokio::test]
+async fn the_demo_completes_and_exits_without_logging_an_error() {
+    let env = BTreeMap::from([
+        (
+            "SFPRIVACY_AMQP_URL".to_string(),
+            common::AMQP_URL.to_string(),
+        ),
+        (
+            "SFPRIVACY_REDIS_URL".to_string(),
+            common::REDIS_URL.to_string(),
+        ),
+    ]);
+    demo(&["--org-size", "100"], &env).await;
+}
+
+#[tokio::test]
+async fn the_demo_without_its_own_worker_exits_without_logging_an_error() {
+    let emu = sf_emulator::Emulator::new(sf_emulator::EmulatorConfig {
+        size: 100,
+        ..Default::default()
+    })
+    .start("127.0.0.1:0")
+    .await
+    .unwrap();
+    let env = env_for(&unique("demo"), &AppOptions::new(vec![], None));
+    let connections = sfprivacy::demo::emulator_connection_toml(&emu.base_url);
+    let mut worker = WorkerProcess::spawn(&env, &connections, &[]);
+    worker.wait_ready(Duration::from_secs(30)).await;
+    let mut demo_env = env.clone();
+    demo_env.retain(|k, _| !k.ends_with("LOG_FORMAT"));
+    demo(&["--no-worker", "--emulator", &emu.base_url], &demo_env).await;
+    worker.stop().await;
+}
