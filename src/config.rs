@@ -117,8 +117,8 @@ pub struct Connection {
 }
 
 impl Connection {
-    /// The token cache's key for this connection: its id plus a hash of what obtained the
-    /// token (login host, client id, grant, username). Two configurations sharing an id but not
+    /// The access-token cache's key for this connection: its id plus a hash of what obtained
+    /// the token (login host, client id, grant, username). Two configurations sharing an id but not
     /// their credentials (another deployment on the same Redis, a changed connected app) never
     /// read each other's token. Secrets are left out: a rotated refresh token must keep its key.
     pub fn token_cache_id(&self) -> String {

@@ -61,8 +61,9 @@ struct Held {
 
 pub struct Sessions {
     connection: Arc<Connection>,
-    /// What the token cache is keyed by: the connection id and a hash of the credentials, so
-    /// a connection with other credentials (same id) never reuses this one's token.
+    /// What cached access tokens are keyed by: the connection id and a hash of the
+    /// credentials, so a connection with other credentials (same id) never reuses this one's
+    /// token. The refresh chain and lock stay per connection id (see `store::tokens`).
     cache_id: String,
     tokens: TokenCache,
     http: reqwest::Client,
@@ -180,7 +181,7 @@ impl Sessions {
         if let Some(s) = self.cached(rejected).await? {
             return Ok(s);
         }
-        let lock_key = self.tokens.lock_key(&self.cache_id);
+        let lock_key = self.tokens.lock_key(&self.connection.id);
         let deadline = Instant::now() + self.options.lock_wait;
         let guard = loop {
             if let Some(g) =
@@ -226,7 +227,7 @@ impl Sessions {
         let used = match self.configured_refresh_token().await {
             Some(cfg) => Some(
                 self.tokens
-                    .refresh_token(&self.cache_id, &cfg)
+                    .refresh_token(&self.connection.id, &cfg)
                     .await
                     .map_err(store_err)?,
             ),
@@ -272,7 +273,7 @@ impl Sessions {
         if let Some(cfg) = self.configured_refresh_token().await {
             consider(
                 self.tokens
-                    .refresh_token(&self.cache_id, &cfg)
+                    .refresh_token(&self.connection.id, &cfg)
                     .await
                     .map_err(store_err)?,
             );
@@ -341,7 +342,11 @@ impl Sessions {
                 &self.cache_id,
                 &cached,
                 self.ttl(),
-                rotated.as_ref().map(|(new, used)| Rotation { used, new }),
+                rotated.as_ref().map(|(new, used)| Rotation {
+                    chain: &self.connection.id,
+                    used,
+                    new,
+                }),
             )
             .await
             .map_err(store_err)?;

@@ -2,9 +2,12 @@
 //! TTL equal to the org's session timeout, plus the current refresh token when Salesforce
 //! rotates it.
 //!
-//! The `connection_id` the methods take is the caller's cache identity,
-//! [`crate::config::Connection::token_cache_id`] (id plus a hash of login host, client id,
-//! grant and username), so a connection with other credentials never gets another's token.
+//! Access tokens are keyed by [`crate::config::Connection::token_cache_id`] (the connection id
+//! plus a hash of login host, client id, grant and username), so a connection with other
+//! credentials under the same id never gets another's token. The refresh-token chain and the
+//! refresh lock stay keyed by the plain connection id: a chain's token is only adopted by a
+//! replica configured with a token of that chain, and replicas of an older version share both
+//! during a rolling update.
 //!
 //! Part of the store layer; the Salesforce session manager is its only caller. Values are
 //! sealed with the Redis key as associated data. A value that no longer opens (key rotated,
@@ -47,6 +50,8 @@ impl std::fmt::Debug for CachedSession {
 
 /// A refresh token replaced by Salesforce during a refresh.
 pub struct Rotation<'a> {
+    /// The connection id the refresh-token chain is kept under.
+    pub chain: &'a str,
     /// The token the refresh was made with.
     pub used: &'a Secret,
     /// The one Salesforce returned.
@@ -164,7 +169,7 @@ impl TokenCache {
             .arg(ttl.as_millis().max(1) as u64)
             .ignore();
         if let Some(rot) = rotation {
-            let rkey = self.refresh_key(connection_id);
+            let rkey = self.refresh_key(rot.chain);
             // The caller holds the refresh lock, so this read-modify-write does not race.
             let mut rec: RefreshRecord = self.get_sealed(&rkey).await?.unwrap_or_default();
             let mut superseded = std::mem::take(&mut rec.superseded);
@@ -309,6 +314,7 @@ mod tests {
             &session("a"),
             Duration::from_secs(60),
             Some(Rotation {
+                chain: "conn",
                 used: &r0,
                 new: &r1,
             }),
@@ -320,6 +326,7 @@ mod tests {
             &session("b"),
             Duration::from_secs(60),
             Some(Rotation {
+                chain: "conn",
                 used: &r1,
                 new: &r2,
             }),
