@@ -269,27 +269,7 @@ fn run_command(
     emulator_url: &str,
     redis_prefix: &str,
 ) -> (bool, Vec<serde_json::Value>, String) {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("request.json");
-    std::fs::write(&path, serde_json::to_vec(request).unwrap()).unwrap();
-    let connections = dir.path().join("connections.toml");
-    std::fs::write(
-        &connections,
-        sfprivacy::demo::emulator_connection_toml(emulator_url),
-    )
-    .unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sfprivacy"))
-        .arg("run")
-        .arg("--request")
-        .arg(&path)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("SFPRIVACY_REDIS_URL", common::REDIS_URL)
-        .env("SFPRIVACY_REDIS_PREFIX", redis_prefix)
-        .env("SFPRIVACY_INSECURE_DEV_TOKEN_KEY", "1")
-        .env("SFPRIVACY_CONNECTIONS_FILE", &connections)
-        .output()
-        .expect("run sfprivacy run");
+    let out = common::run_request(request, emulator_url, redis_prefix);
     let printed = serde_json::Deserializer::from_slice(&out.stdout)
         .into_iter::<serde_json::Value>()
         .collect::<Result<Vec<_>, _>>()

@@ -6,30 +6,6 @@ mod common;
 use serde_json::json;
 use std::process::Output;
 
-fn run(request: &serde_json::Value, emulator_url: &str, redis_prefix: &str) -> Output {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("request.json");
-    std::fs::write(&path, serde_json::to_vec(request).unwrap()).unwrap();
-    let connections = dir.path().join("connections.toml");
-    std::fs::write(
-        &connections,
-        sfprivacy::demo::emulator_connection_toml(emulator_url),
-    )
-    .unwrap();
-    std::process::Command::new(env!("CARGO_BIN_EXE_sfprivacy"))
-        .arg("run")
-        .arg("--request")
-        .arg(&path)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("SFPRIVACY_REDIS_URL", common::REDIS_URL)
-        .env("SFPRIVACY_REDIS_PREFIX", redis_prefix)
-        .env("SFPRIVACY_INSECURE_DEV_TOKEN_KEY", "1")
-        .env("SFPRIVACY_CONNECTIONS_FILE", &connections)
-        .output()
-        .expect("run sfprivacy run")
-}
-
 fn status_of(out: &Output) -> String {
     let last = serde_json::Deserializer::from_slice(&out.stdout)
         .into_iter::<serde_json::Value>()
@@ -53,7 +29,7 @@ async fn exit_status_is_zero_only_for_a_completed_result() {
             "options": {"objects": objects}
         })
     };
-    let out = run(
+    let out = common::run_request(
         &copy(&common::unique("r-ok"), json!(["Contact"])),
         &emu.base_url,
         &prefix,
@@ -62,7 +38,7 @@ async fn exit_status_is_zero_only_for_a_completed_result() {
     assert!(out.status.success(), "{out:?}");
 
     // Salesforce refuses the object: a terminal `failed` result, and exit 1.
-    let out = run(
+    let out = common::run_request(
         &copy(&common::unique("r-failed"), json!(["No_Such_Object__c"])),
         &emu.base_url,
         &prefix,

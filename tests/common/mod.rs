@@ -643,6 +643,36 @@ pub fn assert_one_distinct_result_each(
     }
 }
 
+/// `sfprivacy run --request FILE` for `request` against the emulator at `emulator_url` and the
+/// local Redis under `redis_prefix` (development token key, a clean environment).
+pub fn run_request(
+    request: &serde_json::Value,
+    emulator_url: &str,
+    redis_prefix: &str,
+) -> std::process::Output {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("request.json");
+    std::fs::write(&path, serde_json::to_vec(request).unwrap()).unwrap();
+    let connections = dir.path().join("connections.toml");
+    std::fs::write(
+        &connections,
+        sfprivacy::demo::emulator_connection_toml(emulator_url),
+    )
+    .unwrap();
+    std::process::Command::new(env!("CARGO_BIN_EXE_sfprivacy"))
+        .arg("run")
+        .arg("--request")
+        .arg(&path)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("SFPRIVACY_REDIS_URL", REDIS_URL)
+        .env("SFPRIVACY_REDIS_PREFIX", redis_prefix)
+        .env("SFPRIVACY_INSECURE_DEV_TOKEN_KEY", "1")
+        .env("SFPRIVACY_CONNECTIONS_FILE", &connections)
+        .output()
+        .expect("run sfprivacy run")
+}
+
 /// A factory for tests that never reach Salesforce (bad messages).
 pub fn no_salesforce() -> Option<ClientFactory> {
     Some(std::sync::Arc::new(|_c| {
