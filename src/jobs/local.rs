@@ -20,14 +20,20 @@ use futures::StreamExt;
 /// What running one request produced.
 #[derive(Debug, Default)]
 pub struct LocalRun {
-    /// Messages the platform would receive, in the order they were produced (scan parts,
-    /// which stay inside this process, are not among them).
+    /// Messages the platform would receive, in the order they were produced but with the
+    /// terminal result last (scan parts, which stay inside this process, are not among them).
     pub messages: Vec<OutMessage>,
     /// Why the request did not come to an end (a retry, dead letter, deferral), if it did not.
     pub stopped: Option<String>,
 }
 
 impl LocalRun {
+    /// Parts finish in any order: a part that committed before the last one can hand back its
+    /// progress after the last one's report. The terminal result goes last (a stable sort).
+    fn terminal_last(&mut self) {
+        self.messages.sort_by_key(|m| m.terminal);
+    }
+
     /// Keeps the outcome's messages and returns the scan parts it asks for.
     fn take(&mut self, outcome: Outcome) -> Vec<OutMessage> {
         let note = match outcome {
@@ -95,6 +101,7 @@ pub async fn run(
     while let Some(outcome) = outcomes.next().await {
         run.take(outcome);
     }
+    run.terminal_last();
     if let Some(s) = scan {
         if run.ended() {
             let fields = latest_personal_fields(&scope, &s.connection_id).await?;
@@ -105,4 +112,35 @@ pub async fn run(
         scope.delete_all().await?;
     }
     Ok(run)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn msg(kind: &str, terminal: bool) -> OutMessage {
+        OutMessage {
+            destination: Destination::Reply,
+            message_id: kind.into(),
+            correlation_id: "s".into(),
+            kind: kind.into(),
+            terminal,
+            body: "{}".into(),
+        }
+    }
+
+    #[test]
+    fn the_terminal_result_is_printed_last_whatever_order_parts_finished_in() {
+        let mut run = LocalRun {
+            messages: vec![
+                msg("progress-1", false),
+                msg("scan.result", true),
+                msg("progress-2", false),
+            ],
+            stopped: None,
+        };
+        run.terminal_last();
+        let order: Vec<&str> = run.messages.iter().map(|m| m.kind.as_str()).collect();
+        assert_eq!(order, ["progress-1", "progress-2", "scan.result"]);
+    }
 }
