@@ -228,3 +228,41 @@ async fn a_field_read_only_by_field_level_security_is_reported_and_the_rest_anon
     );
     t.cleanup().await;
 }
+
+#[tokio::test]
+async fn with_all_objects_a_person_account_is_anonymized_through_its_account() {
+    // A seeded org with person accounts: the subject's address is the account's PersonEmail.
+    let t = Dsr::start_seeded(5, 400).await;
+    let rows = t
+        .live("SELECT Id, PersonEmail, FirstName, LastName FROM Account WHERE IsPersonAccount = true AND PersonEmail != null LIMIT 1")
+        .await;
+    let row = &rows[0];
+    let id = row["Id"].as_str().unwrap();
+    let email = row["PersonEmail"].as_str().unwrap().to_string();
+    let report = t
+        .run(
+            &request(DsrAction::Anonymize, &[&email], ObjectSelection::All),
+            &t.context(),
+        )
+        .await;
+    assert_eq!(report.status, ResultStatus::Completed, "{report:#?}");
+    let o = outcome_of(&report, id);
+    assert_eq!(
+        (o.object.as_str(), o.outcome),
+        ("Account", K::Anonymized),
+        "{o:#?}"
+    );
+    for f in ["PersonEmail", "FirstName", "LastName"] {
+        assert!(o.fields.iter().any(|x| x == f), "{f} in {:?}", o.fields);
+    }
+    let after = &t
+        .live(&format!(
+            "SELECT PersonEmail, FirstName, LastName FROM Account WHERE Id = '{id}'"
+        ))
+        .await[0];
+    assert_ne!(after["PersonEmail"], row["PersonEmail"]);
+    assert_ne!(after["FirstName"], row["FirstName"]);
+    assert_ne!(after["LastName"], row["LastName"]);
+    assert_eq!(report.verification.unwrap()["ok"], serde_json::json!(true));
+    t.cleanup().await;
+}
