@@ -66,7 +66,10 @@ const EMAIL_REASONS: [&str; 5] = [
 /// [`SubjectEmail::hashed`] in logs and [`SubjectEmail::as_str`] only where Salesforce needs it.
 #[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(try_from = "String", into = "String")]
-pub struct SubjectEmail(String);
+#[schemars(
+    description = "An email address, at most 254 characters; matched case-insensitively and exactly"
+)]
+pub struct SubjectEmail(#[schemars(length(min = 3, max = 254))] String);
 
 impl SubjectEmail {
     pub fn parse(raw: &str) -> Option<Self> {
@@ -238,18 +241,14 @@ impl Request {
                     ));
                 }
                 if let ObjectSelection::Listed(list) = &r.options.objects {
-                    for o in list {
-                        check_api_name("options.objects", o)?;
-                    }
+                    check_object_list("options.objects", list)?;
                 }
                 Ok(())
             }
             Request::Scan(r) => {
                 check_id("scan_id", &r.scan_id)?;
                 if let Some(list) = &r.objects {
-                    for o in list {
-                        check_api_name("objects", o)?;
-                    }
+                    check_object_list("objects", list)?;
                 }
                 if r.max_records_per_object == Some(0) {
                     return Err(ContractError::field(
@@ -486,6 +485,38 @@ fn check_id(field: &str, id: &str) -> Result<(), ContractError> {
     Ok(())
 }
 
+/// Objects named in a request beyond which a list is surely a mistake (each costs API calls).
+pub const MAX_LISTED_OBJECTS: usize = 200;
+
+/// A listed selection: not empty (that would select nothing and still report success), not
+/// longer than [`MAX_LISTED_OBJECTS`], API names only, none twice (each would be searched again).
+fn check_object_list(field: &str, list: &[String]) -> Result<(), ContractError> {
+    if list.is_empty() {
+        return Err(ContractError::field(
+            field,
+            "an empty list selects nothing: give null for the default objects",
+        ));
+    }
+    if list.len() > MAX_LISTED_OBJECTS {
+        return Err(ContractError::field(
+            field,
+            format!("at most {MAX_LISTED_OBJECTS} objects"),
+        ));
+    }
+    let mut seen = std::collections::HashSet::new();
+    for (i, o) in list.iter().enumerate() {
+        check_api_name(&format!("{field}[{i}]"), o)?;
+        // API names are case-insensitive in Salesforce.
+        if !seen.insert(o.to_ascii_lowercase()) {
+            return Err(ContractError::field(
+                &format!("{field}[{i}]"),
+                "names an object already listed",
+            ));
+        }
+    }
+    Ok(())
+}
+
 fn check_api_name(field: &str, name: &str) -> Result<(), ContractError> {
     let ok = !name.is_empty()
         && name.len() <= 80
@@ -505,8 +536,11 @@ pub struct DsrRequest {
     #[serde(rename = "type")]
     #[schemars(with = "DsrRequestType")]
     pub kind: String,
+    #[schemars(range(min = 1, max = 1))]
     pub version: u32,
+    #[schemars(length(min = 1, max = 128), pattern(r"^[A-Za-z0-9_.:-]+$"))]
     pub request_id: String,
+    #[schemars(length(min = 1, max = 128), pattern(r"^[A-Za-z0-9_.:-]+$"))]
     pub connection_id: String,
     pub action: DsrAction,
     pub subject: Subject,
@@ -542,6 +576,7 @@ impl DsrAction {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Subject {
+    #[schemars(length(min = 1, max = 50))]
     pub emails: Vec<SubjectEmail>,
 }
 
@@ -561,12 +596,36 @@ pub struct DsrOptions {
 }
 
 /// Which objects a DSR covers.
-#[derive(Debug, Clone, PartialEq, Default, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub enum ObjectSelection {
     #[default]
     Default,
     All,
     Listed(Vec<String>),
+}
+
+/// The wire forms (`null`, `"all"`, a list of API names), not the Rust enum's shape.
+impl JsonSchema for ObjectSelection {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "ObjectSelection".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "null: User, Lead and Contact; \"all\": every object with an email field and the matched records' associated records; or a list of API names",
+            "oneOf": [
+                {"type": "null"},
+                {"const": "all"},
+                {
+                    "type": "array",
+                    "items": {"type": "string", "pattern": "^[A-Za-z][A-Za-z0-9_]{0,79}$"},
+                    "minItems": 1,
+                    "maxItems": MAX_LISTED_OBJECTS,
+                    "uniqueItems": true
+                }
+            ]
+        })
+    }
 }
 
 impl Serialize for ObjectSelection {
@@ -606,8 +665,11 @@ pub struct ScanRequest {
     #[serde(rename = "type")]
     #[schemars(with = "ScanRequestType")]
     pub kind: String,
+    #[schemars(range(min = 1, max = 1))]
     pub version: u32,
+    #[schemars(length(min = 1, max = 128), pattern(r"^[A-Za-z0-9_.:-]+$"))]
     pub scan_id: String,
+    #[schemars(length(min = 1, max = 128), pattern(r"^[A-Za-z0-9_.:-]+$"))]
     pub connection_id: String,
     #[serde(default)]
     pub confidence: ConfidenceLevel,
@@ -631,9 +693,12 @@ pub struct ScanPart {
     #[serde(rename = "type")]
     #[schemars(with = "ScanPartType")]
     pub kind: String,
+    #[schemars(range(min = 1, max = 1))]
     pub version: u32,
+    #[schemars(length(min = 1, max = 128), pattern(r"^[A-Za-z0-9_.:-]+$"))]
     pub scan_id: String,
     pub part_id: String,
+    #[schemars(length(min = 1, max = 128), pattern(r"^[A-Za-z0-9_.:-]+$"))]
     pub connection_id: String,
     pub object: String,
     /// Exclusive lower bound on `Id` for a slice; `None` from the start.
@@ -964,6 +1029,38 @@ mod tests {
                 field: "subject".into(),
                 reason: "missing".into()
             }
+        );
+    }
+
+    #[test]
+    fn an_object_list_must_name_something_and_each_object_once() {
+        let with = |objects: serde_json::Value| {
+            let body = serde_json::json!({"type": "dsr.request", "version": 1, "request_id": "a",
+                "connection_id": "c", "action": "delete", "subject": {"emails": ["a@b.co"]},
+                "options": {"objects": objects}});
+            Request::parse(body.to_string().as_bytes())
+        };
+        assert!(with(serde_json::json!(["Contact", "Lead"])).is_ok());
+        assert!(with(serde_json::json!(null)).is_ok());
+        assert!(with(serde_json::json!("all")).is_ok());
+        let field_of = |r: Result<Request, ContractError>| match r {
+            Err(ContractError::InvalidField { field, .. }) => field,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(field_of(with(serde_json::json!([]))), "options.objects");
+        assert_eq!(
+            field_of(with(serde_json::json!(["Contact", "contact"]))),
+            "options.objects[1]"
+        );
+        let many: Vec<String> = (0..=MAX_LISTED_OBJECTS)
+            .map(|i| format!("O{i}__c"))
+            .collect();
+        assert_eq!(field_of(with(serde_json::json!(many))), "options.objects");
+        let scan = serde_json::json!({"type": "scan.request", "version": 1, "scan_id": "s",
+            "connection_id": "c", "objects": []});
+        assert_eq!(
+            field_of(Request::parse(scan.to_string().as_bytes())),
+            "objects"
         );
     }
 
