@@ -266,3 +266,182 @@ async fn with_all_objects_a_person_account_is_anonymized_through_its_account() {
     assert_eq!(report.verification.unwrap()["ok"], serde_json::json!(true));
     t.cleanup().await;
 }
+
+#[tokio::test]
+async fn the_subjects_individual_is_anonymized_and_proven() {
+    let t = Dsr::start().await;
+    let email = "ivy.indi@example.com";
+    let ind = t.insert("Individual", vec![json!({"Salutation": "Ms.", "FirstName": "Ivy", "LastName": "Indi", "BirthDate": "1979-03-04"})], false).await;
+    let c = t.insert("Contact", vec![json!({"FirstName": "Ivy", "LastName": "Indi", "Email": email, "IndividualId": ind[0]})], true).await;
+    let report = t
+        .run(
+            &request(DsrAction::Anonymize, &[email], ObjectSelection::Default),
+            &t.context(),
+        )
+        .await;
+    assert_eq!(report.status, ResultStatus::Completed, "{report:#?}");
+    assert_eq!(outcome_of(&report, &c[0]).outcome, K::Anonymized);
+    let o = outcome_of(&report, &ind[0]);
+    assert_eq!(
+        (o.object.as_str(), o.outcome),
+        ("Individual", K::Anonymized),
+        "{o:#?}"
+    );
+    for f in ["Salutation", "FirstName", "LastName", "BirthDate"] {
+        assert!(o.fields.iter().any(|x| x == f), "{f} in {:?}", o.fields);
+    }
+    assert!(
+        !o.fields.iter().any(|f| f == "Name"),
+        "no compound field written"
+    );
+    let row = &t
+        .live(&format!(
+            "SELECT Salutation, FirstName, LastName, BirthDate FROM Individual WHERE Id = '{}'",
+            ind[0]
+        ))
+        .await[0];
+    assert_eq!(
+        row["LastName"],
+        json!("Anonymized"),
+        "required: a placeholder"
+    );
+    assert_eq!(row["FirstName"], json!(null));
+    assert_eq!(row["Salutation"], json!(null));
+    assert_eq!(row["BirthDate"], json!(null));
+    let proof = report.verification.unwrap();
+    assert_eq!(proof["ok"], json!(true), "{proof:#}");
+    assert_eq!(proof["original_values_remaining"], json!([]));
+    assert_eq!(
+        proof["records_rechecked"],
+        json!(2),
+        "the Individual is re-read too: {proof:#}"
+    );
+    t.cleanup().await;
+}
+
+#[tokio::test]
+async fn with_all_objects_a_fresh_subjects_individual_is_anonymized() {
+    let t = Dsr::start().await;
+    let email = "al.indi@example.com";
+    let ind = t
+        .insert(
+            "Individual",
+            vec![json!({"FirstName": "Al", "LastName": "Indi", "BirthDate": "1990-05-06"})],
+            false,
+        )
+        .await;
+    t.insert(
+        "Contact",
+        vec![json!({"LastName": "Indi", "Email": email, "IndividualId": ind[0]})],
+        true,
+    )
+    .await;
+    let report = t
+        .run(
+            &request(DsrAction::Anonymize, &[email], ObjectSelection::All),
+            &t.context(),
+        )
+        .await;
+    assert_eq!(report.status, ResultStatus::Completed, "{report:#?}");
+    assert_eq!(outcome_of(&report, &ind[0]).outcome, K::Anonymized);
+    assert_eq!(report.verification.unwrap()["ok"], json!(true));
+    let row = &t
+        .live(&format!(
+            "SELECT FirstName, BirthDate FROM Individual WHERE Id = '{}'",
+            ind[0]
+        ))
+        .await[0];
+    assert_eq!(
+        (&row["FirstName"], &row["BirthDate"]),
+        (&json!(null), &json!(null))
+    );
+    t.cleanup().await;
+}
+
+#[tokio::test]
+async fn an_individual_shared_with_someone_else_is_kept_and_reported() {
+    let t = Dsr::start().await;
+    let email = "sam.shared@example.com";
+    let ind = t
+        .insert(
+            "Individual",
+            vec![json!({"FirstName": "Sam", "LastName": "Shared", "BirthDate": "1985-07-08"})],
+            false,
+        )
+        .await;
+    let c = t.insert("Contact", vec![json!({"FirstName": "Sam", "LastName": "Shared", "Email": email, "IndividualId": ind[0]})], true).await;
+    let other = t.insert("Contact", vec![json!({"FirstName": "Pat", "LastName": "Other", "Email": "pat.other@example.com", "IndividualId": ind[0]})], true).await;
+    let report = t
+        .run(
+            &request(DsrAction::Anonymize, &[email], ObjectSelection::Default),
+            &t.context(),
+        )
+        .await;
+    assert_eq!(outcome_of(&report, &c[0]).outcome, K::Anonymized);
+    let o = outcome_of(&report, &ind[0]);
+    assert_eq!(
+        (o.object.as_str(), o.outcome),
+        ("Individual", K::Skipped),
+        "{o:#?}"
+    );
+    assert_eq!(o.error_code.as_deref(), Some("INDIVIDUAL_SHARED"));
+    assert!(o.reason.as_deref().unwrap().contains(&other[0]), "{o:#?}");
+    assert!(o.fields.is_empty());
+    assert_eq!(
+        report.status,
+        ResultStatus::Partial,
+        "the Individual still holds data"
+    );
+    let row = &t
+        .live(&format!(
+            "SELECT FirstName, LastName, BirthDate FROM Individual WHERE Id = '{}'",
+            ind[0]
+        ))
+        .await[0];
+    assert_eq!(row["FirstName"], json!("Sam"), "left as it was");
+    assert_eq!(row["BirthDate"], json!("1985-07-08"));
+    let other_row = &t
+        .live(&format!(
+            "SELECT FirstName, IndividualId FROM Contact WHERE Id = '{}'",
+            other[0]
+        ))
+        .await[0];
+    assert_eq!(other_row["FirstName"], json!("Pat"));
+    assert_eq!(other_row["IndividualId"], json!(ind[0]));
+    t.cleanup().await;
+}
+
+#[tokio::test]
+async fn in_a_seeded_org_the_contacts_individual_is_anonymized_with_all_objects() {
+    // The trial's repro: a seeded contact, its Individual, `objects: "all"`.
+    let t = Dsr::start_seeded(7, 400).await;
+    let rows = t
+        .live("SELECT Id, Email, IndividualId FROM Contact WHERE Email != null AND IndividualId != null LIMIT 1")
+        .await;
+    let email = rows[0]["Email"].as_str().unwrap().to_string();
+    let ind = rows[0]["IndividualId"].as_str().unwrap().to_string();
+    let report = t
+        .run(
+            &request(DsrAction::Anonymize, &[&email], ObjectSelection::All),
+            &t.context(),
+        )
+        .await;
+    let o = outcome_of(&report, &ind);
+    assert_eq!(
+        (o.object.as_str(), o.outcome),
+        ("Individual", K::Anonymized),
+        "{o:#?}"
+    );
+    let after = &t
+        .live(&format!(
+            "SELECT FirstName, LastName, BirthDate FROM Individual WHERE Id = '{ind}'"
+        ))
+        .await[0];
+    assert_eq!(after["FirstName"], json!(null));
+    assert_eq!(after["LastName"], json!("Anonymized"));
+    assert_eq!(after["BirthDate"], json!(null));
+    let proof = report.verification.unwrap();
+    assert_eq!(proof["ok"], json!(true), "{proof:#}");
+    assert_eq!(proof["original_values_remaining"], json!([]));
+    t.cleanup().await;
+}

@@ -9,6 +9,9 @@
 //! [`run`] writes through sObject Collections PATCH (≤ 200 records a call, duplicate rules
 //! bypassed by the client's header); a record refused because of some fields is retried without
 //! them and those fields are reported.
+//!
+//! The Individual a matched Contact/Lead points at is anonymized with them when no record outside
+//! the subject's uses it; a shared one is left as it is and reported as skipped.
 
 use super::associated;
 use super::discover;
@@ -146,7 +149,10 @@ pub fn personal_fields<'a>(d: &'a SObjectDescribe, extra: &[String]) -> Vec<&'a 
         .filter(|f| !compounds.contains(&f.name) && !f.calculated)
         .filter(|f| !matches!(f.kind.as_str(), "id" | "reference" | "boolean" | "base64"))
         .filter(|f| {
-            STANDARD_PERSONAL.contains(&f.name.as_str())
+            // Case-insensitive: Individual spells it `BirthDate`, Contact `Birthdate`.
+            STANDARD_PERSONAL
+                .iter()
+                .any(|s| s.eq_ignore_ascii_case(&f.name))
                 || matches!(f.kind.as_str(), "email" | "phone" | "url")
                 || f.compound_field_name
                     .as_deref()
@@ -328,7 +334,69 @@ pub async fn build_plan(
     for (object, ids) in &associated_by_object {
         records.extend(plan_object(client, object, ids, &extra_for(object, &extras), false).await?);
     }
+    // The Individual behind a Contact/Lead holds the person's name and birth date: anonymized
+    // like the subject's own records unless someone else's record uses it too.
+    if policy.deletes("Individual") {
+        let ours: BTreeSet<&str> = discovery.matches.iter().map(|m| m.id.as_str()).collect();
+        let mut free = Vec::new();
+        for ind in associated::individuals(client, &by_object, &ours).await? {
+            if records.iter().any(|r| r.id == ind.id) {
+                continue;
+            }
+            if ind.only_subjects() {
+                free.push(ind.id);
+            } else {
+                records.push(shared_individual_plan(&ind));
+            }
+        }
+        if !free.is_empty() {
+            // `subject: true`: it is the person's own record, so a read-only field is reported.
+            let extra = extra_for("Individual", &extras);
+            records.extend(plan_object(client, "Individual", &free, &extra, true).await?);
+        }
+    }
     Ok(AnonymizePlan { records, notes })
+}
+
+/// Records named in a reason, at most.
+const OTHERS_NAMED: usize = 5;
+
+/// The plan of an Individual left as it is because records outside the subject's use it.
+pub fn shared_individual_plan(ind: &associated::LinkedIndividual) -> RecordPlan {
+    let (code, reason) = match &ind.unchecked {
+        Some(why) => (
+            "INDIVIDUAL_USAGE_UNKNOWN",
+            format!(
+                "could not check whether other people's records use this Individual ({why}); left as it is"
+            ),
+        ),
+        None => {
+            let mut named: Vec<String> = ind
+                .others
+                .iter()
+                .take(OTHERS_NAMED)
+                .map(|(o, id)| format!("{o} {id}"))
+                .collect();
+            if ind.others.len() > OTHERS_NAMED {
+                named.push(format!("and {} more", ind.others.len() - OTHERS_NAMED));
+            }
+            (
+                "INDIVIDUAL_SHARED",
+                format!(
+                    "also linked to records outside this request ({}); left as it is",
+                    named.join(", ")
+                ),
+            )
+        }
+    };
+    RecordPlan {
+        object: "Individual".into(),
+        id: ind.id.clone(),
+        writes: Vec::new(),
+        kept: Vec::new(),
+        skip: Some((Some(code.into()), reason)),
+        digests: BTreeMap::new(),
+    }
 }
 
 /// The outcome of a record that was written (or needed no write).
@@ -911,6 +979,35 @@ mod tests {
             settled_outcome(&p).unwrap().outcome,
             RecordOutcomeKind::Anonymized
         );
+    }
+
+    #[test]
+    fn a_shared_individual_is_skipped_with_its_other_users_named() {
+        let ind = associated::LinkedIndividual {
+            id: "0PKA".into(),
+            others: (0..7)
+                .map(|i| ("Contact".into(), format!("003{i}")))
+                .collect(),
+            unchecked: None,
+        };
+        let o = settled_outcome(&shared_individual_plan(&ind)).unwrap();
+        assert_eq!(
+            (o.object.as_str(), o.outcome),
+            ("Individual", RecordOutcomeKind::Skipped)
+        );
+        assert_eq!(o.error_code.as_deref(), Some("INDIVIDUAL_SHARED"));
+        let why = o.reason.unwrap();
+        assert!(
+            why.contains("Contact 0030") && why.contains("and 2 more"),
+            "{why}"
+        );
+        let unknown = associated::LinkedIndividual {
+            others: vec![],
+            unchecked: Some("Lead not queried (INSUFFICIENT_ACCESS)".into()),
+            ..ind
+        };
+        let o = settled_outcome(&shared_individual_plan(&unknown)).unwrap();
+        assert_eq!(o.error_code.as_deref(), Some("INDIVIDUAL_USAGE_UNKNOWN"));
     }
 
     #[test]

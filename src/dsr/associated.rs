@@ -5,11 +5,16 @@
 //!
 //! [`child_queries`] is pure; [`find`] runs its statements. A child object the integration user
 //! cannot query is noted and skipped rather than failing the whole request.
+//!
+//! Individuals are parents, not children: [`individuals`] reads the `IndividualId` of the
+//! subject's Contacts and Leads and who else points at those Individuals ([`usage`] is pure),
+//! so a shared one is kept.
 
 use super::policy::Policy;
 use crate::salesforce::soql_literal;
 use crate::salesforce::{ErrorKind, SObjectDescribe, SalesforceClient, SfError};
 use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Parents whose children are looked at.
 pub const PARENT_OBJECTS: [&str; 3] = ["Contact", "Lead", "Account"];
@@ -126,6 +131,114 @@ pub async fn find(
     Ok((found, notes))
 }
 
+/// Objects whose `IndividualId` links a person to an Individual.
+pub const INDIVIDUAL_PARENTS: [&str; 2] = ["Contact", "Lead"];
+
+/// An Individual linked to one of the subject's records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkedIndividual {
+    pub id: String,
+    /// Records outside the subject's that point at it (`Object`, `Id`).
+    pub others: Vec<(String, String)>,
+    /// Why other users could not be looked for (then it must be treated as shared).
+    pub unchecked: Option<String>,
+}
+
+impl LinkedIndividual {
+    /// Only the subject's records use it, as far as could be checked.
+    pub fn only_subjects(&self) -> bool {
+        self.others.is_empty() && self.unchecked.is_none()
+    }
+}
+
+/// Pure: for each of `linked`, the records among `users` (`Object`, `Id`, `IndividualId`) that
+/// are not in `ours`.
+pub fn usage(
+    linked: &[String],
+    users: &[(String, String, String)],
+    ours: &BTreeSet<&str>,
+    unchecked: Option<&str>,
+) -> Vec<LinkedIndividual> {
+    linked
+        .iter()
+        .map(|ind| {
+            let mut others: Vec<(String, String)> = users
+                .iter()
+                .filter(|(_, id, i)| i == ind && !ours.contains(id.as_str()))
+                .map(|(o, id, _)| (o.clone(), id.clone()))
+                .collect();
+            others.dedup();
+            LinkedIndividual {
+                id: ind.clone(),
+                others,
+                unchecked: unchecked.map(str::to_string),
+            }
+        })
+        .collect()
+}
+
+/// The Individuals the subject's Contacts/Leads (`subject_ids` by object) point at, and who
+/// else uses each; `ours` is every matched record id. An object whose users cannot be queried
+/// leaves every Individual `unchecked` instead of failing the request.
+pub async fn individuals(
+    client: &SalesforceClient,
+    subject_ids: &BTreeMap<String, Vec<String>>,
+    ours: &BTreeSet<&str>,
+) -> Result<Vec<LinkedIndividual>, SfError> {
+    let mut linked: Vec<String> = Vec::new();
+    let mut linking_objects = Vec::new();
+    for object in INDIVIDUAL_PARENTS {
+        let d = match client.describe(object).await {
+            Ok(d) => d,
+            // An org without Leads (or without access to them): nothing links through them.
+            Err(e) if e.kind() == ErrorKind::Permanent => continue,
+            Err(e) => return Err(e),
+        };
+        if d.field("IndividualId").is_none() {
+            continue;
+        }
+        linking_objects.push(object);
+        let Some(ids) = subject_ids.get(object).filter(|ids| !ids.is_empty()) else {
+            continue;
+        };
+        let wanted = vec!["IndividualId".to_string(), "Id".to_string()];
+        for r in client.retrieve(object, ids, &wanted).await? {
+            if let Some(ind) = r.get("IndividualId").and_then(|v| v.as_str())
+                && !linked.iter().any(|x| x == ind)
+            {
+                linked.push(ind.to_string());
+            }
+        }
+    }
+    if linked.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut users: Vec<(String, String, String)> = Vec::new();
+    let mut unchecked: Option<String> = None;
+    'objects: for object in linking_objects {
+        let head = format!("SELECT Id, IndividualId FROM {object} WHERE IndividualId IN");
+        for soql in super::delete::in_queries(&head, &linked) {
+            let rows = match client.query_all(&soql).await {
+                Ok(rows) => rows,
+                Err(e) if e.kind() == ErrorKind::Permanent => {
+                    unchecked = Some(format!("{object} not queried ({})", e.code()));
+                    break 'objects;
+                }
+                Err(e) => return Err(e),
+            };
+            for r in rows {
+                if let (Some(id), Some(ind)) = (
+                    super::record_id(&r),
+                    r.get("IndividualId").and_then(|v| v.as_str()),
+                ) {
+                    users.push((object.to_string(), id.to_string(), ind.to_string()));
+                }
+            }
+        }
+    }
+    Ok(usage(&linked, &users, ours, unchecked.as_deref()))
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -173,5 +286,35 @@ pub(crate) mod tests {
             "SELECT Id, ContactId FROM Case WHERE ContactId IN ('003A', '003B')"
         );
         assert!(qs[0].restricted && !qs[0].cascade);
+    }
+
+    #[test]
+    fn an_individual_used_outside_the_subject_is_shared() {
+        let linked = vec!["0PKA".to_string(), "0PKB".to_string()];
+        let users = vec![
+            (
+                "Contact".to_string(),
+                "003A".to_string(),
+                "0PKA".to_string(),
+            ),
+            ("Lead".to_string(), "00QA".to_string(), "0PKA".to_string()),
+            (
+                "Contact".to_string(),
+                "003B".to_string(),
+                "0PKB".to_string(),
+            ),
+            (
+                "Contact".to_string(),
+                "003X".to_string(),
+                "0PKB".to_string(),
+            ),
+        ];
+        let ours: BTreeSet<&str> = ["003A", "00QA", "003B"].into_iter().collect();
+        let u = usage(&linked, &users, &ours, None);
+        assert!(u[0].only_subjects());
+        assert_eq!(u[1].others, vec![("Contact".into(), "003X".into())]);
+        assert!(!u[1].only_subjects());
+        let u = usage(&linked, &users, &ours, Some("Lead not queried (X)"));
+        assert!(!u[0].only_subjects(), "unknown usage counts as shared");
     }
 }

@@ -7,7 +7,7 @@
 //! |---|---|---|
 //! | Case, Task, Event, EmailMessage, CampaignMember, OpportunityContactRole | delete | the subject's own interactions |
 //! | ContactPointEmail, ContactPointPhone, ContactPointAddress, ContactPointTypeConsent, ContactPointConsent | delete | the subject's contact points and consents |
-//! | Individual (parent of Contact/Lead) | delete when no other record uses it | the subject's privacy preferences |
+//! | Individual (parent of Contact/Lead) | delete (or anonymize) when no other record uses it; a shared one is kept (anonymize reports it) | the subject's privacy preferences |
 //! | Account, Opportunity, Campaign, User, anything else | keep | shared business records |
 //!
 //! A connection overrides any entry with `child_policy: {Object: "delete" | "keep"}`.
