@@ -1,6 +1,7 @@
 //! A request id reused by a different request is refused (`REQUEST_ID_REUSED`), never answered
 //! with the first request's result nor run from its checkpoint: by the worker (job state) and
 //! by `sfprivacy run` (the DSR checkpoint plan). Redeliveries of the same request still work.
+//! A malformed body under a known id is dead-lettered without a `failed` result.
 //! Real RabbitMQ and Redis, the Salesforce emulator.
 
 mod common;
@@ -98,6 +99,83 @@ async fn the_worker_dead_letters_a_different_request_under_a_completed_requests_
         .await
         .expect("check result");
     assert_eq!(exported(&check.json()), 1, "{}", check.json());
+    app.cleanup().await;
+    emu.shutdown.cancel();
+}
+
+/// A malformed body under a completed request's id is dead-lettered with its parse error, and
+/// gets no `failed` result under that id; the completed request's redelivery is unaffected,
+/// and a malformed body under a fresh id still gets its `failed` result.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_malformed_body_under_a_completed_requests_id_gets_no_result() {
+    let emu = emulator().await;
+    insert_contact(&emu, "Delta", "dora.delta@example.com").await;
+    let conn = sfprivacy::demo::emulator_connection(&emu.base_url).unwrap();
+    let app = spawn_app(AppOptions::new(vec![conn], None)).await;
+
+    let copy = dsr_request("copy", "r-bad-reuse", "emulator", "dora.delta@example.com");
+    app.publish("dsr", &copy).await;
+    let first = app
+        .next(&app.reply_queue, Duration::from_secs(30))
+        .await
+        .expect("copy result");
+    assert_eq!(first.json()["status"], "completed", "{}", first.json());
+
+    let with_unknown_field = |id: &str| {
+        let mut v: Value = serde_json::from_slice(&dsr_request(
+            "copy",
+            id,
+            "emulator",
+            "dora.delta@example.com",
+        ))
+        .unwrap();
+        v["options"] = json!({ "dryRun": false });
+        serde_json::to_vec(&v).unwrap()
+    };
+    let malformed = with_unknown_field("r-bad-reuse");
+    app.publish("dsr", &malformed).await;
+    let dead = app
+        .next(&app.names.dead, Duration::from_secs(20))
+        .await
+        .expect("dead-lettered");
+    assert_eq!(dead.body, malformed);
+    assert_eq!(
+        dead.header(headers::ERROR_CODE).as_deref(),
+        Some("invalid_field")
+    );
+    let reason = dead.header(headers::ERROR).unwrap_or_default();
+    assert!(reason.contains("dryRun"), "{reason}");
+    let extra = app.next(&app.reply_queue, Duration::from_secs(2)).await;
+    assert!(
+        extra.is_none(),
+        "no result under the completed id: {:?}",
+        extra.map(|g| g.json())
+    );
+
+    // The completed copy again: its stored result, byte for byte.
+    app.publish("dsr", &copy).await;
+    let again = app
+        .next(&app.reply_queue, Duration::from_secs(30))
+        .await
+        .expect("re-published result");
+    assert_eq!(again.body, first.body);
+
+    // The same mistake under a fresh id is still answered.
+    let fresh = with_unknown_field("r-bad-fresh");
+    app.publish("dsr", &fresh).await;
+    let failed = app
+        .next(&app.reply_queue, Duration::from_secs(10))
+        .await
+        .expect("failed result for a fresh id")
+        .json();
+    assert_eq!(failed["request_id"], "r-bad-fresh");
+    assert_eq!(failed["status"], "failed");
+    assert_eq!(failed["error"]["code"], "invalid_field");
+    assert!(
+        app.next(&app.names.dead, Duration::from_secs(10))
+            .await
+            .is_some()
+    );
     app.cleanup().await;
     emu.shutdown.cancel();
 }

@@ -1,5 +1,6 @@
 //! Every kind of bad message ends in the dead-letter queue with its reason in our headers, and
-//! gets a `failed` result when its id can be read. None is dropped, none loops.
+//! gets a `failed` result when its id can be read (echoing only ids that are valid). None is
+//! dropped, none loops.
 //! Real RabbitMQ and Redis (`scripts/services.sh`).
 
 mod common;
@@ -282,5 +283,81 @@ async fn parse_errors_do_not_echo_the_subjects_email() {
         assert!(!String::from_utf8_lossy(&r.body).contains("jane.secret"));
         assert_eq!(r.json()["status"], "failed");
     }
+    app.cleanup().await;
+}
+
+/// A `failed` result echoes a malformed body's connection id only when it is a valid id: an
+/// address or a 100,000-character value is left out (empty), the request id and code stay.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_result_does_not_echo_an_invalid_connection_id() {
+    let app = spawn_app(AppOptions::new(
+        vec![connection("known", "http://127.0.0.1:9")],
+        no_salesforce(),
+    ))
+    .await;
+    let long = "c".repeat(100_000);
+    let unknown_field = serde_json::json!({ "dryRun": false });
+    let cases = [
+        (
+            "r-conn-mail",
+            dsr(serde_json::json!({
+                "request_id": "r-conn-mail", "connection_id": "jane.doe@example.com",
+                "options": unknown_field
+            })),
+            "jane.doe@example.com".to_string(),
+        ),
+        (
+            "r-conn-long",
+            dsr(serde_json::json!({
+                "request_id": "r-conn-long", "connection_id": long,
+                "options": unknown_field
+            })),
+            long.clone(),
+        ),
+    ];
+    for (_, body, _) in &cases {
+        app.publish("dsr", body).await;
+    }
+    let dead = app
+        .collect_until(&app.names.dead, Duration::from_secs(20), |g| {
+            g.len() >= cases.len()
+        })
+        .await;
+    assert_eq!(dead.len(), cases.len());
+    let results = app
+        .collect_until(&app.reply_queue, Duration::from_secs(10), |g| {
+            g.len() >= cases.len()
+        })
+        .await;
+    assert_eq!(results.len(), cases.len());
+    for (id, _, value) in &cases {
+        let r = results
+            .iter()
+            .find(|g| g.json()["request_id"] == *id)
+            .unwrap_or_else(|| panic!("no failed result for {id}"));
+        let text = String::from_utf8_lossy(&r.body);
+        assert!(
+            !text.contains(value.as_str()),
+            "{id}: echoes the connection id"
+        );
+        assert!(!text.contains("jane.doe"), "{id}: {text}");
+        assert!(text.len() < 2_000, "{id}: {} bytes", text.len());
+        let j = r.json();
+        assert_eq!(j["status"], "failed");
+        assert_eq!(j["correlation_id"], *id);
+        assert_eq!(j["connection_id"], "");
+        assert_eq!(j["error"]["code"], "invalid_field");
+    }
+
+    // A valid connection id is still echoed.
+    let body = dsr(serde_json::json!({"request_id": "r-conn-ok", "options": unknown_field}));
+    app.publish("dsr", &body).await;
+    let r = app
+        .next(&app.reply_queue, Duration::from_secs(10))
+        .await
+        .expect("failed result")
+        .json();
+    assert_eq!(r["request_id"], "r-conn-ok");
+    assert_eq!(r["connection_id"], "known");
     app.cleanup().await;
 }

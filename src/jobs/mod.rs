@@ -8,7 +8,7 @@
 //!
 //! | failure | outcome |
 //! |---|---|
-//! | bad message (JSON, type, version, fields, email, unknown connection) | dead letter + `failed` result when the id is readable |
+//! | bad message (JSON, type, version, fields, email, unknown connection) | dead letter + `failed` result when the id is readable and no request holds it (no stored state, lease or DSR plan) |
 //! | request id reused by a different request (`REQUEST_ID_REUSED`) | dead letter, no result (the id's result belongs to the first request) |
 //! | transient (Salesforce 5xx/timeouts after the client's own retries, Redis down) | next retry tier; after the last: dead letter + `dead_lettered` |
 //! | operator-fixable (credential revoked, daily limit, missing permission) | dead letter + `dead_lettered` |
@@ -130,13 +130,17 @@ impl Jobs {
             Ok(r) => r,
             Err(e) => {
                 warn!(code = e.code(), error = %e, "bad message");
-                return bad_message(body, e.code(), &e.to_string(), &started_at);
+                return self
+                    .bad_message(body, e.code(), &e.to_string(), &started_at)
+                    .await;
             }
         };
         let Some(connection) = self.connections.get(request.connection_id()).cloned() else {
             let msg = format!("unknown connection {:?}", request.connection_id());
             warn!(code = "unknown_connection", "bad message: {msg}");
-            return bad_message(body, "unknown_connection", &msg, &started_at);
+            return self
+                .bad_message(body, "unknown_connection", &msg, &started_at)
+                .await;
         };
         let span = tracing::info_span!(
             "job",
@@ -277,6 +281,47 @@ impl Jobs {
             warn!(error = %e, "could not release the job lease (it will expire)");
         }
         outcome
+    }
+
+    /// A body that is not a valid request for this worker: dead-letter it with the reason, and
+    /// answer with `failed` when an id can be read and is not already a request's: a request
+    /// id names one request, so a stored or running request's id gets no second result.
+    async fn bad_message(
+        &self,
+        body: &[u8],
+        code: &str,
+        message: &str,
+        started_at: &str,
+    ) -> Outcome {
+        let answering = Answering::salvage(body);
+        let mut publish =
+            answering.error_result(ResultStatus::Failed, code, message, 0, started_at);
+        // Only a result to publish costs a Redis read (one EXISTS).
+        if let (Some(id), Some(store)) = (answering.id(), &self.store)
+            && !publish.is_empty()
+        {
+            match crate::store::job_state::id_known(store, id).await {
+                Ok(false) => {}
+                Ok(true) => {
+                    warn!(
+                        code,
+                        "bad message under a known request id: dead letter, no result"
+                    );
+                    publish.clear();
+                }
+                // Unknown whether the id is taken: fail closed, the dead letter keeps the
+                // message and its reason for a replay once Redis is back.
+                Err(e) => {
+                    warn!(error = %e, "cannot tell whether the request id is known: no result");
+                    publish.clear();
+                }
+            }
+        }
+        Outcome::DeadLetter {
+            code: code.to_string(),
+            message: message.to_string(),
+            publish,
+        }
     }
 
     /// `Some(Defer)` when the org's budget or breaker says not now. A Redis failure here lets
@@ -436,21 +481,5 @@ fn reused(id: &str) -> Outcome {
         }
         .to_string(),
         publish: Vec::new(),
-    }
-}
-
-/// A body that is not a valid request for this worker: dead-letter it with the reason, and
-/// answer with `failed` when an id can be read.
-fn bad_message(body: &[u8], code: &str, message: &str, started_at: &str) -> Outcome {
-    Outcome::DeadLetter {
-        code: code.to_string(),
-        message: message.to_string(),
-        publish: Answering::salvage(body).error_result(
-            ResultStatus::Failed,
-            code,
-            message,
-            0,
-            started_at,
-        ),
     }
 }

@@ -25,7 +25,8 @@ pub enum Answering {
 }
 
 impl Answering {
-    /// From a body that failed validation: the id `Request::salvage_id` could read.
+    /// From a body that failed validation: the id `Request::salvage_id` could read (it checks
+    /// the id by the contract's rule), and the connection id when it passes the same rule.
     pub fn salvage(body: &[u8]) -> Answering {
         let Some((id, conn)) = crate::message::Request::salvage_id(body) else {
             return Answering::Nothing;
@@ -34,7 +35,9 @@ impl Answering {
             .ok()
             .and_then(|v| v.get("type").and_then(|t| t.as_str()).map(str::to_string))
             .unwrap_or_default();
-        let connection_id = conn.unwrap_or_default();
+        // Echo the connection id only when it is one by the contract's rule: anything else is
+        // unchecked input (an address, a 2 MB string) that must not reach a result.
+        let connection_id = conn.filter(|c| is_contract_id(c)).unwrap_or_default();
         match kind.as_str() {
             "scan.part" => Answering::Nothing,
             "scan.request" => Answering::Scan {
@@ -48,6 +51,15 @@ impl Answering {
                 action: None,
                 dry_run: false,
             },
+        }
+    }
+
+    /// The id a result would be published under.
+    pub fn id(&self) -> Option<&str> {
+        match self {
+            Answering::Dsr { request_id, .. } => Some(request_id),
+            Answering::Scan { scan_id, .. } => Some(scan_id),
+            Answering::Nothing => None,
         }
     }
 
@@ -129,5 +141,75 @@ impl Answering {
         };
         // Serialising these plain structs cannot fail; an empty list is the safe fallback.
         built.map(|m| vec![m]).unwrap_or_default()
+    }
+}
+
+/// The contract's rule for ids (`check_id` in `message.rs`, which is private there): 1 to 128
+/// characters, letters, digits and `- _ . :`. Kept in step with it by the tests below.
+fn is_contract_id(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 128
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn connection_of(body: serde_json::Value) -> Option<String> {
+        let body = serde_json::to_vec(&body).ok()?;
+        match Answering::salvage(&body) {
+            Answering::Dsr { connection_id, .. } | Answering::Scan { connection_id, .. } => {
+                Some(connection_id)
+            }
+            Answering::Nothing => None,
+        }
+    }
+
+    #[test]
+    fn a_salvaged_connection_id_is_echoed_only_when_it_is_a_valid_id() {
+        let with = |conn: serde_json::Value| {
+            connection_of(serde_json::json!({
+                "type": "dsr.request", "request_id": "r-1", "connection_id": conn
+            }))
+        };
+        assert_eq!(
+            with("prod-eu_1.x:2".into()).as_deref(),
+            Some("prod-eu_1.x:2")
+        );
+        assert_eq!(with("jane.doe@example.com".into()).as_deref(), Some(""));
+        assert_eq!(with("x".repeat(129).into()).as_deref(), Some(""));
+        assert_eq!(with("x".repeat(128).into()), Some("x".repeat(128)));
+        assert_eq!(with("has space".into()).as_deref(), Some(""));
+        assert_eq!(with("".into()).as_deref(), Some(""));
+        assert_eq!(with(serde_json::json!(7)).as_deref(), Some(""));
+        let scan = connection_of(serde_json::json!({
+            "type": "scan.request", "scan_id": "s-1", "connection_id": "a@b.co"
+        }));
+        assert_eq!(scan.as_deref(), Some(""));
+    }
+
+    #[test]
+    fn the_local_id_rule_agrees_with_the_contracts() {
+        // A valid connection id in a valid request parses; the same values are contract ids.
+        for id in ["a", "prod-eu_1.x:2", &"y".repeat(128)] {
+            assert!(is_contract_id(id), "{id}");
+        }
+        for id in ["", "a@b.co", "a b", "é", &"y".repeat(129)] {
+            assert!(!is_contract_id(id), "{id}");
+            let body = serde_json::json!({
+                "type": "dsr.request", "version": 1, "request_id": "r-1",
+                "connection_id": id, "action": "copy",
+                "subject": { "emails": ["jane.doe@example.com"] }
+            });
+            let parsed = serde_json::to_vec(&body)
+                .ok()
+                .map(|b| crate::message::Request::parse(&b));
+            assert!(
+                matches!(parsed, Some(Err(_))),
+                "{id} must fail the contract"
+            );
+        }
     }
 }

@@ -57,6 +57,11 @@ impl Checkpoints {
         self.store.key(&format!("dsr:{request_id}:{part}"))
     }
 
+    /// The key of the request's plan: its presence says the id is in use (`job_state::id_known`).
+    pub fn plan_key(&self, request_id: &str) -> String {
+        self.key(request_id, "plan")
+    }
+
     /// The plan saved by an earlier attempt, if any.
     pub async fn load_plan<T: DeserializeOwned>(
         &self,

@@ -90,6 +90,28 @@ pub struct JobStates {
 const RENEW: &str = r"if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end";
 const RELEASE: &str = r"if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end";
 
+fn state_key(store: &Store, kind: &str, id: &str) -> String {
+    store.key(&format!("job:{kind}:{id}"))
+}
+
+/// Request kinds whose ids a result is published under.
+const ANSWERED_KINDS: [&str; 2] = ["dsr.request", "scan.request"];
+
+/// Whether `id` already names a request of this deployment: a completed state or a held lease
+/// (either kind: a request id names one request whatever its type), or a DSR checkpoint plan.
+/// One `EXISTS`, for the malformed-message path, which must not answer under a known id.
+pub async fn id_known(store: &Store, id: &str) -> Result<bool, StoreError> {
+    let mut keys = Vec::with_capacity(2 * ANSWERED_KINDS.len() + 1);
+    for kind in ANSWERED_KINDS {
+        let key = state_key(store, kind, id);
+        keys.push(format!("{key}:lease"));
+        keys.push(key);
+    }
+    keys.push(super::checkpoint::Checkpoints::new(store.clone()).plan_key(id));
+    let n: u64 = store.conn().exists(&keys).await?;
+    Ok(n > 0)
+}
+
 impl JobStates {
     pub fn new(store: Store, lease: Duration, ttl: Duration, sealing: Sealing) -> Self {
         Self {
@@ -105,7 +127,7 @@ impl JobStates {
     }
 
     fn key(&self, kind: &str, id: &str) -> String {
-        self.store.key(&format!("job:{kind}:{id}"))
+        state_key(&self.store, kind, id)
     }
 
     /// The stored state: its fingerprint (if recorded) and messages.
