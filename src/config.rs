@@ -435,6 +435,14 @@ impl Settings {
     }
 
     fn from_map(raw: &BTreeMap<String, String>) -> Result<Self, ConfigError> {
+        // Set but empty (a template that rendered nothing) is a mistake, not a request for the
+        // default: an empty queue prefix would silently join the default `sfprivacy.*` queues.
+        if let Some((k, _)) = raw.iter().find(|(_, v)| v.trim().is_empty()) {
+            return Err(invalid(
+                &format!("{ENV_PREFIX}{k}"),
+                "is set but empty: unset it to use the default",
+            ));
+        }
         let get = |k: &str| raw.get(k).map(|s| s.trim()).filter(|s| !s.is_empty());
         let amqp_url = get("AMQP_URL").unwrap_or("amqp://guest:guest@127.0.0.1:5672/%2f");
         let parsed =
@@ -962,6 +970,15 @@ mod tests {
             (
                 &[("TOKEN_KEY", KEY), ("QUEUE_PREFIX", "a b")],
                 "SFPRIVACY_QUEUE_PREFIX",
+            ),
+            // Empty is not "the default": a worker would join the default queues.
+            (
+                &[("TOKEN_KEY", KEY), ("QUEUE_PREFIX", "")],
+                "SFPRIVACY_QUEUE_PREFIX",
+            ),
+            (
+                &[("TOKEN_KEY", KEY), ("RETRY_TIERS", "  ")],
+                "SFPRIVACY_RETRY_TIERS",
             ),
             (
                 &[("TOKEN_KEY", KEY), ("HEALTH_ADDR", "nope")],
