@@ -121,7 +121,13 @@ impl Filter {
             (_, _, None) => false,
             (since, until, Some(t)) => since.is_none_or(|s| t >= s) && until.is_none_or(|u| t < u),
         };
-        any(&self.error_codes, d.error_code.as_ref())
+        // Codes come in both cases (`invalid_grant` from OAuth, `SERVER_UNAVAILABLE` from the
+        // API, ours): an operator should not have to know which.
+        let code_ok = self.error_codes.is_empty()
+            || d.error_code
+                .as_ref()
+                .is_some_and(|c| self.error_codes.iter().any(|f| f.eq_ignore_ascii_case(c)));
+        code_ok
             && any(&self.connections, d.connection_id.as_ref())
             && any(&self.types, d.request_type.as_ref())
             && any(&self.request_ids, d.request_id.as_ref())
@@ -673,6 +679,8 @@ mod tests {
         );
         let mut f = Filter::default();
         assert!(f.matches(&d));
+        f.error_codes.insert("invalid_grant".into());
+        assert!(f.matches(&d), "error codes match whatever their case");
         f.error_codes.insert("INVALID_GRANT".into());
         f.connections.insert("acme".into());
         assert!(f.matches(&d));
