@@ -56,6 +56,9 @@ struct RawConnection {
     child_policy: BTreeMap<String, String>,
     #[serde(default)]
     delete_field_history: bool,
+    /// Plain http:// to a host other than this machine (an emulator in a compose network).
+    #[serde(default)]
+    allow_insecure_http: bool,
 }
 
 fn default_api_version() -> String {
@@ -171,6 +174,25 @@ fn validate(raw: RawConnection) -> Result<Connection, ConfigError> {
                     &id,
                     "environment",
                     "My Domain URL must not carry credentials",
+                ));
+            }
+            // Client secrets and refresh tokens travel in the token request: in clear only to
+            // this machine, or where the entry says so (an emulator on a compose network).
+            let loopback = matches!(u.host(), Some(url::Host::Ipv4(ip)) if ip.is_loopback())
+                || matches!(u.host(), Some(url::Host::Ipv6(ip)) if ip.is_loopback())
+                || u.host_str() == Some("localhost");
+            if u.scheme() == "http" && !loopback && !raw.allow_insecure_http {
+                return Err(field(
+                    &id,
+                    "environment",
+                    "My Domain URL must be https:// (http:// only to this machine, or with allow_insecure_http = true)",
+                ));
+            }
+            if u.path() != "/" && !u.path().is_empty() {
+                return Err(field(
+                    &id,
+                    "environment",
+                    "My Domain URL must be a base URL (no path)",
                 ));
             }
             if u.query().is_some() || u.fragment().is_some() {
@@ -472,6 +494,9 @@ grant = "client_credentials"
             "https://u:p@acme.my.salesforce.com",
             "https://acme.my.salesforce.com?x=1",
             "https://acme.my.salesforce.com#f",
+            "https://acme.my.salesforce.com/some/path",
+            // Secrets would travel in clear to another machine.
+            "http://acme.my.salesforce.com",
         ] {
             let text = format!(
                 "[[connection]]\nid=\"a\"\nenvironment=\"{env}\"\nclient_id=\"c\"\nclient_secret=\"s\"\ngrant=\"client_credentials\"\n"
@@ -483,6 +508,17 @@ grant = "client_credentials"
             );
             assert!(!e.contains(":p@"), "{e}");
         }
+        let ok = |env: &str, extra: &str| {
+            parse(&format!(
+                "[[connection]]\nid=\"a\"\nenvironment=\"{env}\"\nclient_id=\"c\"\nclient_secret=\"s\"\ngrant=\"client_credentials\"\n{extra}"
+            ))
+            .is_ok()
+        };
+        assert!(ok("https://acme.my.salesforce.com/", ""));
+        assert!(ok("http://127.0.0.1:8585", ""), "this machine");
+        assert!(ok("http://localhost:8585", ""));
+        assert!(ok("http://emulator:8585", "allow_insecure_http = true"));
+        assert!(!ok("http://emulator:8585", ""));
     }
 
     #[test]
