@@ -387,7 +387,10 @@ async fn the_run_command_runs_a_scans_parts_in_process_and_prints_its_result() {
         .unwrap();
     assert!(ok, "second run failed: {stderr}");
     let second = again.last().unwrap();
-    assert_eq!(second["type"], "scan.result", "the terminal result comes last");
+    assert_eq!(
+        second["type"], "scan.result",
+        "the terminal result comes last"
+    );
     assert_eq!(second["records_scanned"], result["records_scanned"]);
     assert_eq!(second["objects"], result["objects"]);
     // Per object: the Id query that plans its slices and the part's own query.
