@@ -469,14 +469,21 @@ pub fn redact_emails(s: &str) -> String {
     out
 }
 
+/// The contract's rule for request, scan and connection ids: 1 to 128 letters, digits and
+/// `- _ . :` (so an id is safe to log, to put in a Redis key and to echo in a result).
+pub fn is_contract_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= 128 && id.chars().all(id_char)
+}
+
+fn id_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':')
+}
+
 fn check_id(field: &str, id: &str) -> Result<(), ContractError> {
     if id.is_empty() || id.len() > 128 {
         return Err(ContractError::field(field, "must be 1 to 128 characters"));
     }
-    if !id
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':'))
-    {
+    if !id.chars().all(id_char) {
         return Err(ContractError::field(
             field,
             "may hold only letters, digits and - _ . :",
