@@ -388,13 +388,8 @@ async fn drive(
     outcome
 }
 
-/// Closed before the connection, not by lapin when the last handle drops: that close runs in
-/// the background, races `Connection::close` and logs "Connection error invalid channel
-/// state: Closing" at the end of a successful demo.
 async fn close_channel(ch: &lapin::Channel) {
-    if ch.status().connected() {
-        let _ = ch.close(200, "demo done".into()).await;
-    }
+    crate::broker::close_channel(ch, "demo done").await;
 }
 
 /// Sends the requests on `publisher` and reads their results from `reply_queue` on `ch`.

@@ -46,6 +46,15 @@ pub enum BrokerError {
     InvalidUrl(String),
 }
 
+/// Closes `ch` before its connection is closed. Left to lapin (when the last handle drops), the
+/// close runs in the background, races `Connection::close` and logs "Connection error invalid
+/// channel state: Closing" at the end of a clean run.
+pub async fn close_channel(ch: &lapin::Channel, reason: &str) {
+    if ch.status().connected() {
+        let _ = ch.close(200, reason.into()).await;
+    }
+}
+
 /// Whether `e` is the broker refusing our credentials (403 ACCESS_REFUSED on connection open,
 /// or the client's auth provider failing).
 pub(crate) fn is_login_refused(e: &lapin::Error) -> bool {

@@ -424,9 +424,6 @@ pub async fn run(
         }
     };
     let result = pass(&channel, publisher.as_ref(), names, opts, progress).await;
-    // Closed here rather than by lapin when the last handle drops: that close runs in the
-    // background, races the caller's `Connection::close` and logs "Connection error invalid
-    // channel state: Closing" on a clean exit.
     if let Some(p) = publisher {
         close(p.channel()).await;
     }
@@ -435,9 +432,7 @@ pub async fn run(
 }
 
 async fn close(channel: &lapin::Channel) {
-    if channel.status().connected() {
-        let _ = channel.close(200, "replay done".into()).await;
-    }
+    super::close_channel(channel, "replay done").await;
 }
 
 async fn pass(

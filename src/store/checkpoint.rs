@@ -125,15 +125,20 @@ impl Checkpoints {
             items.push((o.id.clone(), json));
         }
         let key = self.key(request_id, "outcomes");
-        let mut conn = self.store.conn();
-        let _: () = redis::pipe()
-            .atomic()
-            .hset_multiple(&key, &items)
-            .ignore()
-            .expire(&key, CHECKPOINT_TTL_SECS)
-            .ignore()
-            .query_async(&mut conn)
-            .await?;
+        self.write_with_ttl(&key, |p| p.hset_multiple(&key, &items))
+            .await
+    }
+
+    /// One write to `key` and its checkpoint TTL, atomically.
+    async fn write_with_ttl(
+        &self,
+        key: &str,
+        write: impl FnOnce(&mut redis::Pipeline) -> &mut redis::Pipeline,
+    ) -> Result<(), StoreError> {
+        let mut pipe = redis::pipe();
+        write(pipe.atomic()).ignore();
+        pipe.expire(key, CHECKPOINT_TTL_SECS).ignore();
+        let _: () = pipe.query_async(&mut self.store.conn()).await?;
         Ok(())
     }
 
@@ -163,16 +168,7 @@ impl Checkpoints {
             return Ok(());
         }
         let key = self.key(request_id, "inflight");
-        let mut conn = self.store.conn();
-        let _: () = redis::pipe()
-            .atomic()
-            .sadd(&key, ids)
-            .ignore()
-            .expire(&key, CHECKPOINT_TTL_SECS)
-            .ignore()
-            .query_async(&mut conn)
-            .await?;
-        Ok(())
+        self.write_with_ttl(&key, |p| p.sadd(&key, ids)).await
     }
 
     /// Ids an earlier attempt sent a write for.
