@@ -178,26 +178,14 @@ pub fn usage(
 }
 
 /// The Individuals the subject's Contacts/Leads (`subject_ids` by object) point at, and who
-/// else uses each; `ours` is every matched record id. An object whose users cannot be queried
-/// leaves every Individual `unchecked` instead of failing the request.
+/// else uses each; `ours` is every matched record id.
 pub async fn individuals(
     client: &SalesforceClient,
     subject_ids: &BTreeMap<String, Vec<String>>,
     ours: &BTreeSet<&str>,
 ) -> Result<Vec<LinkedIndividual>, SfError> {
     let mut linked: Vec<String> = Vec::new();
-    let mut linking_objects = Vec::new();
-    for object in INDIVIDUAL_PARENTS {
-        let d = match client.describe(object).await {
-            Ok(d) => d,
-            // An org without Leads (or without access to them): nothing links through them.
-            Err(e) if e.kind() == ErrorKind::Permanent => continue,
-            Err(e) => return Err(e),
-        };
-        if d.field("IndividualId").is_none() {
-            continue;
-        }
-        linking_objects.push(object);
+    for object in linking_objects(client).await? {
         let Some(ids) = subject_ids.get(object).filter(|ids| !ids.is_empty()) else {
             continue;
         };
@@ -210,14 +198,40 @@ pub async fn individuals(
             }
         }
     }
+    individual_users(client, &linked, ours).await
+}
+
+/// Which of [`INDIVIDUAL_PARENTS`] the org links to Individuals (describes are cached).
+async fn linking_objects(client: &SalesforceClient) -> Result<Vec<&'static str>, SfError> {
+    let mut out = Vec::new();
+    for object in INDIVIDUAL_PARENTS {
+        match client.describe(object).await {
+            Ok(d) if d.field("IndividualId").is_some() => out.push(object),
+            Ok(_) => {}
+            // An org without Leads (or without access to them): nothing links through them.
+            Err(e) if e.kind() == ErrorKind::Permanent => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(out)
+}
+
+/// Who outside `ours` uses each of the `linked` Individuals. An object whose users cannot be
+/// queried leaves every Individual `unchecked` (to be treated as shared) instead of failing
+/// the request.
+pub async fn individual_users(
+    client: &SalesforceClient,
+    linked: &[String],
+    ours: &BTreeSet<&str>,
+) -> Result<Vec<LinkedIndividual>, SfError> {
     if linked.is_empty() {
         return Ok(Vec::new());
     }
     let mut users: Vec<(String, String, String)> = Vec::new();
     let mut unchecked: Option<String> = None;
-    'objects: for object in linking_objects {
+    'objects: for object in linking_objects(client).await? {
         let head = format!("SELECT Id, IndividualId FROM {object} WHERE IndividualId IN");
-        for soql in super::delete::in_queries(&head, &linked) {
+        for soql in super::delete::in_queries(&head, linked) {
             let rows = match client.query_all(&soql).await {
                 Ok(rows) => rows,
                 Err(e) if e.kind() == ErrorKind::Permanent => {
@@ -236,7 +250,7 @@ pub async fn individuals(
             }
         }
     }
-    Ok(usage(&linked, &users, ours, unchecked.as_deref()))
+    Ok(usage(linked, &users, ours, unchecked.as_deref()))
 }
 
 #[cfg(test)]

@@ -364,29 +364,15 @@ pub async fn gather(
         input.notes.extend(notes);
     }
 
-    // Individuals: deleted only when no record outside the subject's uses them.
+    // Individuals: deleted only when no record outside the subject's uses them (one that
+    // cannot be checked is kept).
     if policy.deletes("Individual") && !individual_of.is_empty() {
         let ours: BTreeSet<&str> = discovery.matches.iter().map(|m| m.id.as_str()).collect();
-        let mut shared: BTreeSet<String> = BTreeSet::new();
-        for object in ["Contact", "Lead"] {
-            let head = format!("SELECT Id, IndividualId FROM {object} WHERE IndividualId IN");
-            for soql in in_queries(&head, &individual_of) {
-                for r in client.query_all(&soql).await? {
-                    let (Some(id), Some(ind)) = (
-                        super::record_id(&r),
-                        r.get("IndividualId").and_then(|v| v.as_str()),
-                    ) else {
-                        continue;
-                    };
-                    if !ours.contains(id) {
-                        shared.insert(ind.to_string());
-                    }
-                }
-            }
-        }
-        input.individuals = individual_of
+        input.individuals = associated::individual_users(client, &individual_of, &ours)
+            .await?
             .into_iter()
-            .filter(|i| !shared.contains(i))
+            .filter(|i| i.only_subjects())
+            .map(|i| i.id)
             .collect();
     }
     Ok((discovery, input))
