@@ -240,10 +240,11 @@ async fn missing_session_is_invalid_session_id() {
 
 #[tokio::test]
 async fn query_pages_until_done_with_batch_size() {
-    let app = App::start(10_000).await; // 2,500 contacts
+    // 2,500 business contacts + 160 person contacts (every 5th of 800 accounts).
+    let app = App::start(10_000).await;
     let (_, count) = app.query("SELECT COUNT() FROM Contact").await;
     let total = count["totalSize"].as_u64().unwrap();
-    assert_eq!(total, 2500);
+    assert_eq!(total, 2660);
 
     let first = app
         .http

@@ -94,19 +94,11 @@ impl<'a> RowRef<'a> {
         let obj = self.obj();
         let fd = &obj.fields[fi];
         match fd.fill {
-            Gen::FullName => {
-                let part = |n: &str| obj.field_index_any(n).map(|i| self.get(i));
-                let parts: Vec<String> = [part("FirstName"), part("LastName")]
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|v| v.as_str().map(str::to_string))
-                    .filter(|s| !s.is_empty())
-                    .collect();
-                if parts.is_empty() {
-                    Value::Null
-                } else {
-                    Value::String(parts.join(" "))
-                }
+            Gen::FullName => self.full_name(),
+            // A person account's name is its person's name (Salesforce derives it from
+            // FirstName/LastName), so a write to those fields renames the account too.
+            Gen::AccountName if self.get_by_name("IsPersonAccount") == Value::Bool(true) => {
+                self.full_name()
             }
             Gen::AddressOf(prefix) => {
                 let get = |s: &str| {
@@ -149,6 +141,23 @@ impl<'a> RowRef<'a> {
                 }
                 Row::Seeded(row) => self.org.generator.value(&self.org.schema, obj, row, fi),
             },
+        }
+    }
+
+    /// `FirstName LastName` of the row, blanks left out.
+    fn full_name(&self) -> Value {
+        let obj = self.obj();
+        let part = |n: &str| obj.field_index_any(n).map(|i| self.get(i));
+        let parts: Vec<String> = [part("FirstName"), part("LastName")]
+            .into_iter()
+            .flatten()
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .filter(|s| !s.is_empty())
+            .collect();
+        if parts.is_empty() {
+            Value::Null
+        } else {
+            Value::String(parts.join(" "))
         }
     }
 

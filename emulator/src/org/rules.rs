@@ -474,6 +474,24 @@ impl Org {
         let stamp = Value::String(crate::clock::sf_datetime(
             chrono::DateTime::from_timestamp_millis(opts.now_ms).unwrap_or_default(),
         ));
+        let twin = self.person_twin(oi, number);
+        let mirrored: Vec<(usize, Value)> = match twin {
+            Some((toi, _)) => changed
+                .iter()
+                .filter_map(|(fi, v)| {
+                    let name = obj_fields[*fi];
+                    let other = super::schema::PERSON_CONTACT_FIELDS.iter().find_map(
+                        |(cf, af)| match self.schema.objects[oi].name {
+                            "Account" if *af == name => Some(*cf),
+                            "Contact" if *cf == name => Some(*af),
+                            _ => None,
+                        },
+                    )?;
+                    Some((self.schema.objects[toi].field_index_any(other)?, v.clone()))
+                })
+                .collect(),
+            None => Vec::new(),
+        };
         if let Some(row) = self.materialize(oi, number) {
             for (fi, v) in changed {
                 row.values[fi] = v;
@@ -485,7 +503,51 @@ impl Org {
             }
             row.written_ms = opts.now_ms;
         }
+        // A person account is one record stored as an Account and its person Contact: the
+        // shared fields change on both, and both get the same modification stamp.
+        if let Some((toi, tnum)) = twin {
+            let twin_fields: Vec<&'static str> = self.schema.objects[toi]
+                .fields
+                .iter()
+                .map(|f| f.name)
+                .collect();
+            if let Some(row) = self.materialize(toi, tnum) {
+                for (fi, v) in mirrored {
+                    row.values[fi] = v;
+                }
+                for (fi, name) in twin_fields.iter().enumerate() {
+                    if matches!(*name, "LastModifiedDate" | "SystemModstamp") {
+                        row.values[fi] = stamp.clone();
+                    }
+                }
+                row.written_ms = opts.now_ms;
+            }
+        }
         Ok(())
+    }
+
+    /// The other half of a person account: an Account's person Contact, or a person Contact's
+    /// Account (live rows only).
+    ///
+    /// A direct write to a person Contact is mirrored onto its Account rather than refused:
+    /// Salesforce's docs say a person account is both records and that updating it changes
+    /// both (Change Data Capture guide, "Updating a Person Account"); the only refusal we
+    /// could confirm is for the person Contact's RecordTypeId (Help article 005305352,
+    /// INSUFFICIENT_ACCESS_OR_READONLY), a field this schema does not have.
+    fn person_twin(&self, oi: usize, number: u64) -> Option<(usize, u64)> {
+        let r = self.row(oi, number)?;
+        if r.get_by_name("IsPersonAccount") != Value::Bool(true) {
+            return None;
+        }
+        let link = match r.obj().name {
+            "Account" => "PersonContactId",
+            "Contact" => "AccountId",
+            _ => return None,
+        };
+        match self.locate(r.get_by_name(link).as_str()?)? {
+            Located::Live(t) => Some((t.oi, t.number)),
+            _ => None,
+        }
     }
 
     /// Finds a live row for a write, with Salesforce's errors for everything else.
@@ -645,7 +707,98 @@ impl Org {
 
 #[cfg(test)]
 mod tests {
-    use super::is_valid_email;
+    use super::*;
+    use serde_json::json;
+
+    fn live<'a>(org: &'a Org, id: &str) -> RowRef<'a> {
+        match org.locate(id) {
+            Some(Located::Live(r)) => r,
+            _ => panic!("{id} is not live"),
+        }
+    }
+
+    /// Seeded person account `5j + 4` and its person contact, by id.
+    fn person_pair(org: &Org) -> (String, String) {
+        let acc = super::super::ids::make_id("001", 5);
+        let contact = live(org, &acc)
+            .get_by_name("PersonContactId")
+            .as_str()
+            .map(str::to_string)
+            .expect("a person account has a person contact");
+        (acc, contact)
+    }
+
+    #[test]
+    fn a_seeded_person_account_has_a_person_contact_with_its_person_fields() {
+        let org = Org::new(3, 400, true);
+        let (acc, pc) = person_pair(&org);
+        let a = live(&org, &acc);
+        let c = live(&org, &pc);
+        assert_eq!(a.get_by_name("IsPersonAccount"), json!(true));
+        assert_eq!(c.get_by_name("IsPersonAccount"), json!(true));
+        assert_eq!(c.get_by_name("AccountId"), json!(acc));
+        for (cf, af) in super::super::schema::PERSON_CONTACT_FIELDS {
+            assert_eq!(c.get_by_name(cf), a.get_by_name(af), "{cf} = {af}");
+        }
+        assert!(c.get_by_name("Email").as_str().is_some());
+        assert_eq!(c.get_by_name("Name"), a.get_by_name("Name"));
+        // One person contact per person account, after the business contacts.
+        let accounts = org.generator.count("Account");
+        assert_eq!(
+            org.generator.count("Contact"),
+            org.generator.base_contacts + accounts / 5
+        );
+        let business = live(&org, &super::super::ids::make_id("001", 1));
+        assert_eq!(business.get_by_name("PersonContactId"), Value::Null);
+        let contact = live(&org, &super::super::ids::make_id("003", 1));
+        assert_eq!(contact.get_by_name("IsPersonAccount"), json!(false));
+        // Without person accounts nothing changes.
+        let plain = Org::new(3, 400, false);
+        assert_eq!(
+            plain.generator.count("Contact"),
+            org.generator.base_contacts
+        );
+    }
+
+    #[test]
+    fn person_fields_written_on_either_record_show_on_both_and_delete_takes_both() {
+        let mut org = Org::new(3, 400, true);
+        let (acc, pc) = person_pair(&org);
+        let opts = WriteOptions {
+            allow_save: false,
+            now_ms: 1_700_000_000_000,
+        };
+        let fields = |v: Value| v.as_object().cloned().unwrap_or_default();
+        org.update(
+            Some("Account"),
+            &acc,
+            &fields(json!({"PersonEmail": "new@example.com", "LastName": "Renamed", "Industry": "Retail"})),
+            opts,
+        )
+        .unwrap();
+        let c = live(&org, &pc);
+        assert_eq!(c.get_by_name("Email"), json!("new@example.com"));
+        assert_eq!(c.get_by_name("LastName"), json!("Renamed"));
+        assert_eq!(
+            c.get_by_name("LastModifiedDate"),
+            live(&org, &acc).get_by_name("LastModifiedDate")
+        );
+        // A direct write to the person Contact is mirrored onto its Account, not refused.
+        org.update(
+            Some("Contact"),
+            &pc,
+            &fields(json!({"MobilePhone": "+1 415 555 0199", "FirstName": "Kim"})),
+            opts,
+        )
+        .unwrap();
+        let a = live(&org, &acc);
+        assert_eq!(a.get_by_name("PersonMobilePhone"), json!("+1 415 555 0199"));
+        assert_eq!(a.get_by_name("FirstName"), json!("Kim"));
+        assert_eq!(a.get_by_name("Name"), json!("Kim Renamed"));
+        // Deleting the Account deletes its person Contact with it.
+        org.delete(Some("Account"), &acc, false, opts).unwrap();
+        assert!(matches!(org.locate(&pc), Some(Located::Deleted(_))));
+    }
 
     #[test]
     fn email_format() {

@@ -403,7 +403,7 @@ impl Schema {
     pub fn standard(person_accounts: bool) -> Self {
         let mut objects = vec![
             account(person_accounts),
-            contact(),
+            contact(person_accounts),
             lead(),
             user(),
             case(),
@@ -653,7 +653,8 @@ fn account(person_accounts: bool) -> ObjectDef {
                 .fill(Gen::IsPersonAccount),
             f("PersonContactId", T::Reference)
                 .ro()
-                .refs(&["Contact"], "PersonContact"),
+                .refs(&["Contact"], "PersonContact")
+                .fill(Gen::PersonContact),
             f("Salutation", T::Picklist)
                 .len(40)
                 .picks(&["Mr.", "Ms.", "Mrs.", "Dr.", "Prof.", "Mx."])
@@ -709,7 +710,29 @@ fn account(person_accounts: bool) -> ObjectDef {
     ObjectDef::new("Account", "Account", "Accounts", "001", 80, fields)
 }
 
-fn contact() -> ObjectDef {
+/// A person account's fields that live on its person Contact too, as (Contact field, Account
+/// field): a write to either side shows on the other (see `rules`), and the seeded person
+/// Contact reads them from its Account. Contact fields not listed have no Account counterpart
+/// in this schema (a real org has PersonTitle, `__pc` fields, …) and stay empty on person
+/// Contacts, so the Account really holds all of the person's data.
+pub const PERSON_CONTACT_FIELDS: [(&str, &str); 14] = [
+    ("Salutation", "Salutation"),
+    ("FirstName", "FirstName"),
+    ("LastName", "LastName"),
+    ("Email", "PersonEmail"),
+    ("Phone", "Phone"),
+    ("MobilePhone", "PersonMobilePhone"),
+    ("HomePhone", "PersonHomePhone"),
+    ("Birthdate", "PersonBirthdate"),
+    ("MailingStreet", "PersonMailingStreet"),
+    ("MailingCity", "PersonMailingCity"),
+    ("MailingState", "PersonMailingState"),
+    ("MailingPostalCode", "PersonMailingPostalCode"),
+    ("MailingCountry", "PersonMailingCountry"),
+    ("OwnerId", "OwnerId"),
+];
+
+fn contact(person_accounts: bool) -> ObjectDef {
     let mut fields = system_fields(true);
     fields.extend(person_name_fields(121));
     fields.extend([
@@ -767,6 +790,14 @@ fn contact() -> ObjectDef {
             .fill(Gen::NationalId),
     ]);
     fields.extend(address("Mailing", "MailingAddress"));
+    if person_accounts {
+        fields.push(
+            f("IsPersonAccount", T::Boolean)
+                .sys()
+                .label("Is Person Account")
+                .fill(Gen::IsPersonAccount),
+        );
+    }
     ObjectDef::new("Contact", "Contact", "Contacts", "003", 250, fields)
 }
 

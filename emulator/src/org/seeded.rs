@@ -13,6 +13,10 @@
 //! - 8 locales (US, GB, CA, BR, IN, NL, ES, FR) for names, phones, addresses, national ids;
 //! - every 5th lead (i % 5 == 0) is converted and is the same person as a contact;
 //!   contact `k` has individual `k`; every 5th account (i % 5 == 4) is a person account;
+//! - with person accounts, person account `5j + 4` has person contact `base + j`, appended
+//!   after the `base` business contacts; its person fields are read from the Account, and
+//!   random references to contacts pick business contacts only, so every other object's
+//!   seeded rows are the same with or without person accounts;
 //! - free text mixes ([`TextMix`]) put emails / phones / names into a fixed share of rows;
 //! - ground truth ([`Gen::labels`]) is derived from the same variants that generate values.
 
@@ -131,7 +135,10 @@ pub enum Gen {
     Maybe(u32, &'static Gen),
     /// Only on person accounts.
     PersonOnly(&'static Gen),
+    /// True on person accounts and on their person contacts.
     IsPersonAccount,
+    /// Account.PersonContactId: the person account's person contact.
+    PersonContact,
     Username,
     Alias,
     Nickname,
@@ -353,16 +360,26 @@ pub struct Generator {
     pub seed: u64,
     pub counts: HashMap<&'static str, u64>,
     pub person_accounts: bool,
+    /// Seeded business contacts; person contacts are the Contact rows after them.
+    pub base_contacts: u64,
     /// Seeded timestamps count back from here (fixed so output is reproducible).
     pub epoch: chrono::DateTime<chrono::Utc>,
 }
 
 impl Generator {
     pub fn new(schema: &Schema, seed: u64, size: u64, person_accounts: bool) -> Self {
+        let mut counts = counts(schema, size);
+        let base_contacts = counts.get("Contact").copied().unwrap_or(0);
+        // One person contact per person account (rows 4, 9, 14, … of Account).
+        let person_contacts = counts.get("Account").copied().unwrap_or(0) / 5;
+        if person_accounts && let Some(n) = counts.get_mut("Contact") {
+            *n += person_contacts;
+        }
         Self {
             seed,
-            counts: counts(schema, size),
+            counts,
             person_accounts,
+            base_contacts,
             epoch: chrono::DateTime::parse_from_rfc3339("2025-06-01T09:00:00Z")
                 .map(|d| d.with_timezone(&chrono::Utc))
                 .unwrap_or_default(),
@@ -403,18 +420,64 @@ impl Generator {
         self.person_accounts && row % 5 == 4
     }
 
+    /// The Account row whose person contact is Contact row `row`, if it is one.
+    pub fn person_contact_account(&self, row: u64) -> Option<u64> {
+        let j = row.checked_sub(self.base_contacts)?;
+        (self.person_accounts && j < self.count("Account") / 5).then_some(5 * j + 4)
+    }
+
+    /// Rows that random references to `obj` pick from: contacts are business contacts only
+    /// (a person contact belongs to its account and nothing else).
+    fn ref_count(&self, obj: &str) -> u64 {
+        if obj == "Contact" {
+            self.base_contacts
+        } else {
+            self.count(obj)
+        }
+    }
+
+    /// A person contact's value of `field`, when it is not generated as on other contacts:
+    /// mirrored person fields come from the Account, unmirrored personal ones are empty.
+    fn person_contact_value(
+        &self,
+        schema: &Schema,
+        account_row: u64,
+        field: &str,
+        g: &Gen,
+    ) -> Option<Value> {
+        if let Some((_, af)) = super::schema::PERSON_CONTACT_FIELDS
+            .iter()
+            .find(|(cf, _)| *cf == field)
+        {
+            let ao = schema.object("Account")?;
+            return Some(
+                ao.field_index_any(af)
+                    .map_or(Value::Null, |ai| self.value(schema, ao, account_row, ai)),
+            );
+        }
+        match (field, g) {
+            ("AccountId", _) => Some(self.id_of(schema, "Account", account_row)),
+            (_, Gen::IsPersonAccount) => Some(Value::Bool(true)),
+            (_, Gen::System | Gen::Bool(_) | Gen::Pick) => None,
+            _ => Some(Value::Null),
+        }
+    }
+
     /// The persona of a seeded row (people-like objects), following references for
     /// objects about a person (a case → its contact).
     pub fn persona(&self, schema: &Schema, obj: &str, row: u64) -> Persona {
         match obj {
             "Lead" if self.is_converted_lead(row) => {
-                self.persona_for("Contact", (row / 5) % self.count("Contact"))
+                self.persona_for("Contact", (row / 5) % self.ref_count("Contact"))
             }
             "Individual" => self.persona_for("Contact", row),
             "User" if row == PORTAL_USER && self.count("Contact") > 0 => {
                 self.persona_for("Contact", 0)
             }
-            "Contact" => self.persona_for("Contact", row),
+            "Contact" => match self.person_contact_account(row) {
+                Some(acc) => self.persona_for("Account", acc),
+                None => self.persona_for("Contact", row),
+            },
             "Lead" => self.persona_for("Lead", row),
             "User" => self.persona_for("User", row),
             "Account" => self.persona_for("Account", row),
@@ -456,7 +519,7 @@ impl Generator {
     }
 
     fn ref_row(&self, obj: &str, row: u64, salt: &str, to: &str) -> Option<u64> {
-        let n = self.count(to);
+        let n = self.ref_count(to);
         if n == 0 {
             return None;
         }
@@ -492,6 +555,12 @@ impl Generator {
         let name = obj.name;
         if name == "User"
             && let Some(v) = system_user_value(row, field)
+        {
+            return v;
+        }
+        if name == "Contact"
+            && let Some(acc) = self.person_contact_account(row)
+            && let Some(v) = self.person_contact_value(schema, acc, field, g)
         {
             return v;
         }
@@ -668,8 +737,18 @@ impl Generator {
                 if r.pct(*null_pct) {
                     return Value::Null;
                 }
-                self.ref_row(name, row, field, to)
-                    .map_or(Value::Null, |p| self.id_of(schema, to, p))
+                let picked = self.ref_row(name, row, field, to);
+                // A person account's only contact is its person contact: business contacts
+                // belong to the business account just before it.
+                let picked = match picked {
+                    Some(p)
+                        if name == "Contact" && *to == "Account" && self.is_person_account(p) =>
+                    {
+                        Some(p - 1)
+                    }
+                    other => other,
+                };
+                picked.map_or(Value::Null, |p| self.id_of(schema, to, p))
             }
             Gen::RefVia(via, pfield) => {
                 let Some(vi) = obj.field_index_any(via) else {
@@ -725,7 +804,18 @@ impl Generator {
                     Value::Null
                 }
             }
-            Gen::IsPersonAccount => Value::Bool(self.is_person_account(row)),
+            Gen::IsPersonAccount => Value::Bool(if name == "Contact" {
+                self.person_contact_account(row).is_some()
+            } else {
+                self.is_person_account(row)
+            }),
+            Gen::PersonContact => {
+                if self.is_person_account(row) {
+                    self.id_of(schema, "Contact", self.base_contacts + row / 5)
+                } else {
+                    Value::Null
+                }
+            }
             Gen::UserType => s(if row == PORTAL_USER {
                 "PowerCustomerSuccess"
             } else {
@@ -777,7 +867,7 @@ impl Generator {
                 if !self.is_converted_lead(row) {
                     return Value::Null;
                 }
-                let c = (row / 5) % self.count("Contact");
+                let c = (row / 5) % self.ref_count("Contact");
                 if *g == Gen::ConvertedContact {
                     self.id_of(schema, "Contact", c)
                 } else {
