@@ -12,6 +12,11 @@
 //!
 //! The Individual a matched Contact/Lead points at is anonymized with them when no record outside
 //! the subject's uses it; a shared one is left as it is and reported as skipped.
+//!
+//! A person account's Contact is not written: its person fields are edited through the Account
+//! (PersonEmail, FirstName, PersonMobilePhone, …), which Salesforce keeps in step with the
+//! Contact. The Contact's plan only holds the digests its re-read is proven against, and its
+//! outcome follows the Account's.
 
 use super::associated;
 use super::discover;
@@ -92,6 +97,9 @@ pub struct RecordPlan {
     pub skip: Option<(Option<String>, String)>,
     /// Digest of each personal field's original value (never the value).
     pub digests: BTreeMap<String, String>,
+    /// A person account's Contact: the Account it is anonymized through (no writes of its own).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub via: Option<String>,
 }
 
 /// The anonymize plan (dry-run output and checkpoint).
@@ -189,11 +197,16 @@ pub fn plan_record(
         kept: Vec::new(),
         skip: None,
         digests: BTreeMap::new(),
+        via: None,
     };
     for f in personal_fields(d, extra) {
         if let Some(h) = record.get(&f.name).and_then(digest) {
             plan.digests.insert(f.name.clone(), h);
         }
+    }
+    if let Some(account) = person_account_of(d, record) {
+        plan.via = Some(account.to_string());
+        return plan;
     }
     if d.name == "User" {
         plan.skip = Some((
@@ -246,6 +259,15 @@ pub fn plan_record(
     plan
 }
 
+/// The Account of a person account's Contact (`IsPersonAccount` and `AccountId` as read).
+pub fn person_account_of<'r>(d: &SObjectDescribe, record: &'r Record) -> Option<&'r str> {
+    if d.name != "Contact" || record.get("IsPersonAccount").and_then(|v| v.as_bool()) != Some(true)
+    {
+        return None;
+    }
+    record.get("AccountId").and_then(|v| v.as_str())
+}
+
 /// Reads the records and plans each one.
 async fn plan_object(
     client: &SalesforceClient,
@@ -262,6 +284,10 @@ async fn plan_object(
     if d.field("IsConverted").is_some() {
         fields.push("IsConverted".into());
     }
+    // Read in the same call: whether a Contact is a person account's, and whose.
+    if d.name == "Contact" && d.field("IsPersonAccount").is_some() {
+        fields.extend(["IsPersonAccount".into(), "AccountId".into()]);
+    }
     // Collections retrieve returns only the fields asked for.
     fields.push("Id".into());
     if fields.len() == 1 {
@@ -274,6 +300,7 @@ async fn plan_object(
                 kept: vec![],
                 skip: None,
                 digests: BTreeMap::new(),
+                via: None,
             })
             .collect());
     }
@@ -312,6 +339,19 @@ pub async fn build_plan(
     let mut notes = Vec::new();
     for (object, ids) in &by_object {
         records.extend(plan_object(client, object, ids, &extra_for(object, &extras), true).await?);
+    }
+    // Person accounts found through their Contact: the Account is the record written (once,
+    // also when it matched on its own PersonEmail).
+    let accounts: Vec<String> = records
+        .iter()
+        .filter_map(|r| r.via.clone())
+        .filter(|a| !records.iter().any(|r| &r.id == a))
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    if !accounts.is_empty() {
+        let extra = extra_for("Account", &extras);
+        records.extend(plan_object(client, "Account", &accounts, &extra, true).await?);
     }
     let mut associated_by_object: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for parent in ["Contact", "Lead"] {
@@ -396,6 +436,7 @@ pub fn shared_individual_plan(ind: &associated::LinkedIndividual) -> RecordPlan 
         kept: Vec::new(),
         skip: Some((Some(code.into()), reason)),
         digests: BTreeMap::new(),
+        via: None,
     }
 }
 
@@ -421,8 +462,40 @@ fn written_outcome(plan: &RecordPlan, written: &[String], kept: &[KeptField]) ->
     o
 }
 
+/// The outcome of a person account's Contact: its Account's (`None`: the Account had no plan,
+/// e.g. it could not be read).
+pub fn via_outcome(
+    plan: &RecordPlan,
+    account: &str,
+    of_account: Option<&RecordOutcome>,
+) -> RecordOutcome {
+    let mut o = outcome(&plan.object, &plan.id, RecordOutcomeKind::Failed);
+    match of_account {
+        Some(a) => {
+            o.outcome = a.outcome;
+            o.error_code = a.error_code.clone();
+            o.reason = Some(match &a.reason {
+                Some(why) => {
+                    format!("person account contact, written through Account {account}: {why}")
+                }
+                None => format!("person account contact, written through Account {account}"),
+            });
+        }
+        None => {
+            o.error_code = Some("PERSON_ACCOUNT_NOT_FOUND".into());
+            o.reason = Some(format!(
+                "person account contact: its Account {account} could not be read"
+            ));
+        }
+    }
+    o
+}
+
 /// Outcomes that need no write (skipped records, records with nothing to change).
 pub fn settled_outcome(plan: &RecordPlan) -> Option<RecordOutcome> {
+    if plan.via.is_some() {
+        return None; // follows its Account's outcome, known after the writes
+    }
     if let Some((code, reason)) = &plan.skip {
         let mut o = outcome(&plan.object, &plan.id, RecordOutcomeKind::Skipped);
         o.error_code = code.clone();
@@ -478,7 +551,11 @@ pub async fn run(
     }
 
     let mut by_object: BTreeMap<&str, Vec<&RecordPlan>> = BTreeMap::new();
-    for r in plan.records.iter().filter(|r| !done.contains_key(&r.id)) {
+    for r in plan
+        .records
+        .iter()
+        .filter(|r| !done.contains_key(&r.id) && r.via.is_none())
+    {
         by_object.entry(r.object.as_str()).or_default().push(r);
     }
     for (object, recs) in by_object {
@@ -489,6 +566,19 @@ pub async fn run(
                 done.insert(o.id.clone(), o);
             }
         }
+    }
+    let via: Vec<RecordOutcome> = plan
+        .records
+        .iter()
+        .filter(|r| !done.contains_key(&r.id))
+        .filter_map(|r| {
+            let account = r.via.as_deref()?;
+            Some(via_outcome(r, account, done.get(account)))
+        })
+        .collect();
+    checkpoint(ctx, rid, &via).await?;
+    for o in via {
+        done.insert(o.id.clone(), o);
     }
 
     let records: Vec<RecordOutcome> = plan
@@ -774,7 +864,11 @@ fn dry_run_report(plan: &AnonymizePlan) -> DsrReport {
     let mut lines = Vec::new();
     for r in &plan.records {
         let mut o = outcome(&r.object, &r.id, RecordOutcomeKind::Planned);
-        if let Some((code, reason)) = &r.skip {
+        if let Some(account) = &r.via {
+            o.reason = Some(format!(
+                "person account contact, written through Account {account}"
+            ));
+        } else if let Some((code, reason)) = &r.skip {
             o.outcome = RecordOutcomeKind::Skipped;
             o.error_code = code.clone();
             o.reason = Some(reason.clone());
@@ -790,6 +884,7 @@ fn dry_run_report(plan: &AnonymizePlan) -> DsrReport {
         lines.push(serde_json::json!({
             "object": r.object, "id": r.id, "writes": writes, "kept": r.kept,
             "skip": r.skip.as_ref().map(|(c, why)| serde_json::json!({"code": c, "reason": why})),
+            "through": r.via,
         }));
     }
     let kinds: BTreeMap<&str, usize> =
@@ -1008,6 +1103,39 @@ mod tests {
         };
         let o = settled_outcome(&shared_individual_plan(&unknown)).unwrap();
         assert_eq!(o.error_code.as_deref(), Some("INDIVIDUAL_USAGE_UNKNOWN"));
+    }
+
+    #[test]
+    fn a_person_account_contact_is_planned_through_its_account() {
+        let d = contact_describe();
+        let r = record(json!({
+            "Id": "003P", "FirstName": "Jane", "Email": "jane@example.com",
+            "IsPersonAccount": true, "AccountId": "001P"
+        }));
+        let p = plan_record(&d, &r, &[], true);
+        assert_eq!(p.via.as_deref(), Some("001P"));
+        assert!(p.writes.is_empty() && p.kept.is_empty(), "{p:?}");
+        assert_eq!(p.digests.len(), 2, "its re-read is still proven");
+        assert!(settled_outcome(&p).is_none(), "follows the Account");
+        let mut acc = outcome("Account", "001P", RecordOutcomeKind::Anonymized);
+        acc.fields = vec!["PersonEmail".into()];
+        let o = via_outcome(&p, "001P", Some(&acc));
+        assert_eq!(
+            (o.object.as_str(), o.outcome),
+            ("Contact", RecordOutcomeKind::Anonymized)
+        );
+        assert!(o.fields.is_empty(), "the Contact itself was not written");
+        assert!(o.reason.unwrap().contains("Account 001P"));
+        let o = via_outcome(&p, "001P", None);
+        assert_eq!(o.outcome, RecordOutcomeKind::Failed);
+        assert_eq!(o.error_code.as_deref(), Some("PERSON_ACCOUNT_NOT_FOUND"));
+        // A business contact is written as before.
+        let r = record(json!({
+            "Id": "003B", "FirstName": "Jane", "IsPersonAccount": false, "AccountId": "001B"
+        }));
+        let p = plan_record(&d, &r, &[], true);
+        assert_eq!(p.via, None);
+        assert!(!p.writes.is_empty());
     }
 
     #[test]
