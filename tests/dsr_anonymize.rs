@@ -417,3 +417,142 @@ async fn in_a_seeded_org_the_contacts_individual_is_anonymized_with_all_objects(
     assert_eq!(proof["original_values_remaining"], json!([]));
     t.cleanup().await;
 }
+
+/// A seeded person account and its person Contact: (account row, contact row), every field
+/// the test compares.
+async fn seeded_person_account(t: &Dsr) -> (serde_json::Value, serde_json::Value) {
+    let rows = t
+        .live("SELECT Id, PersonContactId, Name, PersonEmail, Salutation, FirstName, LastName, Phone, PersonMobilePhone, PersonHomePhone, PersonBirthdate, PersonMailingStreet, PersonMailingCity, PersonMailingPostalCode FROM Account WHERE IsPersonAccount = true AND PersonEmail != null LIMIT 1")
+        .await;
+    let account = serde_json::Value::Object(rows[0].clone());
+    let pc = account["PersonContactId"].as_str().unwrap();
+    let contact = serde_json::Value::Object(
+        t.live(&format!("SELECT Id, IsPersonAccount, AccountId, Name, Email, Salutation, FirstName, LastName, Phone, MobilePhone, HomePhone, Birthdate, MailingStreet, MailingCity, MailingPostalCode FROM Contact WHERE Id = '{pc}'"))
+            .await[0]
+            .clone(),
+    );
+    assert_eq!(contact["IsPersonAccount"], json!(true));
+    assert_eq!(contact["AccountId"], account["Id"]);
+    assert_eq!(
+        contact["Email"], account["PersonEmail"],
+        "the person's fields live on both"
+    );
+    (account, contact)
+}
+
+/// Fields of `before` (other than ids and flags) whose value is still in `after`.
+fn values_left(before: &serde_json::Value, after: &serde_json::Value) -> Vec<String> {
+    before
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(k, v)| {
+            !matches!(
+                k.as_str(),
+                "attributes" | "Id" | "PersonContactId" | "AccountId" | "IsPersonAccount"
+            ) && !v.is_null()
+                && after[k.as_str()] == **v
+        })
+        .map(|(k, _)| k.clone())
+        .collect()
+}
+
+#[tokio::test]
+async fn by_default_a_person_account_found_through_its_contact_is_anonymized_through_its_account() {
+    // The default selection (User, Lead, Contact) finds the person Contact by its Email; the
+    // person's fields are written on the Account, which Salesforce keeps in step with the Contact.
+    let t = Dsr::start_seeded(5, 400).await;
+    let (account, contact) = seeded_person_account(&t).await;
+    let (acc, pc) = (
+        account["Id"].as_str().unwrap().to_string(),
+        contact["Id"].as_str().unwrap().to_string(),
+    );
+    let email = contact["Email"].as_str().unwrap().to_string();
+    let report = t
+        .run(
+            &request(DsrAction::Anonymize, &[&email], ObjectSelection::Default),
+            &t.context(),
+        )
+        .await;
+    assert_eq!(report.status, ResultStatus::Completed, "{report:#?}");
+    for id in [&acc, &pc] {
+        assert_eq!(
+            report.records.iter().filter(|r| &r.id == id).count(),
+            1,
+            "{id} reported once: {report:#?}"
+        );
+    }
+    let a = outcome_of(&report, &acc);
+    assert_eq!(
+        (a.object.as_str(), a.outcome),
+        ("Account", K::Anonymized),
+        "{a:#?}"
+    );
+    for f in ["PersonEmail", "FirstName", "LastName", "PersonMobilePhone"] {
+        assert!(a.fields.iter().any(|x| x == f), "{f} in {:?}", a.fields);
+    }
+    let c = outcome_of(&report, &pc);
+    assert_eq!(
+        (c.object.as_str(), c.outcome),
+        ("Contact", K::Anonymized),
+        "{c:#?}"
+    );
+    assert!(
+        c.fields.is_empty(),
+        "the Contact is not written itself: {c:#?}"
+    );
+    assert!(c.reason.as_deref().unwrap().contains(&acc), "{c:#?}");
+
+    let account_after = serde_json::Value::Object(
+        t.live(&format!("SELECT Id, PersonContactId, Name, PersonEmail, Salutation, FirstName, LastName, Phone, PersonMobilePhone, PersonHomePhone, PersonBirthdate, PersonMailingStreet, PersonMailingCity, PersonMailingPostalCode FROM Account WHERE Id = '{acc}'"))
+            .await[0]
+            .clone(),
+    );
+    let contact_after = serde_json::Value::Object(
+        t.live(&format!("SELECT Id, IsPersonAccount, AccountId, Name, Email, Salutation, FirstName, LastName, Phone, MobilePhone, HomePhone, Birthdate, MailingStreet, MailingCity, MailingPostalCode FROM Contact WHERE Id = '{pc}'"))
+            .await[0]
+            .clone(),
+    );
+    assert_eq!(values_left(&account, &account_after), Vec::<String>::new());
+    assert_eq!(values_left(&contact, &contact_after), Vec::<String>::new());
+    assert_eq!(contact_after["Email"], account_after["PersonEmail"]);
+    let proof = report.verification.unwrap();
+    assert_eq!(proof["ok"], json!(true), "{proof:#}");
+    assert_eq!(proof["original_values_remaining"], json!([]));
+    assert_eq!(
+        proof["records_rechecked"],
+        json!(2),
+        "the Account and its Contact are re-read: {proof:#}"
+    );
+    t.cleanup().await;
+}
+
+#[tokio::test]
+async fn with_all_objects_a_person_account_matched_twice_is_written_once() {
+    // `objects: "all"` matches the Account (PersonEmail) and its Contact (Email).
+    let t = Dsr::start_seeded(5, 400).await;
+    let (account, contact) = seeded_person_account(&t).await;
+    let (acc, pc) = (
+        account["Id"].as_str().unwrap(),
+        contact["Id"].as_str().unwrap(),
+    );
+    let email = contact["Email"].as_str().unwrap().to_string();
+    let report = t
+        .run(
+            &request(DsrAction::Anonymize, &[&email], ObjectSelection::All),
+            &t.context(),
+        )
+        .await;
+    assert_eq!(report.status, ResultStatus::Completed, "{report:#?}");
+    for id in [acc, pc] {
+        assert_eq!(
+            report.records.iter().filter(|r| r.id == id).count(),
+            1,
+            "{report:#?}"
+        );
+    }
+    assert_eq!(outcome_of(&report, acc).outcome, K::Anonymized);
+    assert_eq!(outcome_of(&report, pc).outcome, K::Anonymized);
+    assert_eq!(report.verification.unwrap()["ok"], json!(true));
+    t.cleanup().await;
+}

@@ -567,3 +567,72 @@ async fn rows_this_request_deleted_are_purged_fifteen_days_from_now_whatever_the
     }
     t.cleanup().await;
 }
+
+/// The default selection finds the person Contact by its Email (`all` finds the Account by its
+/// PersonEmail too); Salesforce deletes a person account through its Account, which takes the
+/// Contact with it.
+async fn a_person_account_is_deleted_through_its_account(selection: ObjectSelection) {
+    let t = Dsr::start_seeded(5, 400).await;
+    let rows = t
+        .live("SELECT Id, PersonContactId, PersonEmail FROM Account WHERE IsPersonAccount = true AND PersonEmail != null LIMIT 1")
+        .await;
+    let acc = rows[0]["Id"].as_str().unwrap().to_string();
+    let pc = rows[0]["PersonContactId"].as_str().unwrap().to_string();
+    let contact = t
+        .live(&format!(
+            "SELECT Id, Email, IsPersonAccount FROM Contact WHERE Id = '{pc}'"
+        ))
+        .await;
+    assert_eq!(contact[0]["IsPersonAccount"], json!(true));
+    let email = contact[0]["Email"].as_str().unwrap().to_string();
+    assert_eq!(rows[0]["PersonEmail"], json!(email));
+
+    let report = t
+        .run(
+            &request(DsrAction::Delete, &[&email], selection),
+            &t.context(),
+        )
+        .await;
+    assert_eq!(report.status, ResultStatus::Completed, "{report:#?}");
+    for id in [&acc, &pc] {
+        assert_eq!(
+            report.records.iter().filter(|r| &r.id == id).count(),
+            1,
+            "{id} reported once: {report:#?}"
+        );
+    }
+    let a = outcome_of(&report, &acc);
+    assert_eq!(
+        (a.object.as_str(), a.outcome),
+        ("Account", K::Deleted),
+        "{a:#?}"
+    );
+    let c = outcome_of(&report, &pc);
+    assert_eq!(
+        (c.object.as_str(), c.outcome),
+        ("Contact", K::CascadeDeleted),
+        "{c:#?}"
+    );
+    assert!(
+        t.live(&format!("SELECT Id FROM Account WHERE Id = '{acc}'"))
+            .await
+            .is_empty()
+    );
+    assert!(
+        t.live(&format!("SELECT Id FROM Contact WHERE Id = '{pc}'"))
+            .await
+            .is_empty()
+    );
+    assert_eq!(report.verification.unwrap()["ok"], json!(true));
+    t.cleanup().await;
+}
+
+#[tokio::test]
+async fn by_default_a_person_account_found_through_its_contact_is_deleted_through_its_account() {
+    a_person_account_is_deleted_through_its_account(ObjectSelection::Default).await;
+}
+
+#[tokio::test]
+async fn with_all_objects_a_person_account_matched_twice_is_deleted_once() {
+    a_person_account_is_deleted_through_its_account(ObjectSelection::All).await;
+}
