@@ -23,8 +23,9 @@
 //!
 //! **Dry run** reads the whole queue without acking anything, prints counts and a sample of
 //! ids and headers (never bodies: they hold subjects' emails), then returns every message with
-//! one `nack(requeue)`: each message keeps its place and is delivered once more in the
-//! broker's count, which is why a dry run is cheap but not free on quorum queues.
+//! one `nack(requeue)` and waits until the queue counts them again: each message keeps its
+//! place and is delivered once more in the broker's count, which is why a dry run is cheap but
+//! not free on quorum queues.
 //!
 //! The replayed message has its attempt count reset to 0, a `sfprivacy-replays` header one
 //! above the previous, the failure headers and the broker's `x-death` history removed (the
@@ -442,17 +443,7 @@ async fn pass(
     opts: &Options,
     progress: &ProgressBar,
 ) -> Result<Summary, ReplayError> {
-    let depth = channel
-        .queue_declare(
-            short(&names.dead)?,
-            QueueDeclareOptions {
-                passive: true,
-                ..QueueDeclareOptions::default()
-            },
-            FieldTable::default(),
-        )
-        .await?
-        .message_count();
+    let depth = ready(channel, names).await?;
     progress.set_length(u64::from(depth));
     let mut summary = Summary {
         dry_run: opts.dry_run,
@@ -535,6 +526,21 @@ async fn pass(
     Ok(summary)
 }
 
+/// Messages ready on the dead-letter queue (a passive declare: never creates it).
+async fn ready(channel: &lapin::Channel, names: &Names) -> Result<u32, ReplayError> {
+    Ok(channel
+        .queue_declare(
+            short(&names.dead)?,
+            QueueDeclareOptions {
+                passive: true,
+                ..QueueDeclareOptions::default()
+            },
+            FieldTable::default(),
+        )
+        .await?
+        .message_count())
+}
+
 /// Reads everything, acks nothing, then hands every message back in one nack.
 async fn dry_run(
     channel: &lapin::Channel,
@@ -577,8 +583,32 @@ async fn dry_run(
         if !ok {
             return Err(ReplayError::AckRefused);
         }
+        wait_until_back(channel, names, summary.scanned).await?;
     }
     Ok(())
+}
+
+/// A quorum queue applies a requeue through its Raft log after the nack has been sent, so for
+/// a moment the messages are neither ready nor counted: a real pass started right after a dry
+/// run (what an operator does) would read a depth of 0 and replay nothing. Waits, briefly,
+/// until the queue holds at least what the dry run read.
+async fn wait_until_back(
+    channel: &lapin::Channel,
+    names: &Names,
+    read: u64,
+) -> Result<(), ReplayError> {
+    const POLL: Duration = Duration::from_millis(20);
+    const PATIENCE: Duration = Duration::from_secs(5);
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        // Someone else may consume the dead-letter queue meanwhile; never wait past the deadline.
+        if u64::from(ready(channel, names).await?) >= read
+            || tokio::time::Instant::now() >= deadline
+        {
+            return Ok(());
+        }
+        tokio::time::sleep(POLL).await;
+    }
 }
 
 /// The dead letter, unchanged, onto the tail of the dead-letter queue (confirmed). Through the
