@@ -1,6 +1,9 @@
 //! Per-org budget, concurrency cap and circuit breaker against a real Redis, with two
 //! `OrgLimits` handles standing in for two replicas.
 
+mod sf_harness;
+
+use sf_harness::Harness;
 use sfprivacy::store::Store;
 use sfprivacy::store::budget::{Admission, BreakerChange, DeferReason, LimitSettings, OrgLimits};
 use std::time::Duration;
@@ -250,4 +253,60 @@ async fn dropping_a_permit_releases_it() {
     // The release runs in the background; it lands quickly.
     let got = a.acquire("acme", Duration::from_secs(2)).await.unwrap();
     assert!(got.is_some());
+}
+
+/// Salesforce counts limits per org: two connections that reach one org (here: two connected
+/// integrations of the same emulator org) share them once their tokens named the org.
+#[tokio::test]
+async fn connections_to_one_org_share_its_limits_once_a_token_names_it() {
+    let h = Harness::start().await;
+    let settings = LimitSettings {
+        max_concurrent: 1,
+        ..LimitSettings::default()
+    };
+    let limits = OrgLimits::new(
+        Store::connect(REDIS, &h.prefix).await.unwrap(),
+        settings.clone(),
+    );
+    // Before any token, each connection's limits are its own.
+    assert_eq!(limits.scope("conn-a").await, "conn:conn-a");
+    let a = limits.try_acquire("conn-a").await.unwrap().unwrap();
+    let b = limits.try_acquire("conn-b").await.unwrap();
+    assert!(b.is_some(), "separate caps while the org is unknown");
+    drop(b);
+    a.release().await.unwrap();
+
+    for id in ["conn-a", "conn-b"] {
+        let mut c = h.connection();
+        c.id = id.into();
+        h.replica(c).await.org_limits().await.unwrap();
+    }
+    let org = format!("org:{}", &sf_emulator::oauth::ORG_ID[..15]);
+    // A second replica, with nothing remembered in-process, reads the same from Redis.
+    let other = OrgLimits::new(Store::connect(REDIS, &h.prefix).await.unwrap(), settings);
+    for (l, id) in [(&limits, "conn-a"), (&limits, "conn-b"), (&other, "conn-b")] {
+        assert_eq!(l.scope(id).await, org, "{id}");
+    }
+
+    // One cap: a slot taken through one connection is missing for the other.
+    let a = limits.try_acquire("conn-a").await.unwrap().unwrap();
+    assert!(other.try_acquire("conn-b").await.unwrap().is_none());
+    a.release().await.unwrap();
+    assert!(other.try_acquire("conn-b").await.unwrap().is_some());
+
+    // One budget: usage seen through one connection defers the other's jobs.
+    limits.record_usage("conn-a", 90, 100).await.unwrap();
+    match other.admit("conn-b").await.unwrap() {
+        Admission::Defer {
+            reason: DeferReason::Budget { used, max },
+            ..
+        } => assert_eq!((used, max), (90, 100)),
+        a => panic!("conn-b admitted past the org's budget: {a:?}"),
+    }
+    // A connection to another org is untouched.
+    assert!(matches!(
+        other.admit("globex").await.unwrap(),
+        Admission::Proceed { .. }
+    ));
+    h.cleanup().await;
 }

@@ -18,6 +18,7 @@ use super::error::{ErrorKind, SfError};
 use super::http::RetryPolicy;
 use crate::config::{Connection, Grant, Secret};
 use crate::store::lock;
+use crate::store::org_ids::{OrgIds, org_id_from_identity_url};
 use crate::store::tokens::{CachedSession, Rotation, TokenCache};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -350,6 +351,7 @@ impl Sessions {
             )
             .await
             .map_err(store_err)?;
+        self.learn_org(resp.id.as_deref()).await;
         if let Some((new, _)) = rotated {
             tracing::info!(connection_id = %self.connection.id, "Salesforce rotated the refresh token; stored the new one");
             *self.refresh_token.lock().unwrap_or_else(|p| p.into_inner()) = Some(new.clone());
@@ -369,6 +371,19 @@ impl Sessions {
             }),
             issued_at_ms,
         ))
+    }
+
+    /// Shares which org this connection reaches, so every connection to that org draws on
+    /// one API budget, concurrency cap and breaker (`store::budget`). Best effort: until it
+    /// is known, the connection's limits are its own.
+    async fn learn_org(&self, identity_url: Option<&str>) {
+        let Some(org) = identity_url.and_then(org_id_from_identity_url) else {
+            return;
+        };
+        let ids = OrgIds::new(self.tokens.store().clone());
+        if let Err(e) = ids.record(&self.connection.id, &org).await {
+            tracing::warn!(connection_id = %self.connection.id, error = %e, "cannot record the connection's org id");
+        }
     }
 }
 

@@ -20,11 +20,17 @@
 //!
 //! Every decision is one Lua script (one round trip, atomic across replicas) timed by Redis's
 //! own clock, so replicas with skewed clocks agree.
+//!
+//! All three are kept per org: once a token has named the org a connection reaches
+//! ([`super::org_ids`]), every connection to that org shares them. Methods take the connection
+//! id; the org is looked up (and remembered in-process) behind them.
 
+use super::org_ids::OrgIds;
 use super::{Store, StoreError};
 use crate::ops::metrics as names;
 use redis::Script;
-use std::sync::LazyLock;
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration;
 
 /// Tunables (from the `SFPRIVACY_API_BUDGET_SHARE`, `…_ORG_MAX_CONCURRENT`, `…_BREAKER_*`
@@ -161,19 +167,56 @@ return 0
 pub struct OrgLimits {
     store: Store,
     settings: LimitSettings,
+    org_ids: OrgIds,
+    /// Connection → org id, once Redis knew it: a connection's org does not change while the
+    /// process runs (re-pointing a connection means new settings, so a restart).
+    known: Arc<Mutex<HashMap<String, String>>>,
 }
 
 impl OrgLimits {
     pub fn new(store: Store, settings: LimitSettings) -> Self {
-        Self { store, settings }
+        Self {
+            org_ids: OrgIds::new(store.clone()),
+            store,
+            settings,
+            known: Arc::default(),
+        }
     }
 
     pub fn settings(&self) -> &LimitSettings {
         &self.settings
     }
 
-    fn key(&self, connection: &str, what: &str) -> String {
-        self.store.key(&format!("limits:{connection}:{what}"))
+    /// The key space of a connection's limits: `org:{orgId}` once a token named the org,
+    /// `conn:{connection}` until then (or while Redis cannot say).
+    pub async fn scope(&self, connection: &str) -> String {
+        let remembered = self
+            .known
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(connection)
+            .cloned();
+        if let Some(org) = remembered {
+            return format!("org:{org}");
+        }
+        match self.org_ids.get(connection).await {
+            Ok(Some(org)) => {
+                self.known
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .insert(connection.to_string(), org.clone());
+                format!("org:{org}")
+            }
+            Ok(None) => format!("conn:{connection}"),
+            Err(e) => {
+                tracing::debug!(connection, error = %e, "cannot read the connection's org id");
+                format!("conn:{connection}")
+            }
+        }
+    }
+
+    fn key(&self, scope: &str, what: &str) -> String {
+        self.store.key(&format!("limits:{scope}:{what}"))
     }
 
     /// Publishes the latest `Sforce-Limit-Info` figures seen for an org.
@@ -183,7 +226,8 @@ impl OrgLimits {
         used: u64,
         max: u64,
     ) -> Result<(), StoreError> {
-        let key = self.key(connection, "usage");
+        let scope = self.scope(connection).await;
+        let key = self.key(&scope, "usage");
         let ttl = i64::try_from(millis(self.settings.usage_ttl)).unwrap_or(i64::MAX);
         let mut conn = self.store.conn();
         let _: () = redis::pipe()
@@ -203,7 +247,8 @@ impl OrgLimits {
 
     /// The latest published usage, if still fresh.
     pub async fn usage(&self, connection: &str) -> Result<Option<Usage>, StoreError> {
-        let key = self.key(connection, "usage");
+        let scope = self.scope(connection).await;
+        let key = self.key(&scope, "usage");
         let mut conn = self.store.conn();
         let (used, max): (Option<u64>, Option<u64>) = redis::cmd("HMGET")
             .arg(&key)
@@ -216,11 +261,12 @@ impl OrgLimits {
 
     /// May a new job for this org start now? Checks the breaker, then the budget.
     pub async fn admit(&self, connection: &str) -> Result<Admission, StoreError> {
+        let scope = self.scope(connection).await;
         let mut conn = self.store.conn();
         let (verdict, a, used, max): (String, u64, u64, u64) = ADMIT
-            .key(self.key(connection, "usage"))
-            .key(self.key(connection, "breaker"))
-            .key(self.key(connection, "probe"))
+            .key(self.key(&scope, "usage"))
+            .key(self.key(&scope, "breaker"))
+            .key(self.key(&scope, "probe"))
             .arg(self.settings.budget_share)
             // The probe's claim lasts as long as a job may (a crashed probe must not wedge it).
             .arg(millis(self.settings.permit_ttl))
@@ -252,10 +298,11 @@ impl OrgLimits {
         &self,
         connection: &str,
     ) -> Result<BreakerChange, StoreError> {
+        let scope = self.scope(connection).await;
         let mut conn = self.store.conn();
         let (state, failures): (u8, u32) = FAILURE
-            .key(self.key(connection, "breaker"))
-            .key(self.key(connection, "probe"))
+            .key(self.key(&scope, "breaker"))
+            .key(self.key(&scope, "probe"))
             .arg(self.settings.breaker_failures)
             .arg(millis(self.settings.breaker_cooldown))
             .invoke_async(&mut conn)
@@ -277,10 +324,11 @@ impl OrgLimits {
     /// Salesforce answered (the job succeeded, or failed for a non-transient reason): resets
     /// the consecutive-failure count and closes the breaker. Returns whether it was open.
     pub async fn record_success(&self, connection: &str) -> Result<bool, StoreError> {
+        let scope = self.scope(connection).await;
         let mut conn = self.store.conn();
         let was_open: i64 = SUCCESS
-            .key(self.key(connection, "breaker"))
-            .key(self.key(connection, "probe"))
+            .key(self.key(&scope, "breaker"))
+            .key(self.key(&scope, "probe"))
             .invoke_async(&mut conn)
             .await?;
         if was_open == 1 {
@@ -292,8 +340,9 @@ impl OrgLimits {
 
     /// Takes one of the org's concurrent-request slots if one is free.
     pub async fn try_acquire(&self, connection: &str) -> Result<Option<Permit>, StoreError> {
+        let scope = self.scope(connection).await;
         let id = uuid::Uuid::new_v4().to_string();
-        let key = self.key(connection, "concurrency");
+        let key = self.key(&scope, "concurrency");
         let mut conn = self.store.conn();
         let got: i64 = ACQUIRE
             .key(&key)
@@ -335,7 +384,8 @@ impl OrgLimits {
 
     /// Leases currently held for the org (expired ones excluded).
     pub async fn in_use(&self, connection: &str) -> Result<u64, StoreError> {
-        let key = self.key(connection, "concurrency");
+        let scope = self.scope(connection).await;
+        let key = self.key(&scope, "concurrency");
         let mut conn = self.store.conn();
         let (secs, micros): (u64, u64) = redis::cmd("TIME").query_async(&mut conn).await?;
         let now_ms = secs * 1000 + micros / 1000;

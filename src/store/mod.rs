@@ -7,6 +7,7 @@
 
 pub mod crypto;
 pub mod lock;
+pub mod org_ids;
 pub mod scan_state;
 pub mod tokens;
 
