@@ -268,6 +268,13 @@ pub fn person_account_of<'r>(d: &SObjectDescribe, record: &'r Record) -> Option<
     record.get("AccountId").and_then(|v| v.as_str())
 }
 
+/// The plans of one object's records, and the Individuals the subject's records among them
+/// link to (read in the same call).
+struct Planned {
+    records: Vec<RecordPlan>,
+    individuals: Vec<String>,
+}
+
 /// Reads the records and plans each one.
 async fn plan_object(
     client: &SalesforceClient,
@@ -275,7 +282,7 @@ async fn plan_object(
     ids: &[String],
     extra: &[String],
     subject: bool,
-) -> Result<Vec<RecordPlan>, DsrError> {
+) -> Result<Planned, DsrError> {
     let d = client.describe(object).await?;
     let mut fields: Vec<String> = personal_fields(&d, extra)
         .iter()
@@ -288,10 +295,17 @@ async fn plan_object(
     if d.name == "Contact" && d.field("IsPersonAccount").is_some() {
         fields.extend(["IsPersonAccount".into(), "AccountId".into()]);
     }
+    // And the Individual behind the subject's Contacts and Leads.
+    let links = subject
+        && associated::INDIVIDUAL_PARENTS.contains(&d.name.as_str())
+        && d.field("IndividualId").is_some();
+    if links {
+        fields.push("IndividualId".into());
+    }
     // Collections retrieve returns only the fields asked for.
     fields.push("Id".into());
     if fields.len() == 1 {
-        return Ok(ids
+        let records = ids
             .iter()
             .map(|id| RecordPlan {
                 object: object.to_string(),
@@ -302,14 +316,32 @@ async fn plan_object(
                 digests: BTreeMap::new(),
                 via: None,
             })
-            .collect());
+            .collect();
+        return Ok(Planned {
+            records,
+            individuals: vec![],
+        });
     }
     let rows = client.retrieve(object, ids, &fields).await?;
-    Ok(rows
+    let mut individuals: Vec<String> = Vec::new();
+    for ind in rows
+        .iter()
+        .filter(|_| links)
+        .filter_map(|r| r.get("IndividualId").and_then(|v| v.as_str()))
+    {
+        if !individuals.iter().any(|x| x == ind) {
+            individuals.push(ind.to_string());
+        }
+    }
+    let records = rows
         .iter()
         .filter(|r| !r.is_empty())
         .map(|r| plan_record(&d, r, extra, subject))
-        .collect())
+        .collect();
+    Ok(Planned {
+        records,
+        individuals,
+    })
 }
 
 /// Discovers the subject's records and their associated records and plans every one.
@@ -337,8 +369,15 @@ pub async fn build_plan(
     }
     let mut records = Vec::new();
     let mut notes = Vec::new();
+    let mut linked: Vec<String> = Vec::new();
     for (object, ids) in &by_object {
-        records.extend(plan_object(client, object, ids, &extra_for(object, &extras), true).await?);
+        let p = plan_object(client, object, ids, &extra_for(object, &extras), true).await?;
+        records.extend(p.records);
+        for ind in p.individuals {
+            if !linked.contains(&ind) {
+                linked.push(ind);
+            }
+        }
     }
     // Person accounts found through their Contact: the Account is the record written (once,
     // also when it matched on its own PersonEmail).
@@ -351,7 +390,11 @@ pub async fn build_plan(
         .collect();
     if !accounts.is_empty() {
         let extra = extra_for("Account", &extras);
-        records.extend(plan_object(client, "Account", &accounts, &extra, true).await?);
+        records.extend(
+            plan_object(client, "Account", &accounts, &extra, true)
+                .await?
+                .records,
+        );
     }
     let mut associated_by_object: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for parent in ["Contact", "Lead"] {
@@ -372,14 +415,18 @@ pub async fn build_plan(
         }
     }
     for (object, ids) in &associated_by_object {
-        records.extend(plan_object(client, object, ids, &extra_for(object, &extras), false).await?);
+        records.extend(
+            plan_object(client, object, ids, &extra_for(object, &extras), false)
+                .await?
+                .records,
+        );
     }
     // The Individual behind a Contact/Lead holds the person's name and birth date: anonymized
     // like the subject's own records unless someone else's record uses it too.
     if policy.deletes("Individual") {
         let ours: BTreeSet<&str> = discovery.matches.iter().map(|m| m.id.as_str()).collect();
         let mut free = Vec::new();
-        for ind in associated::individuals(client, &by_object, &ours).await? {
+        for ind in associated::individual_users(client, &linked, &ours).await? {
             if records.iter().any(|r| r.id == ind.id) {
                 continue;
             }
@@ -392,7 +439,11 @@ pub async fn build_plan(
         if !free.is_empty() {
             // `subject: true`: it is the person's own record, so a read-only field is reported.
             let extra = extra_for("Individual", &extras);
-            records.extend(plan_object(client, "Individual", &free, &extra, true).await?);
+            records.extend(
+                plan_object(client, "Individual", &free, &extra, true)
+                    .await?
+                    .records,
+            );
         }
     }
     Ok(AnonymizePlan { records, notes })

@@ -6,15 +6,15 @@
 //! [`child_queries`] is pure; [`find`] runs its statements. A child object the integration user
 //! cannot query is noted and skipped rather than failing the whole request.
 //!
-//! Individuals are parents, not children: [`individuals`] reads the `IndividualId` of the
-//! subject's Contacts and Leads and who else points at those Individuals ([`usage`] is pure),
-//! so a shared one is kept.
+//! Individuals are parents, not children: the callers read the `IndividualId` of the
+//! subject's Contacts and Leads with their other fields, and [`individual_users`] says who else
+//! points at those Individuals ([`usage`] is pure), so a shared one is kept.
 
 use super::policy::Policy;
 use crate::salesforce::soql_literal;
 use crate::salesforce::{ErrorKind, SObjectDescribe, SalesforceClient, SfError};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 /// Parents whose children are looked at.
 pub const PARENT_OBJECTS: [&str; 3] = ["Contact", "Lead", "Account"];
@@ -175,30 +175,6 @@ pub fn usage(
             }
         })
         .collect()
-}
-
-/// The Individuals the subject's Contacts/Leads (`subject_ids` by object) point at, and who
-/// else uses each; `ours` is every matched record id.
-pub async fn individuals(
-    client: &SalesforceClient,
-    subject_ids: &BTreeMap<String, Vec<String>>,
-    ours: &BTreeSet<&str>,
-) -> Result<Vec<LinkedIndividual>, SfError> {
-    let mut linked: Vec<String> = Vec::new();
-    for object in linking_objects(client).await? {
-        let Some(ids) = subject_ids.get(object).filter(|ids| !ids.is_empty()) else {
-            continue;
-        };
-        let wanted = vec!["IndividualId".to_string(), "Id".to_string()];
-        for r in client.retrieve(object, ids, &wanted).await? {
-            if let Some(ind) = r.get("IndividualId").and_then(|v| v.as_str())
-                && !linked.iter().any(|x| x == ind)
-            {
-                linked.push(ind.to_string());
-            }
-        }
-    }
-    individual_users(client, &linked, ours).await
 }
 
 /// Which of [`INDIVIDUAL_PARENTS`] the org links to Individuals (describes are cached).
