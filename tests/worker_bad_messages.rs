@@ -361,3 +361,45 @@ async fn a_failed_result_does_not_echo_an_invalid_connection_id() {
     assert_eq!(r["connection_id"], "known");
     app.cleanup().await;
 }
+
+/// A malformed message delivered again (here: published twice, as a replay of its dead letter
+/// would) is answered under the same `message_id`, so the platform's de-duplication drops the
+/// repeat; another malformed message gets its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_bad_message_again_repeats_its_failed_result_under_the_same_message_id() {
+    let app = spawn_app(AppOptions::new(
+        vec![connection("known", "http://127.0.0.1:9")],
+        no_salesforce(),
+    ))
+    .await;
+    let bad = dsr(serde_json::json!({"request_id": "r-again", "connection_id": "nobody"}));
+    let other = dsr(serde_json::json!({"request_id": "r-other", "connection_id": "nobody"}));
+    for body in [&bad, &bad, &other] {
+        app.publish("dsr", body).await;
+    }
+    let results = app
+        .collect_until(&app.reply_queue, Duration::from_secs(10), |g| g.len() >= 3)
+        .await;
+    let ids = |request: &str| -> Vec<String> {
+        results
+            .iter()
+            .map(|g| g.json())
+            .filter(|j| j["request_id"] == request)
+            .map(|j| j["message_id"].as_str().unwrap_or_default().to_string())
+            .collect()
+    };
+    let again = ids("r-again");
+    assert_eq!(again.len(), 2, "both deliveries answered");
+    assert_eq!(again[0], again[1]);
+    let other_ids = ids("r-other");
+    assert_eq!(other_ids.len(), 1);
+    assert_ne!(other_ids[0], again[0]);
+    for g in &results {
+        assert_eq!(
+            g.props.message_id().as_ref().map(|s| s.as_str()),
+            g.json()["message_id"].as_str(),
+            "the AMQP message-id property matches the body"
+        );
+    }
+    app.cleanup().await;
+}

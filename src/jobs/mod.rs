@@ -294,8 +294,14 @@ impl Jobs {
         started_at: &str,
     ) -> Outcome {
         let answering = Answering::salvage(body);
-        let mut publish =
-            answering.error_result(ResultStatus::Failed, code, message, 0, started_at);
+        let mut publish = answering.error_result_as(
+            &results::bad_message_id(body, code),
+            ResultStatus::Failed,
+            code,
+            message,
+            0,
+            started_at,
+        );
         // Only a result to publish costs a Redis read (one EXISTS).
         if let (Some(id), Some(store)) = (answering.id(), &self.store)
             && !publish.is_empty()

@@ -1,11 +1,13 @@
 //! Building result messages: `failed` and `dead_lettered` results for any request (or for a
-//! body that failed validation but whose id could be read), with fresh `message_id`s.
+//! body that failed validation but whose id could be read). Their `message_id`s are fresh,
+//! except a malformed body's, which is derived from the body ([`bad_message_id`]).
 
 use super::outcome::{Destination, OutMessage};
 use crate::message::{
     ConfidenceLevel, DsrAction, DsrResult, ErrorInfo, ResultStatus, ScanResult, VERSION,
     is_contract_id,
 };
+use sha2::{Digest, Sha256};
 
 /// What a result needs to know about the request it answers.
 #[derive(Debug, Clone)]
@@ -73,8 +75,22 @@ impl Answering {
         api_calls: u64,
         started_at: &str,
     ) -> Vec<OutMessage> {
-        let now = chrono::Utc::now().to_rfc3339();
         let message_id = uuid::Uuid::new_v4().to_string();
+        self.error_result_as(&message_id, status, code, message, api_calls, started_at)
+    }
+
+    /// [`Answering::error_result`] under a given `message_id`.
+    pub fn error_result_as(
+        &self,
+        message_id: &str,
+        status: ResultStatus,
+        code: &str,
+        message: &str,
+        api_calls: u64,
+        started_at: &str,
+    ) -> Vec<OutMessage> {
+        let now = chrono::Utc::now().to_rfc3339();
+        let message_id = message_id.to_string();
         let error = Some(ErrorInfo {
             code: code.to_string(),
             message: message.to_string(),
@@ -145,6 +161,23 @@ impl Answering {
     }
 }
 
+/// The `message_id` of the `failed` result a malformed body gets: the same body with the same
+/// error, delivered again (a redelivery, an operator's replay of the dead letter), is answered
+/// under the same id, so the platform's de-duplication on `message_id` drops the repeat.
+pub fn bad_message_id(body: &[u8], code: &str) -> String {
+    let digest = Sha256::new()
+        .chain_update(b"sfprivacy bad message\0")
+        .chain_update(code.as_bytes())
+        .chain_update([0u8])
+        .chain_update(body)
+        .finalize();
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    uuid::Builder::from_custom_bytes(bytes)
+        .into_uuid()
+        .to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -180,5 +213,21 @@ mod tests {
             "type": "scan.request", "scan_id": "s-1", "connection_id": "a@b.co"
         }));
         assert_eq!(scan.as_deref(), Some(""));
+    }
+
+    #[test]
+    fn a_bad_message_id_is_a_uuid_fixed_by_body_and_code() {
+        let body = br#"{"type":"dsr.request","request_id":"r-1"}"#;
+        let id = bad_message_id(body, "invalid_field");
+        assert_eq!(id, bad_message_id(body, "invalid_field"));
+        assert!(uuid::Uuid::parse_str(&id).is_ok(), "{id}");
+        assert_ne!(id, bad_message_id(body, "unknown_type"));
+        assert_ne!(
+            id,
+            bad_message_id(
+                br#"{"type":"dsr.request","request_id":"r-2"}"#,
+                "invalid_field"
+            )
+        );
     }
 }
