@@ -403,3 +403,103 @@ async fn the_same_bad_message_again_repeats_its_failed_result_under_the_same_mes
     }
     app.cleanup().await;
 }
+
+/// A scan part its scan's plan did not make (an index past the plan, an object or a connection
+/// the plan does not have, a scan with no plan) is dead-lettered with the reason before any
+/// Salesforce call: it must not end the scan early or mix another org's counts in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scan_parts_outside_their_plan_are_dead_lettered_with_the_reason() {
+    use sfprivacy::message::ConfidenceLevel;
+    use sfprivacy::store::scan_state::{ScanMeta, ScanState, part_id};
+    let app = spawn_app(AppOptions::new(
+        vec![
+            connection("known", "http://127.0.0.1:9"),
+            connection("other", "http://127.0.0.1:9"),
+        ],
+        // The real client factory: nothing listens on port 9, and no call may be made.
+        None,
+    ))
+    .await;
+    let store = sfprivacy::store::Store::connect(common::REDIS_URL, &app.settings.redis_prefix)
+        .await
+        .unwrap();
+    let scan_id = common::unique("scan");
+    let meta = ScanMeta {
+        scan_id: scan_id.clone(),
+        connection_id: "known".into(),
+        confidence: ConfidenceLevel::Medium,
+        reply_to: None,
+        started_at: "2026-01-01T00:00:00Z".into(),
+        total_parts: 2,
+        objects: vec![("Contact".into(), 2)],
+        missing: vec![],
+        plan_api_calls: 0,
+    };
+    ScanState::new(store.clone()).init(&meta).await.unwrap();
+    let part = |scan: &str, id: String, object: &str, conn: &str| -> Vec<u8> {
+        serde_json::to_vec(&serde_json::json!({
+            "type": "scan.part", "version": 1, "scan_id": scan, "part_id": id,
+            "connection_id": conn, "object": object, "confidence": "medium"
+        }))
+        .unwrap()
+    };
+    let cases = [
+        (
+            part(
+                &scan_id,
+                part_id(&scan_id, "Contact", 2),
+                "Contact",
+                "known",
+            ),
+            "scan_part_unknown",
+        ),
+        (
+            part(&scan_id, part_id(&scan_id, "Lead", 0), "Lead", "known"),
+            "scan_part_unknown",
+        ),
+        (
+            part(
+                &scan_id,
+                part_id(&scan_id, "Contact", 0),
+                "Contact",
+                "other",
+            ),
+            "scan_part_unknown",
+        ),
+        (
+            part(
+                "no-such-scan",
+                part_id("no-such-scan", "Contact", 0),
+                "Contact",
+                "known",
+            ),
+            "scan_not_planned",
+        ),
+    ];
+    for (body, _) in &cases {
+        app.publish("scan", body).await;
+    }
+    let dead = app
+        .collect_until(&app.names.dead, Duration::from_secs(20), |g| {
+            g.len() >= cases.len()
+        })
+        .await;
+    assert_eq!(dead.len(), cases.len());
+    for (body, code) in &cases {
+        let d = dead
+            .iter()
+            .find(|d| &d.body == body)
+            .unwrap_or_else(|| panic!("not dead-lettered: {}", String::from_utf8_lossy(body)));
+        assert_eq!(d.header(headers::ERROR_CODE).as_deref(), Some(*code));
+    }
+    // Nothing answered, nothing counted towards the scan.
+    assert!(
+        app.next(&app.reply_queue, Duration::from_millis(500))
+            .await
+            .is_none()
+    );
+    let totals = ScanState::new(store).totals(&scan_id).await.unwrap();
+    assert_eq!((totals.records, totals.api_calls), (0, 0));
+    assert!(totals.counts.is_empty());
+    app.cleanup().await;
+}

@@ -24,7 +24,7 @@ use crate::message::{
 };
 use crate::salesforce::describe::SObjectDescribe;
 use crate::salesforce::{ErrorKind, SalesforceClient, SfError, soql_literal};
-use crate::store::scan_state::{SEP, ScanMeta, ScanState};
+use crate::store::scan_state::{SEP, ScanMeta, ScanState, part_id};
 use crate::store::{Store, StoreError};
 use std::collections::HashMap;
 
@@ -52,6 +52,9 @@ pub enum ScanError {
     /// A part arrived for a scan whose plan is not in Redis (expired, or never planned).
     #[error("scan {0} has no plan")]
     NotPlanned(String),
+    /// A part its scan's plan did not make (unknown id, object or connection).
+    #[error("part {part_id} is not in scan {scan_id}'s plan")]
+    UnknownPart { scan_id: String, part_id: String },
 }
 
 impl ScanError {
@@ -61,7 +64,7 @@ impl ScanError {
         match self {
             ScanError::Salesforce(e) => e.kind(),
             ScanError::Store(_) => ErrorKind::Transient,
-            ScanError::NotPlanned(_) => ErrorKind::Permanent,
+            ScanError::NotPlanned(_) | ScanError::UnknownPart { .. } => ErrorKind::Permanent,
         }
     }
 
@@ -71,6 +74,7 @@ impl ScanError {
             ScanError::Salesforce(_) => "salesforce_error".into(),
             ScanError::Store(_) => "store_error".into(),
             ScanError::NotPlanned(_) => "scan_not_planned".into(),
+            ScanError::UnknownPart { .. } => "scan_part_unknown".into(),
         }
     }
 }
@@ -181,7 +185,7 @@ pub async fn coordinate_with(
                 kind: "scan.part".into(),
                 version: VERSION,
                 scan_id: req.scan_id.clone(),
-                part_id: format!("{}:{}:{}", req.scan_id, object, i),
+                part_id: part_id(&req.scan_id, &object, i as u64),
                 connection_id: req.connection_id.clone(),
                 object: object.clone(),
                 id_after: after,
@@ -228,7 +232,7 @@ async fn rebuild_parts(
                 kind: "scan.part".into(),
                 version: VERSION,
                 scan_id: req.scan_id.clone(),
-                part_id: format!("{}:{}:{}", req.scan_id, object, i),
+                part_id: part_id(&req.scan_id, object, i as u64),
                 connection_id: req.connection_id.clone(),
                 object: object.clone(),
                 id_after: after,
@@ -329,6 +333,12 @@ pub async fn run_part(
         .meta(&part.scan_id)
         .await?
         .ok_or_else(|| ScanError::NotPlanned(part.scan_id.clone()))?;
+    if !meta.has_part(&part.part_id, &part.object, &part.connection_id) {
+        return Err(ScanError::UnknownPart {
+            scan_id: part.scan_id.clone(),
+            part_id: part.part_id.clone(),
+        });
+    }
     let objects_total = meta.objects.len() as u64 + meta.missing.len() as u64;
     let calls_before = client.api_calls();
     let mut counts = Vec::new();

@@ -59,7 +59,8 @@ pub enum JobEnd {
     Transient { code: String, message: String },
     /// An operator must act first.
     Operator { code: String, message: String },
-    /// Not this request's to answer (its id belongs to another request): dead letter only.
+    /// Not to be answered: its id belongs to another request, or it is a scan part no plan
+    /// made. Dead letter only.
     Rejected { code: String, message: String },
 }
 

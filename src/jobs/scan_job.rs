@@ -14,6 +14,10 @@ use crate::store::Store;
 fn failure(e: ScanError) -> JobEnd {
     let code = e.code();
     let message = e.to_string();
+    // A part no plan knows is not a job to answer or count as done: dead letter, with why.
+    if matches!(e, ScanError::NotPlanned(_) | ScanError::UnknownPart { .. }) {
+        return JobEnd::Rejected { code, message };
+    }
     match e.kind() {
         ErrorKind::Transient | ErrorKind::Auth => JobEnd::Transient { code, message },
         ErrorKind::CredentialRevoked | ErrorKind::DailyLimit => JobEnd::Operator { code, message },

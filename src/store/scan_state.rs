@@ -42,6 +42,27 @@ pub struct ScanMeta {
     pub plan_api_calls: u64,
 }
 
+/// The id of part `index` of `object` in scan `scan_id`.
+pub fn part_id(scan_id: &str, object: &str, index: u64) -> String {
+    format!("{scan_id}:{object}:{index}")
+}
+
+impl ScanMeta {
+    /// Whether this plan made a part with this id for this object on this connection: a part
+    /// from anywhere else (a stale plan, a hand-written message) must not count towards the
+    /// scan, or it would end it early or mix another org's counts in.
+    pub fn has_part(&self, part_id: &str, object: &str, connection_id: &str) -> bool {
+        let index = part_id
+            .strip_prefix(self.scan_id.as_str())
+            .and_then(|r| r.strip_prefix(':'))
+            .and_then(|r| r.strip_prefix(object))
+            .and_then(|r| r.strip_prefix(':'))
+            .and_then(|i| i.parse::<u64>().ok());
+        connection_id == self.connection_id
+            && index.is_some_and(|i| self.objects.iter().any(|(o, n)| o == object && i < *n))
+    }
+}
+
 /// What committing a part did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Commit {
@@ -263,5 +284,40 @@ pub async fn latest_personal_fields(
     match raw {
         Some(r) => serde_json::from_str(&r).map_err(|e| StoreError::Corrupt(e.to_string())),
         None => Ok(Vec::new()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_plan_has_only_the_parts_it_made() {
+        let meta = ScanMeta {
+            scan_id: "s:1".into(),
+            connection_id: "acme".into(),
+            confidence: crate::message::ConfidenceLevel::Medium,
+            reply_to: None,
+            started_at: "2026-01-01T00:00:00Z".into(),
+            total_parts: 3,
+            objects: vec![("Contact".into(), 2), ("Lead".into(), 1)],
+            missing: vec!["Nope__c".into()],
+            plan_api_calls: 0,
+        };
+        for (object, i) in [("Contact", 0), ("Contact", 1), ("Lead", 0)] {
+            assert!(meta.has_part(&part_id("s:1", object, i), object, "acme"));
+        }
+        for (id, object, conn) in [
+            (part_id("s:1", "Contact", 2), "Contact", "acme"),
+            (part_id("s:1", "Lead", 0), "Contact", "acme"),
+            (part_id("s:1", "Nope__c", 0), "Nope__c", "acme"),
+            (part_id("s:2", "Contact", 0), "Contact", "acme"),
+            (part_id("s:1", "Contact", 0), "Contact", "globex"),
+            ("s:1:Contact:-1".into(), "Contact", "acme"),
+            ("s:1:Contact:".into(), "Contact", "acme"),
+            ("s:1:Contact:0:x".into(), "Contact", "acme"),
+        ] {
+            assert!(!meta.has_part(&id, object, conn), "{id} {object} {conn}");
+        }
     }
 }
