@@ -477,7 +477,7 @@ async fn scan_parts_outside_their_plan_are_dead_lettered_with_the_reason() {
         ),
     ];
     for (body, _) in &cases {
-        app.publish("scan", body).await;
+        app.publish("scan.part", body).await;
     }
     let dead = app
         .collect_until(&app.names.dead, Duration::from_secs(20), |g| {
