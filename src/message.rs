@@ -17,7 +17,8 @@ pub const VERSION: u32 = 1;
 pub enum ContractError {
     #[error("body is not valid UTF-8 JSON: {0}")]
     InvalidJson(String),
-    #[error("unknown message type {0:?}")]
+    /// Holds the type as [`redact_value`] shows it.
+    #[error("unknown message type {0}")]
     UnknownType(String),
     #[error("unsupported version {0} (this worker speaks version {VERSION})")]
     UnsupportedVersion(u64),
@@ -166,7 +167,7 @@ impl Request {
             None => return Err(ContractError::field("type", "missing")),
         };
         if !matches!(kind.as_str(), "dsr.request" | "scan.request" | "scan.part") {
-            return Err(ContractError::UnknownType(redact_value(&kind)));
+            return Err(ContractError::UnknownType(redact_value(&kind).into_owned()));
         }
         match obj.get("version") {
             Some(v) => match v.as_u64() {
@@ -350,17 +351,21 @@ fn redacted_path(path: &serde_path_to_error::Path) -> String {
     if out.is_empty() { ".".into() } else { out }
 }
 
-/// A value from the body, fit for an error text: kept when it is a short plain token (a
-/// mistyped `type`), otherwise only its length.
-fn redact_value(v: &str) -> String {
-    let plain = v.len() <= 40
-        && v.chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
-    if plain {
-        v.to_string()
+/// An id, type or name read from input, fit for an error text, a log line or a printed
+/// summary: kept when it passes the contract's id rule ([`is_contract_id`]: no address, no
+/// spaces, at most 128 characters), otherwise only its length. The one redaction of a whole
+/// value; [`redact_error_text`] uses the same form for the values serde quotes.
+pub fn redact_value(v: &str) -> std::borrow::Cow<'_, str> {
+    if is_contract_id(v) {
+        v.into()
     } else {
-        format!("(redacted, {} chars)", v.chars().count())
+        redacted(v.chars().count()).into()
     }
+}
+
+/// How a value that may not be shown is written: its length only.
+fn redacted(chars: usize) -> String {
+    format!("(redacted, {chars} chars)")
 }
 
 /// A serde error text without the input values it quotes (they may be a subject's email or
@@ -388,7 +393,7 @@ pub fn redact_error_text(msg: &str) -> String {
                 let start = i + "string \"".len();
                 out.push_str(&rest[..i]);
                 let (len, after) = quoted_len(&rest[start..]);
-                out.push_str(&format!("string (redacted, {len} chars)"));
+                out.push_str(&format!("string {}", redacted(len)));
                 rest = &rest[start + after..];
             }
             (_, Some((j, plen))) => {
@@ -399,7 +404,7 @@ pub fn redact_error_text(msg: &str) -> String {
                 match rest[start..].find('`') {
                     Some(end) => {
                         let n = rest[start..start + end].chars().count();
-                        out.push_str(&format!("{label} (redacted, {n} chars)"));
+                        out.push_str(&format!("{label} {}", redacted(n)));
                         rest = &rest[start + end + 1..];
                     }
                     None => {
@@ -1208,6 +1213,25 @@ mod tests {
         let err = Request::parse(cases[2].as_bytes()).unwrap_err();
         assert!(err.to_string().contains("subject.emails[0]"), "{err}");
         assert!(err.to_string().contains("expected a string"), "{err}");
+    }
+
+    #[test]
+    fn an_unknown_type_is_quoted_only_when_it_passes_the_id_rule() {
+        let text = |t: &str| {
+            let body = serde_json::json!({"type": t, "version": 1});
+            Request::parse(body.to_string().as_bytes())
+                .unwrap_err()
+                .to_string()
+        };
+        assert_eq!(text("dsr.result"), "unknown message type dsr.result");
+        assert_eq!(
+            text("jane.doe@example.com"),
+            "unknown message type (redacted, 20 chars)"
+        );
+        let long = "t".repeat(1000);
+        assert_eq!(text(&long), "unknown message type (redacted, 1000 chars)");
+        assert_eq!(redact_value("acme-prod:1"), "acme-prod:1");
+        assert_eq!(redact_value("nope nope"), "(redacted, 9 chars)");
     }
 
     #[test]

@@ -503,3 +503,58 @@ async fn scan_parts_outside_their_plan_are_dead_lettered_with_the_reason() {
     assert!(totals.counts.is_empty());
     app.cleanup().await;
 }
+
+/// An unknown connection id is quoted in the reason only when it passes the contract's id rule
+/// (it must, to get past validation); an address or a 1000-character value never shows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connection_ids_show_in_reasons_only_when_they_pass_the_id_rule() {
+    let app = spawn_app(AppOptions::new(
+        vec![connection("known", "http://127.0.0.1:9")],
+        no_salesforce(),
+    ))
+    .await;
+    let long = "c".repeat(1000);
+    // (body, error code, what the reason says)
+    let cases: Vec<(Vec<u8>, &str, &str)> = vec![
+        (
+            dsr(serde_json::json!({"request_id": "r-conn-nope", "connection_id": "nope"})),
+            "unknown_connection",
+            "unknown connection nope",
+        ),
+        (
+            dsr(
+                serde_json::json!({"request_id": "r-conn-at", "connection_id": "john.smith@example.org"}),
+            ),
+            "invalid_field",
+            "connection_id",
+        ),
+        (
+            dsr(serde_json::json!({"request_id": "r-conn-1000", "connection_id": long})),
+            "invalid_field",
+            "connection_id",
+        ),
+    ];
+    for (body, _, _) in &cases {
+        app.publish("dsr", body).await;
+    }
+    let dead = app
+        .collect_until(&app.names.dead, Duration::from_secs(20), |g| {
+            g.len() >= cases.len()
+        })
+        .await;
+    assert_eq!(dead.len(), cases.len());
+    for (body, code, says) in &cases {
+        let d = dead
+            .iter()
+            .find(|d| &d.body == body)
+            .unwrap_or_else(|| panic!("not dead-lettered: {}", String::from_utf8_lossy(body)));
+        assert_eq!(d.header(headers::ERROR_CODE).as_deref(), Some(*code));
+        let reason = d.header(headers::ERROR).unwrap_or_default();
+        assert!(reason.contains(says), "{reason}");
+        assert!(
+            !reason.contains("john.smith") && !reason.contains("ccccc"),
+            "{reason}"
+        );
+    }
+    app.cleanup().await;
+}

@@ -137,7 +137,11 @@ impl Jobs {
             }
         };
         let Some(connection) = self.connections.get(request.connection_id()).cloned() else {
-            let msg = format!("unknown connection {:?}", request.connection_id());
+            // Validation passed the id by the contract's rule; redact anyway should that change.
+            let msg = format!(
+                "unknown connection {}",
+                crate::message::redact_value(request.connection_id())
+            );
             warn!(code = "unknown_connection", "bad message: {msg}");
             return self
                 .bad_message(body, "unknown_connection", &msg, &started_at)
