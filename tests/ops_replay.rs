@@ -654,3 +654,123 @@ async fn the_cli_rejects_an_unknown_type_and_a_non_positive_rate_and_exits_clean
     }
     r.cleanup().await;
 }
+
+/// A `MakeWriter` keeping what the subscriber writes, to read the log lines back.
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if let Ok(mut v) = self.0.lock() {
+            v.extend_from_slice(buf);
+        }
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Captured {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+/// A malformed message may carry an address (or anything) as its ids: replay prints and logs
+/// only ids that pass the contract's id rule, the others as their length, while the filters
+/// still match on the real values.
+#[tokio::test]
+async fn ids_that_are_not_contract_ids_are_redacted_in_the_summary_and_the_logs() {
+    let logs = Captured::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .with_max_level(tracing::Level::INFO)
+        .finish();
+    // #[tokio::test] runs on this one thread: the replay's events reach this subscriber.
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let r = rig().await;
+    let id = "jane.doe@example.com";
+    let conn = "john.smith@example.org";
+    let long_conn = "c@".repeat(500);
+    r.dead_letter(
+        id,
+        conn,
+        "dsr.request",
+        "invalid_field",
+        "2026-01-01T10:00:00Z",
+    )
+    .await;
+    r.dead_letter(
+        "r-long",
+        &long_conn,
+        "dsr.request",
+        "invalid_field",
+        "2026-01-01T11:00:00Z",
+    )
+    .await;
+    // One with no work queue to go to, so the unroutable sample and its log line show too.
+    let c =
+        r.ch.basic_publish(
+            "".into(),
+            r.names.dead.as_str().into(),
+            BasicPublishOptions::default(),
+            br#"{"type":"jane@example.net","request_id":"jane.doe@example.com"}"#,
+            BasicProperties::default().with_message_id("mary@example.com".into()),
+        )
+        .await
+        .unwrap()
+        .await
+        .unwrap();
+    assert!(c.is_ack());
+
+    let s = r
+        .replay(Options {
+            dry_run: true,
+            sample: 10,
+            ..Options::default()
+        })
+        .await;
+    assert_eq!((s.matched, s.unroutable), (3, 1), "{s:?}");
+    let printed = serde_json::to_string(&s).unwrap();
+    assert!(!printed.contains('@'), "{printed}");
+    assert!(!printed.contains(&"c".repeat(20)), "{printed}");
+    assert!(printed.contains("(redacted, 20 chars)"), "{printed}");
+    assert!(printed.contains("(redacted, 1000 chars)"), "{printed}");
+    assert!(printed.contains("r-long"), "a valid id is shown: {printed}");
+
+    // The filters match on the real values.
+    let mut filter = Filter::default();
+    filter.request_ids.insert(id.into());
+    let s = r
+        .replay(Options {
+            filter,
+            mode: Mode::Copy,
+            ..Options::default()
+        })
+        .await;
+    assert_eq!((s.matched, s.replayed, s.unroutable), (2, 1, 1), "{s:?}");
+    assert_eq!(ids(&r.drain(&r.names.work_queue("dsr")).await), [id]);
+    let mut filter = Filter::default();
+    filter.connections.insert(long_conn.clone());
+    let s = r
+        .replay(Options {
+            filter,
+            mode: Mode::Copy,
+            ..Options::default()
+        })
+        .await;
+    assert_eq!(s.replayed, 1, "{s:?}");
+    assert_eq!(ids(&r.drain(&r.names.work_queue("dsr")).await), ["r-long"]);
+    assert!(!serde_json::to_string(&s).unwrap().contains('@'));
+
+    let logs = logs.text();
+    assert!(logs.contains("dead letter replayed"), "{logs}");
+    assert!(logs.contains("replay_skipped"), "{logs}");
+    assert!(!logs.contains('@'), "{logs}");
+    assert!(logs.contains("(redacted, 20 chars)"), "{logs}");
+    r.cleanup().await;
+}

@@ -36,6 +36,7 @@ use super::headers;
 use super::publisher::Publisher;
 use super::topology::{Names, ROUTING_KEYS};
 use super::{BrokerError, short};
+use crate::message::redact_value;
 use crate::ops::metrics as names;
 use chrono::{DateTime, Utc};
 use indicatif::ProgressBar;
@@ -44,6 +45,7 @@ use lapin::options::{BasicAckOptions, BasicGetOptions, BasicNackOptions, QueueDe
 use lapin::types::{AMQPValue, FieldTable, LongString, ShortString};
 use lapin::{BasicProperties, Connection};
 use serde::Serialize;
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
@@ -137,14 +139,21 @@ impl Filter {
 }
 
 /// What replay knows about one dead letter: ids and headers only, never the body's contents
-/// beyond them (the body holds the subject's emails).
+/// beyond them (the body holds the subject's emails). The fields hold what was read, for the
+/// filters to match; printed (serialised), an id that fails the contract's id rule shows only
+/// its length ([`redact_value`]): a malformed message may carry an address as its id.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DeadLetter {
+    #[serde(serialize_with = "redacted")]
     pub request_id: Option<String>,
     /// The AMQP `message_id`, the only id of a body that is not a request.
+    #[serde(serialize_with = "redacted")]
     pub message_id: Option<String>,
+    #[serde(serialize_with = "redacted")]
     pub request_type: Option<String>,
+    #[serde(serialize_with = "redacted")]
     pub connection_id: Option<String>,
+    #[serde(serialize_with = "redacted")]
     pub error_code: Option<String>,
     pub failed_at: Option<DateTime<Utc>>,
     pub attempts: u32,
@@ -218,24 +227,38 @@ impl DeadLetter {
     }
 }
 
+/// A value read from a dead letter as printed and logged: `-` when absent, else as
+/// [`redact_value`] shows it.
+fn shown(v: Option<&str>) -> Cow<'_, str> {
+    v.map_or(Cow::Borrowed("-"), redact_value)
+}
+
+fn redacted<S: serde::Serializer>(v: &Option<String>, s: S) -> Result<S::Ok, S::Error> {
+    v.as_deref().map(redact_value).serialize(s)
+}
+
 /// Why a matching dead letter has no work queue to go back to (ids and routing key only).
 fn unroutable_reason(d: &DeadLetter, delivered_with: &str) -> String {
     let body = match &d.request_type {
-        Some(t) => format!("its type {t:?} is not a request type"),
+        Some(t) => format!("its type {} is not a request type", redact_value(t)),
         None => "its body is not a request (no readable type)".into(),
     };
     format!(
-        "{body}, no x-death entry names a work queue, and its routing key {delivered_with:?} is \
-         not one of {}",
+        "{body}, no x-death entry names a work queue, and its routing key {} is not one of {}",
+        redact_value(delivered_with),
         ROUTING_KEYS.join(", ")
     )
 }
 
-/// A matching dead letter that stayed in the dead-letter queue, and why.
+/// A matching dead letter that stayed in the dead-letter queue, and why (ids redacted when
+/// printed, as in [`DeadLetter`]).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Unroutable {
+    #[serde(serialize_with = "redacted")]
     pub message_id: Option<String>,
+    #[serde(serialize_with = "redacted")]
     pub request_id: Option<String>,
+    #[serde(serialize_with = "redacted")]
     pub error_code: Option<String>,
     pub reason: String,
 }
@@ -372,7 +395,11 @@ impl Summary {
         self.matched += 1;
         *self
             .by_error_code
-            .entry(d.error_code.clone().unwrap_or_else(|| "unknown".into()))
+            .entry(
+                d.error_code
+                    .as_deref()
+                    .map_or_else(|| "unknown".into(), |c| redact_value(c).into_owned()),
+            )
             .or_default() += 1;
         if let Some(rk) = &d.routing_key {
             *self.by_routing_key.entry(rk.clone()).or_default() += 1;
@@ -496,10 +523,10 @@ async fn pass(
                     target: "sfprivacy::audit",
                     action = "replay",
                     mode = ?opts.mode,
-                    request_id = dl.request_id.as_deref().unwrap_or("-"),
-                    request_type = dl.request_type.as_deref().unwrap_or("-"),
-                    connection_id = dl.connection_id.as_deref().unwrap_or("-"),
-                    error_code = dl.error_code.as_deref().unwrap_or("-"),
+                    request_id = %shown(dl.request_id.as_deref()),
+                    request_type = %shown(dl.request_type.as_deref()),
+                    connection_id = %shown(dl.connection_id.as_deref()),
+                    error_code = %shown(dl.error_code.as_deref()),
                     to = %names.work_queue(&rk),
                     replays = dl.replays + 1,
                     "dead letter replayed"
@@ -511,8 +538,8 @@ async fn pass(
                     tracing::warn!(
                         target: "sfprivacy::audit",
                         action = "replay_skipped",
-                        request_id = dl.request_id.as_deref().unwrap_or("-"),
-                        message_id = dl.message_id.as_deref().unwrap_or("-"),
+                        request_id = %shown(dl.request_id.as_deref()),
+                        message_id = %shown(dl.message_id.as_deref()),
                         reason = %reason,
                         "dead letter matches but its work queue cannot be told; kept"
                     );
