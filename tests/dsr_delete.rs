@@ -636,3 +636,157 @@ async fn by_default_a_person_account_found_through_its_contact_is_deleted_throug
 async fn with_all_objects_a_person_account_matched_twice_is_deleted_once() {
     a_person_account_is_deleted_through_its_account(ObjectSelection::All).await;
 }
+
+/// With `objects: "all"` a Case carrying the subject's SuppliedEmail is matched on its own as
+/// well as found through its Contact; Contact→Case is a restricted delete, so the Case must go
+/// in the wave before the Contact or the Contact fails `DELETE_FAILED`.
+#[tokio::test]
+async fn with_all_objects_a_matched_case_goes_before_its_contact() {
+    let t = Dsr::start().await;
+    let email = "aditya.patel6@example.in";
+    let contact = t
+        .insert(
+            "Contact",
+            vec![json!({"LastName": "Patel", "FirstName": "Aditya", "Email": email})],
+            true,
+        )
+        .await;
+    let c = &contact[0];
+    let cases = t
+        .insert(
+            "Case",
+            vec![
+                json!({"ContactId": c, "SuppliedEmail": email, "Subject": "matched"}),
+                json!({"ContactId": c, "Subject": "associated only"}),
+            ],
+            true,
+        )
+        .await;
+
+    // The dry run must plan every record once, the Cases before the Contact.
+    let mut dry = request(DsrAction::Delete, &[email], ObjectSelection::All);
+    dry.options.dry_run = true;
+    let plan = t.run(&dry, &t.context()).await;
+    for id in cases.iter().chain([c]) {
+        assert_eq!(
+            plan.records.iter().filter(|r| &r.id == id).count(),
+            1,
+            "{id} planned once: {plan:#?}"
+        );
+    }
+    let waves = plan.plan.as_ref().unwrap()["waves"].as_array().unwrap();
+    let wave_of = |id: &str| {
+        waves
+            .iter()
+            .position(|w| {
+                w["records"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|r| r["id"] == json!(id))
+            })
+            .unwrap_or_else(|| panic!("{id} in no wave: {waves:#?}"))
+    };
+    for id in &cases {
+        assert!(
+            wave_of(id) < wave_of(c),
+            "{id} before its contact: {waves:#?}"
+        );
+    }
+
+    let report = t
+        .run(
+            &request(DsrAction::Delete, &[email], ObjectSelection::All),
+            &t.context(),
+        )
+        .await;
+    assert_eq!(report.status, ResultStatus::Completed, "{report:#?}");
+    for id in cases.iter().chain([c]) {
+        assert_eq!(
+            report.records.iter().filter(|r| &r.id == id).count(),
+            1,
+            "{id} reported once: {report:#?}"
+        );
+        assert_eq!(outcome_of(&report, id).outcome, K::Deleted, "{report:#?}");
+    }
+    assert_eq!(report.records.len(), 3, "{report:#?}");
+    assert!(
+        t.live(&format!("SELECT Id FROM Contact WHERE Id = '{c}'"))
+            .await
+            .is_empty()
+    );
+    assert!(
+        t.live(&format!(
+            "SELECT Id FROM Case WHERE ContactId = '{c}' OR SuppliedEmail = '{email}'"
+        ))
+        .await
+        .is_empty()
+    );
+    assert_eq!(report.verification.unwrap()["ok"], json!(true));
+    t.cleanup().await;
+}
+
+/// The tester's report exactly: the emulator binary's default org (seed 42, 1,000 records),
+/// where this subject's Contact has a Case carrying the same email as SuppliedEmail.
+#[tokio::test]
+async fn with_all_objects_the_reported_subject_on_the_default_seeded_org_completes() {
+    let t = Dsr::start_seeded(42, 1000).await;
+    let email = "aditya.patel6@example.in";
+    let contacts = t
+        .live(&format!("SELECT Id FROM Contact WHERE Email = '{email}'"))
+        .await;
+    let c = contacts[0]["Id"].as_str().unwrap().to_string();
+    let cases = t
+        .live(&format!(
+            "SELECT Id FROM Case WHERE ContactId = '{c}' AND SuppliedEmail = '{email}'"
+        ))
+        .await;
+    assert!(!cases.is_empty(), "the seed holds the reported Case");
+
+    let mut dry = request(DsrAction::Delete, &[email], ObjectSelection::All);
+    dry.options.dry_run = true;
+    let plan = t.run(&dry, &t.context()).await;
+    let report = t
+        .run(
+            &request(DsrAction::Delete, &[email], ObjectSelection::All),
+            &t.context(),
+        )
+        .await;
+    assert_eq!(report.status, ResultStatus::Completed, "{report:#?}");
+    let mut ids: Vec<&str> = report.records.iter().map(|r| r.id.as_str()).collect();
+    let planned: Vec<&str> = plan.records.iter().map(|r| r.id.as_str()).collect();
+    ids.sort_unstable();
+    let n = ids.len();
+    ids.dedup();
+    assert_eq!(ids.len(), n, "every record reported once: {report:#?}");
+    assert_eq!(
+        planned.len(),
+        n,
+        "the dry run plans the same records: {plan:#?}"
+    );
+    assert!(
+        report.records.iter().all(|r| r.outcome != K::Failed),
+        "{report:#?}"
+    );
+    for case in &cases {
+        let id = case["Id"].as_str().unwrap();
+        assert_eq!(outcome_of(&report, id).outcome, K::Deleted);
+    }
+    assert_eq!(outcome_of(&report, &c).outcome, K::Deleted);
+    for object in ["Contact", "Lead"] {
+        assert!(
+            t.live(&format!("SELECT Id FROM {object} WHERE Email = '{email}'"))
+                .await
+                .is_empty()
+        );
+    }
+    assert!(
+        t.live(&format!(
+            "SELECT Id FROM Case WHERE ContactId = '{c}' OR SuppliedEmail = '{email}'"
+        ))
+        .await
+        .is_empty()
+    );
+    assert_eq!(report.verification.unwrap()["ok"], json!(true));
+    t.cleanup().await;
+}

@@ -5,7 +5,9 @@
 //! Contact goes through its Account; a contact behind an active portal user is reported, not
 //! attempted; associated records whose parent delete cascades to them are reported
 //! `cascade_deleted` (not deleted twice), the others are deleted in an earlier wave than their
-//! parent (so restricted-delete children never block it); a shared Individual is kept.
+//! parent (so restricted-delete children never block it); a shared Individual is kept. A record
+//! matched on its own (`objects: "all"`) whose object hangs off a Contact, Lead or Account
+//! (a Case by its `SuppliedEmail`) joins that earlier wave too, reported once.
 //! [`run`] executes the waves in ≤ 200-id calls with `allOrNone=false`, marking each call's ids
 //! as sent before it and saving its outcomes to the checkpoint after it. A resumed attempt that
 //! gets `ENTITY_IS_DELETED` for an id an interrupted attempt had sent reports it `deleted`: that
@@ -48,6 +50,9 @@ pub struct DeleteInput {
     /// Individuals only the subject's records use (others are kept).
     pub individuals: Vec<String>,
     pub notes: Vec<String>,
+    /// Objects other than Contact/Lead/Account that are children of one of them (describe
+    /// `childRelationships`): a matched record of these may block its parent's delete.
+    pub child_objects: BTreeSet<String>,
 }
 
 /// One record to delete explicitly.
@@ -126,6 +131,8 @@ impl DeletePlan {
 pub fn plan_delete(input: &DeleteInput, hard_delete: bool) -> DeletePlan {
     let mut settled = Vec::new();
     let mut parents: Vec<Target> = Vec::new();
+    // Deleted before `parents`: a restricted child (Contact→Case) would block its parent.
+    let mut children: Vec<Target> = Vec::new();
     let mut cascaded: Vec<Cascaded> = Vec::new();
     let mut seen: BTreeSet<String> = BTreeSet::new();
 
@@ -160,26 +167,38 @@ pub fn plan_delete(input: &DeleteInput, hard_delete: bool) -> DeletePlan {
                 parent_id: account.clone(),
             });
         } else {
-            parents.push(Target {
+            let t = Target {
                 object: s.object.clone(),
                 id: s.id.clone(),
-            });
+            };
+            if input.child_objects.contains(&s.object) && !is_parent_object(&s.object) {
+                children.push(t);
+            } else {
+                parents.push(t);
+            }
         }
     }
 
     let deleted_parents: BTreeSet<String> = parents
         .iter()
+        .chain(&children)
         .map(|t| t.id.clone())
         .chain(cascaded.iter().map(|c| c.id.clone()))
         .collect();
-    let mut children = Vec::new();
     for a in &input.associated {
         if seen.contains(&a.id) {
             // Matched on its own (e.g. a Case with the subject's SuppliedEmail): cascade wins
-            // if its parent goes, else it is already in a wave.
+            // if its parent goes; otherwise it must go before its parent, like any associated
+            // record (a Contact/Lead/Account stays with the subject records: none of their
+            // relationships among each other restricts a delete).
             if a.cascade && deleted_parents.contains(&a.parent_id) {
                 parents.retain(|t| t.id != a.id);
+                children.retain(|t| t.id != a.id);
                 cascaded.push(cascade_of(a));
+            } else if !is_parent_object(&a.object)
+                && let Some(i) = parents.iter().position(|t| t.id == a.id)
+            {
+                children.push(parents.remove(i));
             }
             continue;
         }
@@ -223,6 +242,10 @@ pub fn plan_delete(input: &DeleteInput, hard_delete: bool) -> DeletePlan {
         hard_delete,
         notes: input.notes.clone(),
     }
+}
+
+fn is_parent_object(object: &str) -> bool {
+    associated::PARENT_OBJECTS.contains(&object)
 }
 
 fn cascade_of(a: &Associated) -> Cascaded {
@@ -341,6 +364,30 @@ pub async fn gather(
             person_account_id: person_account.get(&m.id).cloned(),
             active_portal_user: portal.contains(&m.id),
         });
+    }
+
+    // Matched records of other objects (only with `objects` beyond the default) may be children
+    // of matched Contacts/Leads/Accounts; their describes are cached by discovery.
+    let matched: BTreeSet<&str> = discovery
+        .matches
+        .iter()
+        .map(|m| m.object.as_str())
+        .collect();
+    if matched.iter().any(|o| !is_parent_object(o) && *o != "User") {
+        for parent in associated::PARENT_OBJECTS {
+            let deleted =
+                matched.contains(parent) || (parent == "Account" && !person_account.is_empty());
+            if !deleted {
+                continue;
+            }
+            let d = client.describe(parent).await?;
+            input.child_objects.extend(
+                d.child_relationships
+                    .iter()
+                    .map(|r| r.child_sobject.clone())
+                    .filter(|c| !is_parent_object(c)),
+            );
+        }
     }
 
     // Associated records of Contacts, Leads and person accounts.
@@ -725,7 +772,7 @@ mod tests {
                 child("CampaignMember", "00vA", "003A", true, false),
             ],
             individuals: vec!["0PKA".into()],
-            notes: vec![],
+            ..Default::default()
         };
         let plan = plan_delete(&input, false);
         assert_eq!(plan.waves.len(), 3);
@@ -792,6 +839,61 @@ mod tests {
         assert_eq!(plan.waves.len(), 1);
         assert_eq!(plan.waves[0].records.len(), 1);
         assert_eq!(plan.cascaded.len(), 1);
+    }
+
+    #[test]
+    fn a_matched_restricted_child_goes_before_its_parent_once() {
+        // `objects: "all"`: the Case matched by its SuppliedEmail and found through its Contact.
+        let ids = |w: &Wave| w.records.iter().map(|t| t.id.clone()).collect::<Vec<_>>();
+        for child_objects in [BTreeSet::new(), BTreeSet::from(["Case".to_string()])] {
+            let input = DeleteInput {
+                subjects: vec![subject("Contact", "003A"), subject("Case", "500A")],
+                associated: vec![
+                    child("Case", "500A", "003A", false, true),
+                    child("Case", "500B", "003A", false, true),
+                ],
+                child_objects,
+                ..Default::default()
+            };
+            let plan = plan_delete(&input, false);
+            assert_eq!(plan.waves.len(), 2, "{plan:#?}");
+            assert_eq!(ids(&plan.waves[0]), vec!["500A", "500B"]);
+            assert_eq!(ids(&plan.waves[1]), vec!["003A"]);
+            assert!(plan.cascaded.is_empty());
+            assert_eq!(plan.record_ids().len(), 3);
+            assert_eq!(plan.write_calls(), 2);
+        }
+    }
+
+    #[test]
+    fn matched_records_of_child_objects_go_first_parents_stay_with_the_subjects() {
+        // Not found through a parent (outside the policy, or another parent): the describe
+        // still says a Payment_Method__c can block a Contact.
+        let input = DeleteInput {
+            subjects: vec![
+                subject("Contact", "003A"),
+                subject("Payment_Method__c", "a02A"),
+                subject("Account", "001A"),
+                subject("Campaign", "701A"),
+            ],
+            child_objects: ["Payment_Method__c", "Case"]
+                .into_iter()
+                .map(String::from)
+                .collect(),
+            ..Default::default()
+        };
+        let plan = plan_delete(&input, false);
+        let objects = |w: &Wave| {
+            w.records
+                .iter()
+                .map(|t| t.object.clone())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(objects(&plan.waves[0]), vec!["Payment_Method__c"]);
+        assert_eq!(
+            objects(&plan.waves[1]),
+            vec!["Contact", "Account", "Campaign"]
+        );
     }
 
     #[test]
