@@ -156,8 +156,7 @@ pub enum Request {
 impl Request {
     /// Validates a delivery body. The only way raw bytes become a request.
     pub fn parse(body: &[u8]) -> Result<Self, ContractError> {
-        let value: serde_json::Value = serde_json::from_slice(body)
-            .map_err(|e| ContractError::InvalidJson(redact_error_text(&e.to_string())))?;
+        let value = strict_value(body)?;
         let obj = value
             .as_object()
             .ok_or_else(|| ContractError::InvalidJson("top-level value is not an object".into()))?;
@@ -282,6 +281,110 @@ impl Request {
             .and_then(|x| x.as_str())
             .map(str::to_string);
         Some((id, conn))
+    }
+}
+
+/// The body as a JSON value, refusing a key given twice in any object: `serde_json::Value`
+/// keeps the last one silently, so `"request_id":"a", …, "request_id":"b"` would run as `b`
+/// while a reader keeping the first sees `a`. The error names the key's path, not the values.
+fn strict_value(body: &[u8]) -> Result<serde_json::Value, ContractError> {
+    use serde::de::DeserializeSeed;
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let value = StrictValue {
+        path: String::new(),
+    }
+    .deserialize(&mut de)
+    .and_then(|v| de.end().map(|()| v));
+    value.map_err(|e| {
+        let text = e.to_string();
+        match text.strip_prefix(DUPLICATE_KEY) {
+            Some(rest) => {
+                // serde_json appends " at line L column C" to a custom error.
+                let path = rest.rsplit_once(" at line ").map_or(rest, |(p, _)| p);
+                ContractError::field(path, "duplicate key")
+            }
+            None => ContractError::InvalidJson(redact_error_text(&text)),
+        }
+    })
+}
+
+const DUPLICATE_KEY: &str = "duplicate key: ";
+
+/// Builds a `serde_json::Value` as its own `Deserialize` does, but fails on a duplicate key,
+/// naming its path (each key as [`redact_value`] shows it: keys are input too).
+struct StrictValue {
+    path: String,
+}
+
+impl StrictValue {
+    fn child(&self, segment: &str) -> Self {
+        let path = if self.path.is_empty() || segment.starts_with('[') {
+            format!("{}{segment}", self.path)
+        } else {
+            format!("{}.{segment}", self.path)
+        };
+        StrictValue { path }
+    }
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for StrictValue {
+    type Value = serde_json::Value;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for StrictValue {
+    type Value = serde_json::Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+    fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(serde_json::Value::Null)
+    }
+    fn visit_none<E>(self) -> Result<Self::Value, E> {
+        Ok(serde_json::Value::Null)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut out = Vec::new();
+        while let Some(v) = seq.next_element_seed(self.child(&format!("[{}]", out.len())))? {
+            out.push(v);
+        }
+        Ok(serde_json::Value::Array(out))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut out = serde_json::Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let child = self.child(&redact_value(&key));
+            if out.contains_key(&key) {
+                return Err(serde::de::Error::custom(format!(
+                    "{DUPLICATE_KEY}{}",
+                    child.path
+                )));
+            }
+            let value = map.next_value_seed(child)?;
+            out.insert(key, value);
+        }
+        Ok(serde_json::Value::Object(out))
     }
 }
 
@@ -1232,6 +1335,57 @@ mod tests {
         assert_eq!(text(&long), "unknown message type (redacted, 1000 chars)");
         assert_eq!(redact_value("acme-prod:1"), "acme-prod:1");
         assert_eq!(redact_value("nope nope"), "(redacted, 9 chars)");
+    }
+
+    #[test]
+    fn a_duplicate_key_anywhere_is_an_invalid_field_naming_the_key() {
+        let cases = [
+            (
+                r#"{"type":"dsr.request","version":1,"request_id":"jane-a","connection_id":"c","request_id":"jane-b","action":"copy","subject":{"emails":["a@b.co"]}}"#,
+                "request_id",
+            ),
+            (
+                r#"{"type":"dsr.request","version":1,"request_id":"r","connection_id":"c","action":"copy","subject":{"emails":["jane@b.co"],"emails":["john@b.co"]}}"#,
+                "subject.emails",
+            ),
+            (
+                r#"{"type":"dsr.request","version":1,"request_id":"r","connection_id":"c","action":"delete","subject":{"emails":["a@b.co"]},"options":{"dry_run":true,"dry_run":false}}"#,
+                "options.dry_run",
+            ),
+            (
+                r#"{"type":"scan.request","type":"scan.request","version":1,"scan_id":"s","connection_id":"c"}"#,
+                "type",
+            ),
+        ];
+        for (body, field) in cases {
+            let err = Request::parse(body.as_bytes()).unwrap_err();
+            assert_eq!(
+                err,
+                ContractError::InvalidField {
+                    field: field.into(),
+                    reason: "duplicate key".into()
+                },
+                "{body}"
+            );
+            let text = err.to_string();
+            for leak in ["jane", "john", "true", "false"] {
+                assert!(!text.contains(leak), "{leak} in {text}");
+            }
+        }
+        // A key that is itself input (an address) is not repeated either.
+        let body = r#"{"type":"dsr.request","version":1,"request_id":"r","connection_id":"c","action":"copy","subject":{"emails":["a@b.co"],"x@y.io":1,"x@y.io":2}}"#;
+        let err = Request::parse(body.as_bytes()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid field `subject.(redacted, 6 chars)`: duplicate key"
+        );
+        // The same key in two different objects is no duplicate.
+        assert!(
+            Request::parse(
+                br#"{"type":"dsr.request","version":1,"request_id":"r","connection_id":"c","action":"copy","subject":{"emails":["a@b.co"]},"options":{"objects":null}}"#
+            )
+            .is_ok()
+        );
     }
 
     #[test]
