@@ -267,21 +267,49 @@ impl Request {
     }
 
     /// Best-effort read of the request id from a body that failed validation, so the platform
-    /// can still get a `failed` result for it.
-    pub fn salvage_id(body: &[u8]) -> Option<(String, Option<String>)> {
-        let v: serde_json::Value = serde_json::from_slice(body).ok()?;
-        let id = v
-            .get("request_id")
-            .or_else(|| v.get("scan_id"))
-            .and_then(|x| x.as_str())
-            .filter(|s| check_id("id", s).is_ok())?
-            .to_string();
-        let conn = v
-            .get("connection_id")
-            .and_then(|x| x.as_str())
-            .map(str::to_string);
-        Some((id, conn))
+    /// can still get a `failed` result for it. Reads only the id fields and skips the rest
+    /// unparsed, so a body nested too deep to become a `serde_json::Value` (serde_json's limit
+    /// of 128 levels) still gives its id. One of these fields given twice makes the id ambiguous:
+    /// serde's derive refuses it, and nothing is salvaged.
+    pub fn salvage_id(body: &[u8]) -> Option<Salvaged> {
+        let v: SalvageFields = serde_json::from_slice(body).ok()?;
+        let text = |x: Option<serde_json::Value>| match x {
+            Some(serde_json::Value::String(s)) => Some(s),
+            _ => None,
+        };
+        let id = match text(v.request_id) {
+            Some(id) => Some(id),
+            None => text(v.scan_id),
+        }
+        .filter(|s| is_contract_id(s))?;
+        Some(Salvaged {
+            id,
+            kind: text(v.kind),
+            connection_id: text(v.connection_id),
+        })
     }
+}
+
+/// What [`Request::salvage_id`] read from a body that is not a valid request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Salvaged {
+    /// `request_id`, else `scan_id`; always passes [`is_contract_id`].
+    pub id: String,
+    /// `type`, unchecked.
+    pub kind: Option<String>,
+    /// `connection_id`, unchecked.
+    pub connection_id: Option<String>,
+}
+
+/// The top-level fields a salvage reads; any value type is accepted here (a number where the
+/// connection id belongs must not cost the request id its result).
+#[derive(Deserialize)]
+struct SalvageFields {
+    #[serde(rename = "type")]
+    kind: Option<serde_json::Value>,
+    request_id: Option<serde_json::Value>,
+    scan_id: Option<serde_json::Value>,
+    connection_id: Option<serde_json::Value>,
 }
 
 /// The body as a JSON value, refusing a key given twice in any object: `serde_json::Value`
@@ -1385,6 +1413,41 @@ mod tests {
                 br#"{"type":"dsr.request","version":1,"request_id":"r","connection_id":"c","action":"copy","subject":{"emails":["a@b.co"]},"options":{"objects":null}}"#
             )
             .is_ok()
+        );
+    }
+
+    #[test]
+    fn salvage_reads_the_id_of_a_body_nested_too_deep_but_not_an_ambiguous_one() {
+        let deep = format!(
+            r#"{{"type":"dsr.request","version":1,"request_id":"r-deep","connection_id":"c","options":{}{}}}"#,
+            "[".repeat(200),
+            "]".repeat(200)
+        );
+        assert_eq!(
+            Request::parse(deep.as_bytes()).unwrap_err().code(),
+            "invalid_json"
+        );
+        assert_eq!(
+            Request::salvage_id(deep.as_bytes()),
+            Some(Salvaged {
+                id: "r-deep".into(),
+                kind: Some("dsr.request".into()),
+                connection_id: Some("c".into()),
+            })
+        );
+        let twice = br#"{"type":"dsr.request","version":1,"request_id":"a","request_id":"b"}"#;
+        assert_eq!(Request::salvage_id(twice), None);
+        // A duplicate elsewhere leaves the id unambiguous.
+        let nested =
+            br#"{"type":"dsr.request","request_id":"a","options":{"dry_run":1,"dry_run":2}}"#;
+        assert_eq!(
+            Request::salvage_id(nested).map(|s| s.id).as_deref(),
+            Some("a")
+        );
+        let number_conn = br#"{"type":"scan.request","scan_id":"s","connection_id":5}"#;
+        assert_eq!(
+            Request::salvage_id(number_conn).map(|s| (s.id, s.connection_id)),
+            Some(("s".into(), None))
         );
     }
 

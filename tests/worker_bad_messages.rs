@@ -558,3 +558,109 @@ async fn connection_ids_show_in_reasons_only_when_they_pass_the_id_rule() {
     }
     app.cleanup().await;
 }
+
+/// A key given twice runs under neither value: the message is dead-lettered as `invalid_field`
+/// naming the key (never the values). A duplicated id is ambiguous and gets no result; a
+/// duplicate elsewhere still lets the id be answered. A body nested past serde_json's
+/// recursion limit still gets its `failed` result.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn duplicate_keys_are_refused_and_a_deep_body_is_still_answered() {
+    let app = spawn_app(AppOptions::new(
+        vec![connection("known", "http://127.0.0.1:9")],
+        no_salesforce(),
+    ))
+    .await;
+    let head = r#"{"type":"dsr.request","version":1,"connection_id":"known","action":"delete""#;
+    let subject = r#""subject":{"emails":["jane.doe@example.com"]}"#;
+    // (body, error code, the field or text the reason names, request id answered)
+    let cases: Vec<(Vec<u8>, &str, &str, Option<&str>)> = vec![
+        (
+            format!(r#"{head},"request_id":"dup-a",{subject},"request_id":"dup-b"}}"#).into_bytes(),
+            "invalid_field",
+            "`request_id`: duplicate key",
+            None,
+        ),
+        (
+            format!(
+                r#"{head},"request_id":"dup-opt",{subject},"options":{{"dry_run":true,"dry_run":false}}}}"#
+            )
+            .into_bytes(),
+            "invalid_field",
+            "`options.dry_run`: duplicate key",
+            Some("dup-opt"),
+        ),
+        (
+            format!(
+                r#"{head},"request_id":"dup-subj","subject":{{"emails":["jane.doe@example.com"],"emails":["john@example.org"]}}}}"#
+            )
+            .into_bytes(),
+            "invalid_field",
+            "`subject.emails`: duplicate key",
+            Some("dup-subj"),
+        ),
+        (
+            format!(
+                r#"{head},"request_id":"r-deep",{subject},"options":{{"x":{}{}}}}}"#,
+                "[".repeat(300),
+                "]".repeat(300)
+            )
+            .into_bytes(),
+            "invalid_json",
+            "recursion limit",
+            Some("r-deep"),
+        ),
+    ];
+    for (body, _, _, _) in &cases {
+        app.publish("dsr", body).await;
+    }
+    let dead = app
+        .collect_until(&app.names.dead, Duration::from_secs(20), |g| {
+            g.len() >= cases.len()
+        })
+        .await;
+    assert_eq!(dead.len(), cases.len());
+    for (body, code, names, _) in &cases {
+        let d = dead
+            .iter()
+            .find(|d| &d.body == body)
+            .unwrap_or_else(|| panic!("not dead-lettered: {}", String::from_utf8_lossy(body)));
+        assert_eq!(d.header(headers::ERROR_CODE).as_deref(), Some(*code));
+        let reason = d.header(headers::ERROR).unwrap_or_default();
+        assert!(reason.contains(names), "{reason}");
+        for leak in ["@", "dup-b", "true", "false"] {
+            assert!(!reason.contains(leak), "{leak} in {reason}");
+        }
+    }
+    let expected: Vec<&str> = cases.iter().filter_map(|c| c.3).collect();
+    let results = app
+        .collect_until(&app.reply_queue, Duration::from_secs(10), |g| {
+            g.len() >= expected.len()
+        })
+        .await;
+    let answered: Vec<String> = results
+        .iter()
+        .map(|g| {
+            g.json()["request_id"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string()
+        })
+        .collect();
+    for id in &expected {
+        assert!(
+            answered.iter().any(|a| a == id),
+            "no result for {id}: {answered:?}"
+        );
+    }
+    assert!(
+        !answered
+            .iter()
+            .any(|a| a.starts_with("dup-a") || a == "dup-b"),
+        "an ambiguous id is not answered: {answered:?}"
+    );
+    for g in &results {
+        assert_eq!(g.json()["status"], "failed");
+        assert!(!String::from_utf8_lossy(&g.body).contains('@'));
+    }
+    app.cleanup().await;
+}

@@ -31,16 +31,17 @@ impl Answering {
     /// From a body that failed validation: the id `Request::salvage_id` could read (it checks
     /// the id by the contract's rule), and the connection id when it passes the same rule.
     pub fn salvage(body: &[u8]) -> Answering {
-        let Some((id, conn)) = crate::message::Request::salvage_id(body) else {
+        let Some(salvaged) = crate::message::Request::salvage_id(body) else {
             return Answering::Nothing;
         };
-        let kind = serde_json::from_slice::<serde_json::Value>(body)
-            .ok()
-            .and_then(|v| v.get("type").and_then(|t| t.as_str()).map(str::to_string))
-            .unwrap_or_default();
+        let id = salvaged.id;
+        let kind = salvaged.kind.unwrap_or_default();
         // Echo the connection id only when it is one by the contract's rule: anything else is
         // unchecked input (an address, a 2 MB string) that must not reach a result.
-        let connection_id = conn.filter(|c| is_contract_id(c)).unwrap_or_default();
+        let connection_id = salvaged
+            .connection_id
+            .filter(|c| is_contract_id(c))
+            .unwrap_or_default();
         match kind.as_str() {
             "scan.part" => Answering::Nothing,
             "scan.request" => Answering::Scan {
