@@ -318,11 +318,9 @@ struct SalvageFields {
 fn strict_value(body: &[u8]) -> Result<serde_json::Value, ContractError> {
     use serde::de::DeserializeSeed;
     let mut de = serde_json::Deserializer::from_slice(body);
-    let value = StrictValue {
-        path: String::new(),
-    }
-    .deserialize(&mut de)
-    .and_then(|v| de.end().map(|()| v));
+    let value = StrictValue { at: None }
+        .deserialize(&mut de)
+        .and_then(|v| de.end().map(|()| v));
     value.map_err(|e| {
         let text = e.to_string();
         match text.strip_prefix(DUPLICATE_KEY) {
@@ -340,29 +338,55 @@ const DUPLICATE_KEY: &str = "duplicate key: ";
 
 /// Builds a `serde_json::Value` as its own `Deserialize` does, but fails on a duplicate key,
 /// naming its path (each key as [`redact_value`] shows it: keys are input too).
-struct StrictValue {
-    path: String,
+struct StrictValue<'p> {
+    /// Where the value sits; a chain of borrowed segments, written out only for an error, so a
+    /// large body costs no allocation per value.
+    at: Option<&'p PathNode<'p>>,
 }
 
-impl StrictValue {
-    fn child(&self, segment: &str) -> Self {
-        let path = if self.path.is_empty() || segment.starts_with('[') {
-            format!("{}{segment}", self.path)
-        } else {
-            format!("{}.{segment}", self.path)
-        };
-        StrictValue { path }
+struct PathNode<'p> {
+    segment: Segment<'p>,
+    up: Option<&'p PathNode<'p>>,
+}
+
+enum Segment<'p> {
+    Key(&'p str),
+    Index(usize),
+}
+
+impl PathNode<'_> {
+    /// `subject.emails[2]`, as `serde_path_to_error` writes paths.
+    fn render(&self) -> String {
+        let mut segments = vec![&self.segment];
+        let mut up = self.up;
+        while let Some(node) = up {
+            segments.push(&node.segment);
+            up = node.up;
+        }
+        let mut out = String::new();
+        for segment in segments.into_iter().rev() {
+            match segment {
+                Segment::Index(i) => out.push_str(&format!("[{i}]")),
+                Segment::Key(k) => {
+                    if !out.is_empty() {
+                        out.push('.');
+                    }
+                    out.push_str(&redact_value(k));
+                }
+            }
+        }
+        out
     }
 }
 
-impl<'de> serde::de::DeserializeSeed<'de> for StrictValue {
+impl<'de> serde::de::DeserializeSeed<'de> for StrictValue<'_> {
     type Value = serde_json::Value;
     fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         d.deserialize_any(self)
     }
 }
 
-impl<'de> serde::de::Visitor<'de> for StrictValue {
+impl<'de> serde::de::Visitor<'de> for StrictValue<'_> {
     type Value = serde_json::Value;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -394,22 +418,32 @@ impl<'de> serde::de::Visitor<'de> for StrictValue {
     }
     fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
         let mut out = Vec::new();
-        while let Some(v) = seq.next_element_seed(self.child(&format!("[{}]", out.len())))? {
-            out.push(v);
+        loop {
+            let node = PathNode {
+                segment: Segment::Index(out.len()),
+                up: self.at,
+            };
+            match seq.next_element_seed(StrictValue { at: Some(&node) })? {
+                Some(v) => out.push(v),
+                None => break,
+            }
         }
         Ok(serde_json::Value::Array(out))
     }
     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut out = serde_json::Map::new();
         while let Some(key) = map.next_key::<String>()? {
-            let child = self.child(&redact_value(&key));
+            let node = PathNode {
+                segment: Segment::Key(&key),
+                up: self.at,
+            };
             if out.contains_key(&key) {
                 return Err(serde::de::Error::custom(format!(
                     "{DUPLICATE_KEY}{}",
-                    child.path
+                    node.render()
                 )));
             }
-            let value = map.next_value_seed(child)?;
+            let value = map.next_value_seed(StrictValue { at: Some(&node) })?;
             out.insert(key, value);
         }
         Ok(serde_json::Value::Object(out))
@@ -1406,6 +1440,12 @@ mod tests {
         assert_eq!(
             err.to_string(),
             "invalid field `subject.(redacted, 6 chars)`: duplicate key"
+        );
+        let body = r#"{"type":"dsr.request","version":1,"request_id":"r","connection_id":"c","action":"copy","subject":{"emails":["a@b.co",{"k":1,"k":2}]}}"#;
+        let err = Request::parse(body.as_bytes()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid field `subject.emails[1].k`: duplicate key"
         );
         // The same key in two different objects is no duplicate.
         assert!(
