@@ -492,7 +492,7 @@ fn from_value<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> Result<T,
 }
 
 /// The path as `serde_path_to_error` writes it (`subject.emails[2]`, `.` for the top), each key
-/// masked when email-shaped: an unknown key is input too.
+/// as [`redact_value`] shows it: an unknown key is input too.
 fn redacted_path(path: &serde_path_to_error::Path) -> String {
     use serde_path_to_error::Segment;
     let mut out = String::new();
@@ -503,7 +503,7 @@ fn redacted_path(path: &serde_path_to_error::Path) -> String {
                 if !out.is_empty() {
                     out.push('.');
                 }
-                out.push_str(&redact_emails(key));
+                out.push_str(&redact_value(key));
             }
             Segment::Unknown => {
                 if !out.is_empty() {
@@ -535,11 +535,13 @@ fn redacted(chars: usize) -> String {
 
 /// A serde error text without the input values it quotes (they may be a subject's email or
 /// name): `string "…"` becomes `string (redacted, N chars)`, the backticked value after
-/// `unknown variant`, `integer`, `floating point` and `character` likewise, and anything
+/// `unknown variant`, `integer`, `floating point` and `character` likewise (after `unknown
+/// field` only when it fails the id rule), and anything
 /// email-shaped left over (an unknown field named like an address) is masked. Field paths,
 /// expected types and our own names (`expected one of …`) stay, so the error remains clear.
 pub fn redact_error_text(msg: &str) -> String {
-    const TICKED: [&str; 4] = [
+    const TICKED: [&str; 5] = [
+        "unknown field `",
         "unknown variant `",
         "integer `",
         "floating point `",
@@ -568,8 +570,13 @@ pub fn redact_error_text(msg: &str) -> String {
                 out.push_str(&rest[..j]);
                 match rest[start..].find('`') {
                     Some(end) => {
-                        let n = rest[start..start + end].chars().count();
-                        out.push_str(&format!("{label} {}", redacted(n)));
+                        let value = &rest[start..start + end];
+                        // A field name is kept by the id rule, like every name we quote.
+                        if label == "unknown field" && is_contract_id(value) {
+                            out.push_str(&format!("{label} `{value}`"));
+                        } else {
+                            out.push_str(&format!("{label} {}", redacted(value.chars().count())));
+                        }
                         rest = &rest[start + end + 1..];
                     }
                     None => {
@@ -1322,6 +1329,17 @@ mod tests {
             assert_eq!(err.code(), "invalid_field", "{body}");
             assert!(err.to_string().contains("unknown field"), "{err}");
             assert!(!err.to_string().contains("Jane"), "{err}");
+        }
+        // A field name that is no id (a name, a 1000-character key) shows as its length.
+        for key in ["Jane Doe", &"k".repeat(1000)] {
+            let body = dsr_body(
+                r#""copy""#,
+                r#"{"emails":["a@b.co"]}"#,
+                &format!(r#"{{"{key}":1}}"#),
+            );
+            let text = Request::parse(body.as_bytes()).unwrap_err().to_string();
+            assert!(text.contains("unknown field (redacted, "), "{text}");
+            assert!(!text.contains("Jane") && !text.contains("kkkk"), "{text}");
         }
         let scan = br#"{"type":"scan.request","version":1,"scan_id":"s","connection_id":"c","maxRecords":5}"#;
         assert!(
