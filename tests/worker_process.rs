@@ -514,3 +514,49 @@ async fn the_worker_survives_a_redis_crash_and_restart() {
     rig.cleanup().await;
     h.cleanup().await;
 }
+
+/// `/metrics` of a real worker after a scan: the records it read are counted (the Grafana
+/// dashboard's scan-rate panel reads this counter), and the request is counted as planned.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scan_counts_the_records_it_read_in_metrics() {
+    let h = emulator().await;
+    let opts = AppOptions::new(vec![], None);
+    let rig = broker_rig(&opts).await;
+    let scan_id = format!(
+        "s-metrics-{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..8]
+    );
+    let body = serde_json::to_vec(&json!({
+        "type": "scan.request", "version": 1, "scan_id": scan_id, "connection_id": CONN,
+        "objects": ["Contact", "Lead"]
+    }))
+    .unwrap();
+    rig.publish("scan", &body).await;
+    let conns = emulator_connection_with_grant(h.base_url(), "grant = \"client_credentials\"");
+    let w = WorkerProcess::spawn(&rig.env, &conns, &[]);
+    let got = rig
+        .collect_until(&rig.reply_queue, Duration::from_secs(120), |g| {
+            g.iter().any(|m| m.json()["type"] == "scan.result")
+        })
+        .await;
+    let result = got
+        .iter()
+        .map(|m| m.json())
+        .find(|v| v["type"] == "scan.result")
+        .expect("a scan result");
+    assert_eq!(result["status"], "completed", "{result:#}");
+    let scanned = result["records_scanned"].as_f64().unwrap();
+    assert!(scanned > 0.0, "{result:#}");
+    let counted = w
+        .metric(sfprivacy::ops::metrics::SCAN_RECORDS_SCANNED)
+        .await;
+    let parts = w.metric(sfprivacy::ops::metrics::SCAN_PARTS_DONE).await;
+    w.stop().await;
+    rig.cleanup().await;
+    h.cleanup().await;
+    assert_eq!(
+        counted, scanned,
+        "records read = the result's records_scanned"
+    );
+    assert!(parts >= 2.0, "one part per object at least: {parts}");
+}

@@ -349,6 +349,8 @@ pub async fn run_part(
             Ok(table) => {
                 records = table.records();
                 counts = count_fields(&part.object, &table);
+                // Records read, also when a redelivery reads them again (work done).
+                metrics::counter!(crate::ops::metrics::SCAN_RECORDS_SCANNED).increment(records);
             }
             Err(e) if e.kind() == ErrorKind::Permanent => {
                 let info = ErrorInfo {

@@ -79,7 +79,11 @@ impl OutcomeCount {
                     Some(Head {
                         status: Some(s), ..
                     }) => counts.push((names::REQUESTS_SUCCEEDED, "status", s)),
-                    // No terminal result: a scan part (its report comes with the last part).
+                    // No terminal result: a scan request split into parts, or a part (the
+                    // report comes with the last one).
+                    _ if kind == "scan" => {
+                        counts.push((names::REQUESTS_SUCCEEDED, "status", "planned".into()))
+                    }
                     _ => counts.push((names::REQUESTS_SUCCEEDED, "status", "part_done".into())),
                 }
                 if kind == "scan.part" {
@@ -180,6 +184,9 @@ mod tests {
             };
             retry(0);
             retry(1);
+            // A scan request publishes its parts, not a result; a part only progress.
+            OutcomeCount::of("scan", &Outcome::Publish(vec![]), 0, &topology).record();
+            OutcomeCount::of("scan.part", &Outcome::Publish(vec![]), 0, &topology).record();
             OutcomeCount::dead_lettered("dsr", "result_unroutable").record();
         });
         let text = handle.render();
@@ -190,6 +197,9 @@ mod tests {
             r#"sfprivacy_requests_retried_total{type="dsr",tier="10s"} 1"#,
             r#"sfprivacy_requests_dead_lettered_total{type="dsr",reason="SERVER_UNAVAILABLE"} 1"#,
             r#"sfprivacy_requests_dead_lettered_total{type="dsr",reason="result_unroutable"} 1"#,
+            r#"sfprivacy_requests_succeeded_total{type="scan",status="planned"} 1"#,
+            r#"sfprivacy_requests_succeeded_total{type="scan.part",status="part_done"} 1"#,
+            "sfprivacy_scan_parts_done_total 1",
             "sfprivacy_jobs_in_flight 0",
             r#"sfprivacy_job_duration_seconds_count{type="dsr",outcome="publish"} 1"#,
         ] {
