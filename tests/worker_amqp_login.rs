@@ -1,6 +1,7 @@
-//! The real `sfprivacy worker` binary at start against the local RabbitMQ: a wrong password
-//! stops it at once with an error naming SFPRIVACY_AMQP_URL (password redacted), while a broker
-//! that is merely unreachable is retried with `/readyz` at 503.
+//! The real `sfprivacy worker` binary at start against the local RabbitMQ: a wrong password or
+//! a vhost that does not exist stops it at once with an error naming SFPRIVACY_AMQP_URL
+//! (password redacted), while a broker that is merely unreachable is retried with `/readyz` at
+//! 503.
 
 mod common;
 
@@ -27,6 +28,26 @@ async fn a_wrong_amqp_password_stops_the_worker_at_start_naming_the_setting() {
     assert!(log.contains("guest:***@127.0.0.1"), "{log}");
     assert!(!log.contains("not-the-password-7f3a"), "{log}");
     // It gave up at the first refusal rather than retrying.
+    assert_eq!(
+        log.matches("broker unavailable; retrying").count(),
+        0,
+        "{log}"
+    );
+}
+
+#[tokio::test]
+async fn a_vhost_that_does_not_exist_stops_the_worker_at_start_naming_the_setting() {
+    let env = env_for(&unique("vhost"), &AppOptions::new(vec![], None));
+    let url = "amqp://guest:guest@127.0.0.1:5672/no-such-vhost-5b1e".to_string();
+    let mut w = WorkerProcess::spawn(&env, CONNECTIONS, &[("SFPRIVACY_AMQP_URL", url)]);
+    let status = w.wait_exit(Duration::from_secs(30)).await;
+    let log = w.log();
+    assert!(
+        status.is_some_and(|s| !s.success()),
+        "the worker must stop with an error ({status:?}):\n{log}"
+    );
+    assert!(log.contains("SFPRIVACY_AMQP_URL"), "{log}");
+    assert!(log.contains("vhost"), "{log}");
     assert_eq!(
         log.matches("broker unavailable; retrying").count(),
         0,

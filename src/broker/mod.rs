@@ -35,10 +35,10 @@ pub enum BrokerError {
     NotConfirmed,
     #[error("invalid AMQP name {0:?}")]
     Name(String),
-    /// The broker refused the login on the first connection: wrong user, password or vhost
-    /// permissions. Retrying cannot fix it.
+    /// The broker refused the login on the first connection: wrong user or password, a vhost
+    /// that does not exist or that the user may not use. Retrying cannot fix it.
     #[error(
-        "RabbitMQ at {url} refused the login ({reason}): check the user and password in SFPRIVACY_AMQP_URL"
+        "RabbitMQ at {url} refused the login ({reason}): check the user, password and vhost in SFPRIVACY_AMQP_URL"
     )]
     LoginRefused { url: String, reason: String },
     /// The AMQP URL cannot be parsed (the reason never quotes the URL: it may hold a password).
@@ -55,11 +55,12 @@ pub async fn close_channel(ch: &lapin::Channel, reason: &str) {
     }
 }
 
-/// Whether `e` is the broker refusing our credentials (403 ACCESS_REFUSED on connection open,
-/// or the client's auth provider failing).
+/// Whether `e` is the broker refusing our login: 403 ACCESS_REFUSED (credentials) or 530
+/// NOT_ALLOWED (no such vhost, or no permission on it) on connection open, or the client's
+/// auth provider failing.
 pub(crate) fn is_login_refused(e: &lapin::Error) -> bool {
     match e.kind() {
-        lapin::ErrorKind::ProtocolError(amqp) => amqp.get_id() == 403,
+        lapin::ErrorKind::ProtocolError(amqp) => matches!(amqp.get_id(), 403 | 530),
         lapin::ErrorKind::AuthProviderError(_) => true,
         _ => false,
     }

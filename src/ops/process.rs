@@ -19,7 +19,7 @@ pub const FLUSH_MARGIN: Duration = Duration::from_secs(5);
 /// Why the process could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum ProcessError {
-    #[error("cannot listen on the health address {addr}: {source}")]
+    #[error("SFPRIVACY_HEALTH_ADDR: cannot listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
         source: std::io::Error,
