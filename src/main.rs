@@ -42,8 +42,9 @@ enum Cli {
         /// Use the emulator at this URL instead of starting one in-process.
         #[arg(long)]
         emulator: Option<String>,
-        /// Do not start a worker: rely on one already consuming (docker-compose).
-        #[arg(long)]
+        /// Do not start a worker: rely on one already consuming (docker-compose). Needs
+        /// --emulator: the demo's subjects must be in the org that worker's connection reaches.
+        #[arg(long, requires = "emulator")]
         no_worker: bool,
         /// Records to seed in the in-process emulator.
         #[arg(long, default_value_t = 300)]

@@ -72,3 +72,18 @@ async fn the_demo_without_its_own_worker_exits_without_logging_an_error() {
     demo(&["--no-worker", "--emulator", &emu.base_url], &demo_env).await;
     worker.stop().await;
 }
+
+/// Without its own worker the demo cannot know which org the running worker reaches, so it is
+/// told: `--no-worker` alone is refused before anything is sent (it used to seed and report an
+/// in-process emulator while the worker changed another org).
+#[test]
+fn the_demo_without_its_own_worker_needs_the_emulator_that_worker_uses() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sfprivacy"))
+        .args(["demo", "--no-worker"])
+        .env_clear()
+        .output()
+        .expect("run sfprivacy demo");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--emulator"), "{stderr}");
+}
