@@ -29,4 +29,5 @@ pub mod message;
 pub mod ops;
 pub mod salesforce;
 pub mod store;
+pub mod subject_digest;
 pub mod telemetry;

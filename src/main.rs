@@ -35,6 +35,9 @@ enum Cli {
     },
     /// Print the JSON Schemas of the wire contract v1.
     Schema,
+    /// Print the digest that stands for EMAIL in this deployment's logs (keyed by the token
+    /// key), to find a subject's log lines.
+    SubjectDigest { email: String },
     /// Move (or copy) dead letters back to their work queue (see README, Operations).
     Replay(ReplayArgs),
     /// Run the emulator, a worker and a few requests on this machine; print a summary.
@@ -212,6 +215,13 @@ fn real_main() -> anyhow::Result<()> {
         Cli::Schema => {
             return print_json(&sfprivacy::message::schemas());
         }
+        Cli::SubjectDigest { email } => {
+            settings()?;
+            let email = sfprivacy::message::SubjectEmail::check(&email)
+                .map_err(|why| anyhow::anyhow!("not an email address: {why}"))?;
+            println!("{}", email.hashed());
+            return Ok(());
+        }
         Cli::Classify { file, confidence } => {
             let report = sfprivacy::classify::offline::classify_file(&file, confidence.into())?;
             return print_json(&report);
@@ -268,7 +278,9 @@ fn real_main() -> anyhow::Result<()> {
                 port,
                 callback_path,
             } => connect(&connection, port, callback_path).await,
-            Cli::Schema | Cli::Classify { .. } | Cli::Score { .. } => Ok(()),
+            Cli::Schema | Cli::SubjectDigest { .. } | Cli::Classify { .. } | Cli::Score { .. } => {
+                Ok(())
+            }
             Cli::Replay(args) => replay(args).await,
             Cli::Demo {
                 emulator,
@@ -281,7 +293,13 @@ fn real_main() -> anyhow::Result<()> {
 }
 
 fn settings() -> anyhow::Result<sfprivacy::config::Settings> {
-    sfprivacy::config::Settings::load().context("invalid settings")
+    let settings = sfprivacy::config::Settings::load().context("invalid settings")?;
+    // Subjects' digests in logs are keyed by the token key (the development key is public,
+    // so it keeps the default public key).
+    if !settings.insecure_dev_token_key {
+        sfprivacy::subject_digest::set_key(settings.token_key.bytes());
+    }
+    Ok(settings)
 }
 
 async fn connect(id: &str, port: u16, callback_path: String) -> anyhow::Result<()> {

@@ -118,11 +118,11 @@ impl SubjectEmail {
         &self.0
     }
 
-    /// Short SHA-256 digest for logs: lets an operator correlate without seeing the address.
+    /// Short keyed digest for logs ([`crate::subject_digest`]): lets an operator correlate
+    /// without seeing the address, and cannot be checked against a guessed address without
+    /// the key.
     pub fn hashed(&self) -> String {
-        use sha2::Digest;
-        let digest = sha2::Sha256::digest(self.0.as_bytes());
-        format!("sha256:{}", &hex::encode(digest)[..16])
+        crate::subject_digest::digest(&self.0)
     }
 }
 

@@ -249,7 +249,8 @@ async fn a_full_delete_logged_at_trace_shows_no_email_and_no_secret() {
         )
         .await;
     let refresh = h.mint_refresh_token().await;
-    let key = base64::engine::general_purpose::STANDARD.encode(rand::random::<[u8; 32]>());
+    let key_bytes = rand::random::<[u8; 32]>();
+    let key = base64::engine::general_purpose::STANDARD.encode(key_bytes);
 
     let opts = AppOptions::new(vec![], None);
     let rig = broker_rig(&opts).await;
@@ -331,12 +332,18 @@ async fn a_full_delete_logged_at_trace_shows_no_email_and_no_secret() {
         !out.contains(sf_emulator::oauth::DEFAULT_CLIENT_SECRET),
         "the client secret is in the logs"
     );
-    let hashed = sfprivacy::message::SubjectEmail::parse(&email)
-        .unwrap()
-        .hashed();
+    // The subject shows as its digest keyed by the token key, not as a plain SHA-256 anyone
+    // could compute from a guessed address.
+    let normalised = sfprivacy::message::SubjectEmail::parse(&email).unwrap();
+    let hashed = sfprivacy::subject_digest::digest_for(&key_bytes, normalised.as_str());
     assert!(
         out.contains(&hashed),
-        "the hashed email ({hashed}) identifies the subject"
+        "the keyed digest ({hashed}) identifies the subject"
+    );
+    let plain = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(normalised.as_str()));
+    assert!(
+        !out.contains(&plain[..16]),
+        "the unkeyed SHA-256 is in the logs"
     );
     h.cleanup().await;
 }
