@@ -161,18 +161,7 @@ pub fn job_state_sealing(settings: &Settings) -> Result<Sealing, AppError> {
     )))
 }
 
-/// `scheme://user:***@host…`: URLs may carry passwords and appear in messages.
-pub fn redact_url(raw: &str) -> String {
-    match url::Url::parse(raw) {
-        Ok(mut u) => {
-            if u.password().is_some() {
-                let _ = u.set_password(Some("***"));
-            }
-            u.to_string()
-        }
-        Err(_) => "(unparseable URL)".into(),
-    }
-}
+pub use crate::config::redact_url;
 
 /// The production client factory: one [`crate::salesforce::SalesforceClient`] per connection,
 /// sharing one HTTP client and the encrypted token cache in Redis.

@@ -1,8 +1,9 @@
 //! Settings and connections, read from the environment and optional files, validated at start.
 //!
 //! A bad or missing setting stops the worker with a [`ConfigError`] that names the setting.
-//! Secrets are wrapped in [`Secret`], whose `Debug` prints `[redacted]`; `expose()` is called
-//! only where the secret is sent to Salesforce or used as a key.
+//! Secrets are wrapped in [`Secret`], whose `Debug` prints `[redacted]` (URLs in [`SecretUrl`]:
+//! all but the password); `expose()` is called only where the secret is sent to Salesforce or
+//! used as a key.
 //!
 //! Sources, later ones winning: an optional TOML file (`SFPRIVACY_CONFIG`), then environment
 //! variables `SFPRIVACY_<KEY>`. Both are flattened into one string map first, so every setting
@@ -36,6 +37,39 @@ impl Secret {
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("[redacted]")
+    }
+}
+
+/// A URL that may carry a password: printed whole but for the password (`***`), so the
+/// settings logged at start say which broker and Redis the worker uses.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SecretUrl(Secret);
+
+impl SecretUrl {
+    pub fn new(s: impl Into<String>) -> Self {
+        Self(Secret::new(s))
+    }
+    pub fn expose(&self) -> &str {
+        self.0.expose()
+    }
+}
+
+impl fmt::Debug for SecretUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&redact_url(self.expose()))
+    }
+}
+
+/// `scheme://user:***@host…`: URLs may carry passwords and appear in messages.
+pub fn redact_url(raw: &str) -> String {
+    match url::Url::parse(raw) {
+        Ok(mut u) => {
+            if u.password().is_some() {
+                let _ = u.set_password(Some("***"));
+            }
+            u.to_string()
+        }
+        Err(_) => "(unparseable URL)".into(),
     }
 }
 
@@ -203,9 +237,9 @@ pub const DEFAULT_RETRY_TIERS: [Duration; 4] = [
 #[derive(Debug, Clone)]
 pub struct Settings {
     /// `amqp://user:pass@host:5672/%2f` (a secret: it may carry a password).
-    pub amqp_url: Secret,
+    pub amqp_url: SecretUrl,
     /// `redis://host:6379/0` (a secret for the same reason).
-    pub redis_url: Secret,
+    pub redis_url: SecretUrl,
     /// Where the connections were read from (also where `connect` writes refresh tokens).
     pub connections_file: Option<PathBuf>,
     pub connections: Vec<Connection>,
@@ -571,8 +605,8 @@ impl Settings {
         };
 
         Ok(Settings {
-            amqp_url: Secret::new(amqp_url),
-            redis_url: Secret::new(redis_url),
+            amqp_url: SecretUrl::new(amqp_url),
+            redis_url: SecretUrl::new(redis_url),
             connections_file,
             connections,
             concurrency,
@@ -810,7 +844,10 @@ fn parse_bool(setting: &str, v: &str) -> Result<bool, ConfigError> {
     match v.to_ascii_lowercase().as_str() {
         "1" | "true" | "yes" => Ok(true),
         "0" | "false" | "no" => Ok(false),
-        _ => Err(invalid(setting, format!("{v:?}: expected 1/0/true/false"))),
+        _ => Err(invalid(
+            setting,
+            format!("{v:?}: expected 1/0, true/false or yes/no"),
+        )),
     }
 }
 
@@ -1176,6 +1213,9 @@ mod tests {
         assert!(!d.contains("hunter2"), "{d}");
         assert!(!d.contains(KEY), "{d}");
         assert!(d.contains("[redacted]"));
+        // Which broker and Redis: the URLs show but for their passwords.
+        assert!(d.contains("amqp://u:***@h:5672/%2f"), "{d}");
+        assert!(d.contains("redis://127.0.0.1:6379"), "{d}");
     }
 
     #[test]
