@@ -68,7 +68,9 @@ async fn contact_with_cases_tasks_and_campaign_members_goes_with_them_user_skipp
         )
         .await;
 
-    assert_eq!(report.status, ResultStatus::Completed, "{report:#?}");
+    // The User keeps the person's email: the request cannot be complete until an admin
+    // scrambles that user, and says so.
+    assert_eq!(report.status, ResultStatus::Partial, "{report:#?}");
     assert_eq!(outcome_of(&report, c).outcome, K::Deleted);
     for id in &cases {
         assert_eq!(
@@ -82,7 +84,14 @@ async fn contact_with_cases_tasks_and_campaign_members_goes_with_them_user_skipp
     }
     let u = outcome_of(&report, &user[0]);
     assert_eq!(u.outcome, K::Skipped);
+    assert_eq!(u.error_code.as_deref(), Some("USER_NEEDS_OBFUSCATION"));
     assert!(u.reason.as_deref().unwrap().contains("never deleted"));
+    assert!(u.reason.as_deref().unwrap().contains("obfuscat"));
+    let others: Vec<_> = report.records.iter().filter(|r| r.id != user[0]).collect();
+    assert!(
+        others.iter().all(|r| r.error_code.is_none()),
+        "only the User keeps the request partial: {report:#?}"
+    );
     assert!(
         report.records.iter().all(|r| r.id != other[0]),
         "a longer email is not the subject's"

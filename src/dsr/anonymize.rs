@@ -210,8 +210,8 @@ pub fn plan_record(
     }
     if d.name == "User" {
         plan.skip = Some((
-            None,
-            "User records belong to the org's users: use Salesforce's user obfuscation".into(),
+            Some(super::USER_KEPT.into()),
+            super::USER_KEPT_REASON.into(),
         ));
         return plan;
     }
@@ -1105,9 +1105,13 @@ mod tests {
             &[],
             true,
         );
+        let o = settled_outcome(&p).unwrap();
+        assert_eq!(o.outcome, RecordOutcomeKind::Skipped);
+        // Kept back, so the request is partial: the person's data stays on the User.
+        assert_eq!(o.error_code.as_deref(), Some("USER_NEEDS_OBFUSCATION"));
         assert_eq!(
-            settled_outcome(&p).unwrap().outcome,
-            RecordOutcomeKind::Skipped
+            crate::dsr::overall_status(&[o], true),
+            crate::message::ResultStatus::Partial
         );
     }
 

@@ -142,7 +142,8 @@ pub fn plan_delete(input: &DeleteInput, hard_delete: bool) -> DeletePlan {
         }
         if s.object == "User" {
             let mut o = outcome(&s.object, &s.id, RecordOutcomeKind::Skipped);
-            o.reason = Some("User records are never deleted".into());
+            o.error_code = Some(super::USER_KEPT.into());
+            o.reason = Some(super::USER_KEPT_REASON.into());
             settled.push(o);
         } else if s.active_portal_user {
             let mut o = outcome(&s.object, &s.id, RecordOutcomeKind::Failed);

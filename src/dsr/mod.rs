@@ -165,6 +165,14 @@ pub async fn execute(
     Ok(report)
 }
 
+/// A User record matched: sfprivacy never deletes or changes one (it is someone's login), so
+/// the person's data stays there until an admin scrambles the user, and the request says so by
+/// being `partial`.
+pub const USER_KEPT: &str = "USER_NEEDS_OBFUSCATION";
+pub const USER_KEPT_REASON: &str = "User records are never deleted or changed by sfprivacy (they are the org's logins): \
+     an admin removes the person's data with Salesforce's user obfuscation \
+     (System.UserManagement.obfuscateUser)";
+
 /// `Partial` when any record failed or kept something back, or the proof found data left.
 pub fn overall_status(records: &[RecordOutcome], proof_ok: bool) -> ResultStatus {
     let any_problem = records
