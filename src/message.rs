@@ -218,6 +218,15 @@ impl Request {
         }
     }
 
+    /// The routing key (work queue) this type is sent with.
+    pub fn routing_key(&self) -> &'static str {
+        match self {
+            Request::Dsr(_) => "dsr",
+            Request::Scan(_) => "scan",
+            Request::ScanPart(_) => "scan.part",
+        }
+    }
+
     pub fn type_name(&self) -> &'static str {
         match self {
             Request::Dsr(_) => "dsr.request",

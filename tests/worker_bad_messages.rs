@@ -664,3 +664,56 @@ async fn duplicate_keys_are_refused_and_a_deep_body_is_still_answered() {
     }
     app.cleanup().await;
 }
+
+/// Each request type has its queue: one sent with another type's routing key is dead-lettered
+/// with `wrong_queue` and answered `failed`, instead of running on the other type's queue.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_on_another_types_queue_is_refused_with_wrong_queue() {
+    let app = spawn_app(AppOptions::new(
+        vec![connection("known", "http://127.0.0.1:9")],
+        no_salesforce(),
+    ))
+    .await;
+    let scan = serde_json::to_vec(&serde_json::json!({
+        "type": "scan.request", "version": 1, "scan_id": "s-wrong", "connection_id": "known"
+    }))
+    .unwrap();
+    let copy = dsr(serde_json::json!({"request_id": "r-wrong"}));
+    app.publish("dsr", &scan).await;
+    app.publish("scan", &copy).await;
+    let dead = app
+        .collect_until(&app.names.dead, Duration::from_secs(20), |g| g.len() >= 2)
+        .await;
+    assert_eq!(dead.len(), 2);
+    for d in &dead {
+        assert_eq!(
+            d.header(headers::ERROR_CODE).as_deref(),
+            Some("wrong_queue")
+        );
+    }
+    let scan_reason = dead
+        .iter()
+        .find(|d| d.body == scan)
+        .and_then(|d| d.header(headers::ERROR))
+        .unwrap();
+    assert!(scan_reason.contains("routing key scan"), "{scan_reason}");
+    let results = app
+        .collect_until(&app.reply_queue, Duration::from_secs(10), |g| g.len() >= 2)
+        .await;
+    let mut answered: Vec<String> = results
+        .iter()
+        .map(|g| {
+            let j = g.json();
+            assert_eq!(j["status"], "failed", "{j}");
+            assert_eq!(j["error"]["code"], "wrong_queue", "{j}");
+            j["request_id"]
+                .as_str()
+                .or(j["scan_id"].as_str())
+                .unwrap_or_default()
+                .to_string()
+        })
+        .collect();
+    answered.sort();
+    assert_eq!(answered, ["r-wrong", "s-wrong"]);
+    app.cleanup().await;
+}

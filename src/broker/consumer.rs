@@ -283,6 +283,7 @@ impl TaskCtx {
                 .map(|s| s.to_string()),
             attempts: headers::attempts(&delivery.properties),
             redelivered: delivery.redelivered,
+            routing_key: Some(routing_key.to_string()),
         };
         let span = tracing::info_span!(
             "delivery",

@@ -46,6 +46,8 @@ pub struct DeliveryMeta {
     /// Our `sfprivacy-attempts` header (retry tiers already passed).
     pub attempts: u32,
     pub redelivered: bool,
+    /// Routing key of the work queue it came from (`None` outside a queue: `sfprivacy run`).
+    pub routing_key: Option<String>,
 }
 
 /// How a job ended, before idempotency and publishing.
@@ -136,6 +138,21 @@ impl Jobs {
                     .await;
             }
         };
+        // Each type has its queue: per-queue scaling, prefetch and metrics rely on it, and a
+        // producer that mixes them up should hear so rather than have it work by accident.
+        let home = request.routing_key();
+        if let Some(rk) = meta.routing_key.as_deref()
+            && rk != home
+        {
+            let msg = format!(
+                "a {} belongs on routing key {home}, not {rk}",
+                request.type_name()
+            );
+            warn!(code = "wrong_queue", "bad message: {msg}");
+            return self
+                .bad_message(body, "wrong_queue", &msg, &started_at)
+                .await;
+        }
         let Some(connection) = self.connections.get(request.connection_id()).cloned() else {
             // Validation passed the id by the contract's rule; redact anyway should that change.
             let msg = format!(
