@@ -110,6 +110,28 @@ async fn a_listed_object_the_org_lacks_is_named_in_the_error() {
     t.cleanup().await;
 }
 
+/// An object asked for by name that has no email field cannot hold a match: the request says
+/// so instead of completing with nothing found there.
+#[tokio::test]
+async fn a_listed_object_without_an_email_field_is_named_in_the_error() {
+    let t = Dsr::start().await;
+    for action in [DsrAction::Copy, DsrAction::Delete, DsrAction::Anonymize] {
+        let req = request(
+            action,
+            &["nobody@example.com"],
+            ObjectSelection::Listed(vec!["Contact".into(), "Project__c".into()]),
+        );
+        let err = sfprivacy::dsr::execute(&t.client.for_job(), &req, &t.context())
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), sfprivacy::dsr::DsrErrorKind::Permanent);
+        let text = err.to_string();
+        assert!(text.contains("NO_EMAIL_FIELD"), "{text}");
+        assert!(text.contains("Project__c"), "{text}");
+    }
+    t.cleanup().await;
+}
+
 #[tokio::test]
 async fn a_session_expiring_mid_copy_costs_one_refresh_and_exports_each_record_once() {
     let t = Dsr::start().await;

@@ -263,8 +263,21 @@ pub async fn candidates(
             }
             other => other?,
         };
-        if let Some(c) = Candidate::from_describe(&d) {
-            out.push(c);
+        match Candidate::from_describe(&d) {
+            Some(c) => out.push(c),
+            // Asked for by name but unsearchable by email: finding nothing there would read
+            // as "the person has no records in it".
+            None if matches!(selection, ObjectSelection::Listed(_)) => {
+                return Err(SfError::Api {
+                    status: 400,
+                    code: "NO_EMAIL_FIELD".into(),
+                    message: format!(
+                        "options.objects names {name}, which has no email field the                          integration user can read: a subject cannot be found in it by email"
+                    ),
+                    retry_after: None,
+                });
+            }
+            None => {}
         }
         describes.insert(d.name.clone(), d);
     }
