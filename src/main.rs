@@ -104,7 +104,7 @@ struct ReplayArgs {
     #[arg(long = "connection")]
     connections: Vec<String>,
     /// Only this request type: dsr.request, scan.request, scan.part (repeatable).
-    #[arg(long = "type")]
+    #[arg(long = "type", value_parser = sfprivacy::broker::replay::TYPES)]
     types: Vec<String>,
     /// Only dead letters that failed at or after this time (RFC 3339).
     #[arg(long)]
@@ -124,8 +124,8 @@ struct ReplayArgs {
     /// At most this many replays per second (a positive number, e.g. 5 or 0.5).
     #[arg(long, allow_negative_numbers = true, value_parser = positive_rate)]
     rate: Option<f64>,
-    /// Stop after this many replays.
-    #[arg(long)]
+    /// Stop after this many replays (at least 1).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     limit: Option<u64>,
     /// Dead letters shown in a dry run's sample.
     #[arg(long, default_value_t = 10)]

@@ -628,15 +628,19 @@ async fn an_unroutable_dead_letter_is_reported_with_its_reason() {
 }
 
 #[tokio::test]
-async fn the_cli_rejects_an_unknown_type_and_a_non_positive_rate_and_exits_cleanly() {
+async fn the_cli_rejects_an_unknown_type_a_zero_limit_and_a_non_positive_rate_and_exits_cleanly() {
     let r = rig().await;
     r.seed().await;
+    // Refused by the argument parser like any other bad argument (usage error, exit 2).
     let (ok, out, err) = r.cli(&["--type", "dsr", "--dry-run"]).await;
     assert!(!ok, "{out}");
-    assert!(err.contains("\"dsr\""), "{err}");
+    assert!(err.contains("invalid value 'dsr'"), "{err}");
     for t in ["dsr.request", "scan.request", "scan.part"] {
         assert!(err.contains(t), "valid types listed: {err}");
     }
+    let (ok, out, err) = r.cli(&["--limit", "0", "--dry-run"]).await;
+    assert!(!ok, "{out}");
+    assert!(err.contains("invalid value '0'"), "{err}");
     for rate in ["-1", "0", "abc"] {
         let (ok, out, err) = r.cli(&["--rate", rate, "--dry-run"]).await;
         assert!(!ok, "{out}");
