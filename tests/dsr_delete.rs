@@ -603,13 +603,6 @@ async fn a_person_account_is_deleted_through_its_account(selection: ObjectSelect
         )
         .await;
     assert_eq!(report.status, ResultStatus::Completed, "{report:#?}");
-    for id in [&acc, &pc] {
-        assert_eq!(
-            report.records.iter().filter(|r| &r.id == id).count(),
-            1,
-            "{id} reported once: {report:#?}"
-        );
-    }
     let a = outcome_of(&report, &acc);
     assert_eq!(
         (a.object.as_str(), a.outcome),
@@ -710,12 +703,8 @@ async fn with_all_objects_a_matched_case_goes_before_its_contact() {
         )
         .await;
     assert_eq!(report.status, ResultStatus::Completed, "{report:#?}");
+    // Each once (outcome_of checks it).
     for id in cases.iter().chain([c]) {
-        assert_eq!(
-            report.records.iter().filter(|r| &r.id == id).count(),
-            1,
-            "{id} reported once: {report:#?}"
-        );
         assert_eq!(outcome_of(&report, id).outcome, K::Deleted, "{report:#?}");
     }
     assert_eq!(report.records.len(), 3, "{report:#?}");

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{AppOptions, connection, no_salesforce, spawn_app};
+use common::{AppOptions, Got, TestApp, connection, no_salesforce, spawn_app};
 use sfprivacy::broker::headers;
 use std::time::Duration;
 
@@ -22,6 +22,34 @@ fn dsr(extra: serde_json::Value) -> Vec<u8> {
         }
     }
     serde_json::to_vec(&v).unwrap()
+}
+
+/// Publishes each body on `routing_key` and waits for the dead letters, one per body.
+async fn dead_lettered(app: &TestApp, routing_key: &str, bodies: &[&[u8]]) -> Vec<Got> {
+    for body in bodies {
+        app.publish(routing_key, body).await;
+    }
+    let dead = app
+        .collect_until(&app.names.dead, Duration::from_secs(20), |g| {
+            g.len() >= bodies.len()
+        })
+        .await;
+    assert_eq!(
+        dead.len(),
+        bodies.len(),
+        "every bad message is dead-lettered"
+    );
+    dead
+}
+
+/// The dead letter of `body`, its error code checked.
+fn dead_letter_of<'a>(dead: &'a [Got], body: &[u8], code: &str) -> &'a Got {
+    let d = dead
+        .iter()
+        .find(|d| d.body == body)
+        .unwrap_or_else(|| panic!("not dead-lettered: {}", String::from_utf8_lossy(body)));
+    assert_eq!(d.header(headers::ERROR_CODE).as_deref(), Some(code));
+    d
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -72,26 +100,10 @@ async fn each_kind_of_bad_message_is_dead_lettered_with_its_reason() {
             None,
         ),
     ];
-    for (body, _, _) in &cases {
-        app.publish("dsr", body).await;
-    }
-
-    let dead = app
-        .collect_until(&app.names.dead, Duration::from_secs(20), |g| {
-            g.len() >= cases.len()
-        })
-        .await;
-    assert_eq!(
-        dead.len(),
-        cases.len(),
-        "every bad message is dead-lettered"
-    );
+    let bodies: Vec<&[u8]> = cases.iter().map(|c| c.0.as_slice()).collect();
+    let dead = dead_lettered(&app, "dsr", &bodies).await;
     for (body, code, _) in &cases {
-        let d = dead
-            .iter()
-            .find(|d| &d.body == body)
-            .unwrap_or_else(|| panic!("not dead-lettered: {}", String::from_utf8_lossy(body)));
-        assert_eq!(d.header(headers::ERROR_CODE).as_deref(), Some(*code));
+        let d = dead_letter_of(&dead, body, code);
         assert!(d.header(headers::ERROR).is_some_and(|e| !e.is_empty()));
         assert!(d.header(headers::FAILED_AT).is_some());
         assert_eq!(
@@ -476,21 +488,10 @@ async fn scan_parts_outside_their_plan_are_dead_lettered_with_the_reason() {
             "scan_not_planned",
         ),
     ];
-    for (body, _) in &cases {
-        app.publish("scan.part", body).await;
-    }
-    let dead = app
-        .collect_until(&app.names.dead, Duration::from_secs(20), |g| {
-            g.len() >= cases.len()
-        })
-        .await;
-    assert_eq!(dead.len(), cases.len());
+    let bodies: Vec<&[u8]> = cases.iter().map(|c| c.0.as_slice()).collect();
+    let dead = dead_lettered(&app, "scan.part", &bodies).await;
     for (body, code) in &cases {
-        let d = dead
-            .iter()
-            .find(|d| &d.body == body)
-            .unwrap_or_else(|| panic!("not dead-lettered: {}", String::from_utf8_lossy(body)));
-        assert_eq!(d.header(headers::ERROR_CODE).as_deref(), Some(*code));
+        dead_letter_of(&dead, body, code);
     }
     // Nothing answered, nothing counted towards the scan.
     assert!(
@@ -534,21 +535,10 @@ async fn connection_ids_show_in_reasons_only_when_they_pass_the_id_rule() {
             "connection_id",
         ),
     ];
-    for (body, _, _) in &cases {
-        app.publish("dsr", body).await;
-    }
-    let dead = app
-        .collect_until(&app.names.dead, Duration::from_secs(20), |g| {
-            g.len() >= cases.len()
-        })
-        .await;
-    assert_eq!(dead.len(), cases.len());
+    let bodies: Vec<&[u8]> = cases.iter().map(|c| c.0.as_slice()).collect();
+    let dead = dead_lettered(&app, "dsr", &bodies).await;
     for (body, code, says) in &cases {
-        let d = dead
-            .iter()
-            .find(|d| &d.body == body)
-            .unwrap_or_else(|| panic!("not dead-lettered: {}", String::from_utf8_lossy(body)));
-        assert_eq!(d.header(headers::ERROR_CODE).as_deref(), Some(*code));
+        let d = dead_letter_of(&dead, body, code);
         let reason = d.header(headers::ERROR).unwrap_or_default();
         assert!(reason.contains(says), "{reason}");
         assert!(
@@ -610,21 +600,10 @@ async fn duplicate_keys_are_refused_and_a_deep_body_is_still_answered() {
             Some("r-deep"),
         ),
     ];
-    for (body, _, _, _) in &cases {
-        app.publish("dsr", body).await;
-    }
-    let dead = app
-        .collect_until(&app.names.dead, Duration::from_secs(20), |g| {
-            g.len() >= cases.len()
-        })
-        .await;
-    assert_eq!(dead.len(), cases.len());
+    let bodies: Vec<&[u8]> = cases.iter().map(|c| c.0.as_slice()).collect();
+    let dead = dead_lettered(&app, "dsr", &bodies).await;
     for (body, code, names, _) in &cases {
-        let d = dead
-            .iter()
-            .find(|d| &d.body == body)
-            .unwrap_or_else(|| panic!("not dead-lettered: {}", String::from_utf8_lossy(body)));
-        assert_eq!(d.header(headers::ERROR_CODE).as_deref(), Some(*code));
+        let d = dead_letter_of(&dead, body, code);
         let reason = d.header(headers::ERROR).unwrap_or_default();
         assert!(reason.contains(names), "{reason}");
         for leak in ["@", "dup-b", "true", "false"] {

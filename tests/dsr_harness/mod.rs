@@ -142,12 +142,18 @@ pub fn request(action: DsrAction, emails: &[&str], objects: ObjectSelection) -> 
     }
 }
 
+/// The one outcome of record `id`: a record reported twice (or not at all) fails the test.
 pub fn outcome_of<'a>(report: &'a DsrReport, id: &str) -> &'a RecordOutcome {
-    report
-        .records
-        .iter()
-        .find(|r| r.id == id)
-        .unwrap_or_else(|| panic!("no outcome for {id}: {:#?}", report.records))
+    let mut of_id = report.records.iter().filter(|r| r.id == id);
+    let first = of_id
+        .next()
+        .unwrap_or_else(|| panic!("no outcome for {id}: {:#?}", report.records));
+    assert!(
+        of_id.next().is_none(),
+        "{id} reported more than once: {:#?}",
+        report.records
+    );
+    first
 }
 
 pub fn count(report: &DsrReport, kind: RecordOutcomeKind) -> usize {
