@@ -390,7 +390,10 @@ async fn run_one(path: &std::path::Path) -> anyhow::Result<()> {
     // The file first: a typo in its name should not be reported as a settings problem.
     let body = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
     let settings = settings()?;
-    sfprivacy::telemetry::init(false);
+    // Plain text for a person at a terminal, unless JSON was asked for explicitly.
+    let json = std::env::var_os("SFPRIVACY_LOG_FORMAT").is_some()
+        && settings.log_format == sfprivacy::config::LogFormat::Json;
+    sfprivacy::telemetry::init(json);
     let store = sfprivacy::store::Store::connect(settings.redis_url.expose(), &settings.redis_prefix)
         .await
         .with_context(|| {

@@ -62,3 +62,51 @@ async fn exit_status_is_zero_only_for_a_completed_result() {
             .unwrap();
     }
 }
+
+/// `run` is used at a terminal: plain-text logs by default, JSON when asked for.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logs_are_json_only_when_asked_for() {
+    let emu = sf_emulator::Emulator::new(sf_emulator::EmulatorConfig::default())
+        .start("127.0.0.1:0")
+        .await
+        .unwrap();
+    let prefix = common::unique("run-logs");
+    let copy = |id: &str| {
+        json!({
+            "type": "dsr.request", "version": 1, "request_id": id, "connection_id": "emulator",
+            "action": "copy", "subject": {"emails": ["nobody.logs@example.com"]}
+        })
+    };
+    let lines = |out: &Output| -> Vec<String> {
+        String::from_utf8_lossy(&out.stderr)
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(str::to_string)
+            .collect()
+    };
+    let plain = common::run_request_with(
+        &copy(&common::unique("r-plain")),
+        &emu.base_url,
+        &prefix,
+        &[("RUST_LOG", "info")],
+    );
+    let plain = lines(&plain);
+    assert!(!plain.is_empty(), "info logs expected");
+    assert!(
+        plain
+            .iter()
+            .all(|l| serde_json::from_str::<serde_json::Value>(l).is_err()),
+        "{plain:#?}"
+    );
+    let json = common::run_request_with(
+        &copy(&common::unique("r-json")),
+        &emu.base_url,
+        &prefix,
+        &[("RUST_LOG", "info"), ("SFPRIVACY_LOG_FORMAT", "json")],
+    );
+    let json = lines(&json);
+    assert!(!json.is_empty(), "info logs expected");
+    for l in &json {
+        assert!(serde_json::from_str::<serde_json::Value>(l).is_ok(), "{l}");
+    }
+}

@@ -650,6 +650,16 @@ pub fn run_request(
     emulator_url: &str,
     redis_prefix: &str,
 ) -> std::process::Output {
+    run_request_with(request, emulator_url, redis_prefix, &[])
+}
+
+/// [`run_request`] with more environment (`SFPRIVACY_*` settings, `RUST_LOG`).
+pub fn run_request_with(
+    request: &serde_json::Value,
+    emulator_url: &str,
+    redis_prefix: &str,
+    env: &[(&str, &str)],
+) -> std::process::Output {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("request.json");
     std::fs::write(&path, serde_json::to_vec(request).unwrap()).unwrap();
@@ -669,6 +679,7 @@ pub fn run_request(
         .env("SFPRIVACY_REDIS_PREFIX", redis_prefix)
         .env("SFPRIVACY_INSECURE_DEV_TOKEN_KEY", "1")
         .env("SFPRIVACY_CONNECTIONS_FILE", &connections)
+        .envs(env.iter().copied())
         .output()
         .expect("run sfprivacy run")
 }
