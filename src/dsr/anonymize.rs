@@ -218,7 +218,9 @@ pub fn plan_record(
     if record.get("IsConverted").and_then(|v| v.as_bool()) == Some(true) {
         plan.skip = Some((
             Some("CANNOT_UPDATE_CONVERTED_LEAD".into()),
-            "converted lead is read-only; its data lives on in the converted contact".into(),
+            "Salesforce refuses updates to a converted Lead, so its values stay; a delete \
+             request removes it (the Contact it was converted to is handled on its own)"
+                .into(),
         ));
         return plan;
     }
