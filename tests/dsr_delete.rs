@@ -788,3 +788,62 @@ async fn with_all_objects_the_reported_subject_on_the_default_seeded_org_complet
     assert_eq!(report.verification.unwrap()["ok"], json!(true));
     t.cleanup().await;
 }
+
+/// The tester's report: a person account's Case points at both the Account (cascade) and the
+/// person Contact (restricted). Found through both, it must be deleted before the Account, not
+/// reported cascaded with it, or the Account's delete fails `DELETE_FAILED` on the Case.
+#[tokio::test]
+async fn a_person_accounts_case_on_both_its_account_and_contact_goes_before_the_account() {
+    let t = Dsr::start_seeded(5, 400).await;
+    let rows = t
+        .live("SELECT Id, PersonContactId, PersonEmail FROM Account WHERE IsPersonAccount = true AND PersonEmail != null LIMIT 1")
+        .await;
+    let acc = rows[0]["Id"].as_str().unwrap().to_string();
+    let pc = rows[0]["PersonContactId"].as_str().unwrap().to_string();
+    let email = rows[0]["PersonEmail"].as_str().unwrap().to_string();
+    let case = t
+        .insert(
+            "Case",
+            vec![json!({"AccountId": acc, "ContactId": pc, "Subject": "both"})],
+            true,
+        )
+        .await;
+    let case = &case[0];
+
+    let report = t
+        .run(
+            &request(DsrAction::Delete, &[&email], ObjectSelection::Default),
+            &t.context(),
+        )
+        .await;
+    assert_eq!(report.status, ResultStatus::Completed, "{report:#?}");
+    // Each once (outcome_of checks it).
+    let k = outcome_of(&report, case);
+    assert_eq!(
+        (k.object.as_str(), k.outcome),
+        ("Case", K::Deleted),
+        "{k:#?}"
+    );
+    let a = outcome_of(&report, &acc);
+    assert_eq!(
+        (a.object.as_str(), a.outcome),
+        ("Account", K::Deleted),
+        "{a:#?}"
+    );
+    let c = outcome_of(&report, &pc);
+    assert_eq!(
+        (c.object.as_str(), c.outcome),
+        ("Contact", K::CascadeDeleted),
+        "{c:#?}"
+    );
+    for (object, id) in [("Case", case), ("Account", &acc), ("Contact", &pc)] {
+        assert!(
+            t.live(&format!("SELECT Id FROM {object} WHERE Id = '{id}'"))
+                .await
+                .is_empty(),
+            "{object} {id} still live"
+        );
+    }
+    assert_eq!(report.verification.unwrap()["ok"], json!(true));
+    t.cleanup().await;
+}

@@ -186,13 +186,31 @@ pub fn plan_delete(input: &DeleteInput, hard_delete: bool) -> DeletePlan {
         .map(|t| t.id.clone())
         .chain(cascaded.iter().map(|c| c.id.clone()))
         .collect();
+    // Decided over every sighting of a record, not its first: a Case on a person account is
+    // found through the Contact (restricted) and through the Account (cascade), and one
+    // restricted sighting means it must go explicitly, before its parents.
+    let mut all_cascade: HashMap<&str, bool> = HashMap::new();
     for a in &input.associated {
+        let cascades = a.cascade && deleted_parents.contains(&a.parent_id);
+        *all_cascade.entry(a.id.as_str()).or_insert(true) &= cascades;
+    }
+    let mut decided: HashSet<&str> = HashSet::new();
+    for a in &input.associated {
+        if !decided.insert(a.id.as_str()) {
+            continue;
+        }
+        let cascades = all_cascade[a.id.as_str()];
         if seen.contains(&a.id) {
             // Matched on its own (e.g. a Case with the subject's SuppliedEmail): cascade wins
-            // if its parent goes; otherwise it must go before its parent, like any associated
-            // record (a Contact/Lead/Account stays with the subject records: none of their
-            // relationships among each other restricts a delete).
-            if a.cascade && deleted_parents.contains(&a.parent_id) {
+            // if every parent it is found through goes with it; otherwise it must go before
+            // its parent, like any associated record (a Contact/Lead/Account stays with the
+            // subject records: none of their relationships among each other restricts a
+            // delete). A settled record or a person account's Contact stays as it is.
+            let planned = |t: &Target| t.id == a.id;
+            if !parents.iter().any(planned) && !children.iter().any(planned) {
+                continue;
+            }
+            if cascades {
                 parents.retain(|t| t.id != a.id);
                 children.retain(|t| t.id != a.id);
                 cascaded.push(cascade_of(a));
@@ -204,7 +222,7 @@ pub fn plan_delete(input: &DeleteInput, hard_delete: bool) -> DeletePlan {
             continue;
         }
         seen.insert(a.id.clone());
-        if a.cascade && deleted_parents.contains(&a.parent_id) {
+        if cascades {
             cascaded.push(cascade_of(a));
         } else {
             children.push(Target {
@@ -827,6 +845,61 @@ mod tests {
             Some("ACTIVE_PORTAL_USER")
         );
         assert_eq!(plan.write_calls(), 10);
+    }
+
+    #[test]
+    fn a_record_restricted_by_one_parent_and_cascaded_by_another_goes_first_once() {
+        // A person account's Case: ContactId (restricted) and AccountId (cascade). A Task that
+        // cascades from both is still reported once.
+        let mut person = subject("Contact", "003A");
+        person.person_account_id = Some("001A".into());
+        let on_account = |object: &str, id: &str, cascade: bool, restricted: bool| Associated {
+            parent_object: "Account".into(),
+            parent_id: "001A".into(),
+            field: "AccountId".into(),
+            ..child(object, id, "001A", cascade, restricted)
+        };
+        let sightings = vec![
+            child("Case", "500A", "003A", false, true),
+            on_account("Case", "500A", true, false),
+            child("Task", "00TA", "003A", true, false),
+            on_account("Task", "00TA", true, false),
+        ];
+        for reversed in [false, true] {
+            let mut associated = sightings.clone();
+            if reversed {
+                associated.reverse();
+            }
+            let input = DeleteInput {
+                subjects: vec![person.clone()],
+                associated,
+                ..Default::default()
+            };
+            let plan = plan_delete(&input, false);
+            assert_eq!(plan.waves.len(), 2, "{plan:#?}");
+            assert_eq!(
+                plan.waves[0].records,
+                vec![Target {
+                    object: "Case".into(),
+                    id: "500A".into()
+                }],
+                "{plan:#?}"
+            );
+            assert_eq!(
+                plan.waves[1].records,
+                vec![Target {
+                    object: "Account".into(),
+                    id: "001A".into()
+                }],
+                "{plan:#?}"
+            );
+            let mut cascaded: Vec<&str> = plan.cascaded.iter().map(|c| c.id.as_str()).collect();
+            cascaded.sort_unstable();
+            assert_eq!(cascaded, vec!["003A", "00TA"], "{plan:#?}");
+            let mut ids: Vec<String> = plan.record_ids().into_iter().map(|(_, id)| id).collect();
+            ids.sort_unstable();
+            assert_eq!(ids, vec!["001A", "003A", "00TA", "500A"], "{plan:#?}");
+        }
     }
 
     #[test]
