@@ -127,6 +127,7 @@ async fn a_listed_object_without_an_email_field_is_named_in_the_error() {
         assert_eq!(err.kind(), sfprivacy::dsr::DsrErrorKind::Permanent);
         let text = err.to_string();
         assert!(text.contains("NO_EMAIL_FIELD"), "{text}");
+        assert!(!text.contains("  "), "one sentence: {text}");
         assert!(text.contains("Project__c"), "{text}");
     }
     t.cleanup().await;

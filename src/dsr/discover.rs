@@ -272,7 +272,8 @@ pub async fn candidates(
                     status: 400,
                     code: "NO_EMAIL_FIELD".into(),
                     message: format!(
-                        "options.objects names {name}, which has no email field the                          integration user can read: a subject cannot be found in it by email"
+                        "options.objects names {name}, which has no email field the integration \
+                         user can read: a subject cannot be found in it by email"
                     ),
                     retry_after: None,
                 });
@@ -297,14 +298,10 @@ pub async fn discover(
         let rows = client.search(&sosl).await?;
         merge_rows(&mut matches, &rows, &candidates, emails, true, None);
     }
-    let soql_objects: Vec<&Candidate> = candidates
-        .iter()
-        .filter(|c| c.queryable)
-        .filter(|c| match selection {
-            ObjectSelection::Listed(_) => true,
-            _ => CORE_OBJECTS.contains(&c.object.as_str()),
-        })
-        .collect();
+    // SOQL on every candidate too: search lags writes by minutes and cannot reach objects that
+    // are not searchable (CampaignMember), and with `all` a record missed here is a record
+    // left behind. One query per object (per 200 emails).
+    let soql_objects: Vec<&Candidate> = candidates.iter().filter(|c| c.queryable).collect();
     for c in soql_objects {
         for soql in soql_statements(emails, c, &[]) {
             let rows = client.query_all(&soql).await?;

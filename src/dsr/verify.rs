@@ -8,8 +8,8 @@
 
 use super::DsrError;
 use super::delete::{RECYCLE_BIN_DAYS, in_queries};
-use super::discover::{self, CORE_OBJECTS};
-use crate::message::{DsrRequest, ObjectSelection, RecordOutcome, RecordOutcomeKind};
+use super::discover;
+use crate::message::{DsrRequest, RecordOutcome, RecordOutcomeKind};
 use crate::salesforce::SalesforceClient;
 use serde::{Deserialize, Serialize};
 use sha2::Digest;
@@ -80,23 +80,14 @@ pub async fn prove_deleted(
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<DeleteProof, DsrError> {
     let emails = &request.subject.emails;
-    // Live rows with the email, on every object discovery queries with SOQL (not User).
-    let selection = match &request.options.objects {
-        ObjectSelection::Listed(l) => ObjectSelection::Listed(l.clone()),
-        _ => ObjectSelection::Default,
-    };
-    let (candidates, _) = discover::candidates(client, &selection).await?;
+    // Live rows with the email, on every object discovery queried (not User: never deleted).
+    let (candidates, _) = discover::candidates(client, &request.options.objects).await?;
     let mut live = Vec::new();
     let mut checked = Vec::new();
     for c in candidates
         .iter()
         .filter(|c| c.queryable && c.object != "User")
     {
-        if matches!(request.options.objects, ObjectSelection::All)
-            && !CORE_OBJECTS.contains(&c.object.as_str())
-        {
-            continue;
-        }
         checked.push(c.object.clone());
         for soql in discover::soql_statements(emails, c, &[]) {
             for row in client.query_all(&soql).await? {
