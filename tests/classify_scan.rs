@@ -406,3 +406,79 @@ async fn the_run_command_runs_a_scans_parts_in_process_and_prints_its_result() {
     }
     emu.shutdown.cancel();
 }
+
+/// What the connection's latest scan found personal is anonymized too: a card number in a
+/// custom field of the subject's payment method, which no standard list names.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn anonymize_also_redacts_what_the_latest_scan_found_personal() {
+    let emu = emulator(0).await;
+    let conn = sfprivacy::demo::emulator_connection(&emu.base_url).unwrap();
+    let app = spawn_app(worker_options(&conn)).await;
+    let email = "card.holder@example.org";
+    let insert = |object: &str, record: serde_json::Value| {
+        let url = format!("{}/__emulator/records/{object}", emu.base_url);
+        async move {
+            let v: serde_json::Value = reqwest::Client::new()
+                .post(url)
+                .json(&serde_json::json!({"records": [record], "searchable": true}))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            v["ids"][0].as_str().unwrap().to_string()
+        }
+    };
+    let contact = insert(
+        "Contact",
+        serde_json::json!({"LastName": "Holder", "Email": email}),
+    )
+    .await;
+    let card = insert(
+        "Payment_Method__c",
+        serde_json::json!({
+            "Name": "PM-1", "Contact__c": contact, "Billing_Email__c": email,
+            "Card_Number__c": "4111111111111111"
+        }),
+    )
+    .await;
+    let store = sfprivacy::store::Store::connect(common::REDIS_URL, &app.settings.redis_prefix)
+        .await
+        .unwrap();
+    ScanState::new(store)
+        .set_personal_fields(
+            "emulator",
+            &["Payment_Method__c.Card_Number__c".to_string()],
+        )
+        .await
+        .unwrap();
+
+    // `all`: the payment method is the subject's own record (its billing email matches).
+    let request = serde_json::json!({
+        "type": "dsr.request", "version": 1, "request_id": "r-classified",
+        "connection_id": "emulator", "action": "anonymize",
+        "subject": {"emails": [email]}, "options": {"objects": "all"}
+    });
+    app.publish("dsr", &serde_json::to_vec(&request).unwrap())
+        .await;
+    let results = app
+        .terminal_results(&["r-classified".to_string()], Duration::from_secs(60))
+        .await;
+    let result = &results["r-classified"][0];
+    let outcome = result["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == card.as_str())
+        .unwrap_or_else(|| panic!("no outcome for the payment method: {result:#}"));
+    let fields: Vec<&str> = outcome["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f.as_str())
+        .collect();
+    assert!(fields.contains(&"Card_Number__c"), "{result:#}");
+    assert_eq!(result["verification"]["ok"], true, "{result:#}");
+    app.cleanup().await;
+}

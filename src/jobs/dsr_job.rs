@@ -15,6 +15,8 @@ pub struct DsrJob<'a> {
     pub request: &'a DsrRequest,
     pub connection: &'a crate::config::Connection,
     pub checkpoints: Option<Checkpoints>,
+    /// Where the latest scan of the connection left the fields it found personal.
+    pub store: Option<&'a crate::store::Store>,
     pub chunk_bytes: usize,
     pub started_at: String,
 }
@@ -23,6 +25,22 @@ impl DsrJob<'_> {
     pub async fn run(self) -> JobEnd {
         let mut ctx = DsrContext::new(self.connection.clone());
         ctx.checkpoints = self.checkpoints.clone();
+        // Anonymize also redacts what the latest classification scan found personal (a card
+        // number in a custom field the standard list does not know).
+        if self.request.action == crate::message::DsrAction::Anonymize
+            && let Some(store) = self.store
+        {
+            match crate::store::scan_state::latest_personal_fields(store, &self.connection.id).await
+            {
+                Ok(fields) => ctx.classified_fields = fields,
+                Err(e) => {
+                    return JobEnd::Transient {
+                        code: "STORE_UNAVAILABLE".into(),
+                        message: format!("cannot read the latest scan's personal fields: {e}"),
+                    };
+                }
+            }
+        }
         let report = match dsr::execute(self.client, self.request, &ctx).await {
             Ok(r) => r,
             Err(e) => {

@@ -453,6 +453,7 @@ impl Jobs {
                         crate::store::checkpoint::Checkpoints::new(s)
                             .with_fingerprint(request.fingerprint())
                     }),
+                    store: self.store.as_ref(),
                     chunk_bytes: self.options.chunk_bytes,
                     started_at: started_at.to_string(),
                 }
