@@ -12,11 +12,11 @@ use super::discover;
 use crate::message::{DsrRequest, RecordOutcome, RecordOutcomeKind};
 use crate::salesforce::SalesforceClient;
 use serde::{Deserialize, Serialize};
-use sha2::Digest;
 use std::collections::BTreeMap;
 
-/// `sha256:` + hex of a value's canonical text (strings as they are, other JSON as JSON).
-/// Empty and null values have no digest: there is nothing personal left to find.
+/// The keyed digest ([`crate::subject_digest::value_digest`]) of a value's canonical text
+/// (strings trimmed and lowercased, other JSON as JSON). Empty and null values have no digest:
+/// there is nothing personal left to find.
 pub fn digest(value: &serde_json::Value) -> Option<String> {
     let text = match value {
         serde_json::Value::Null => return None,
@@ -24,10 +24,7 @@ pub fn digest(value: &serde_json::Value) -> Option<String> {
         serde_json::Value::String(s) => s.trim().to_lowercase(),
         other => other.to_string(),
     };
-    Some(format!(
-        "sha256:{}",
-        hex::encode(sha2::Sha256::digest(text.as_bytes()))
-    ))
+    Some(crate::subject_digest::value_digest(&text))
 }
 
 /// A row named in a proof.
@@ -196,7 +193,7 @@ mod tests {
         assert_ne!(digest(&json!("jane")), digest(&json!("jane2")));
         assert_eq!(digest(&json!(null)), None);
         assert_eq!(digest(&json!("  ")), None);
-        assert!(digest(&json!(42)).unwrap().starts_with("sha256:"));
+        assert!(digest(&json!(42)).unwrap().starts_with("hmac:"));
     }
 
     #[test]
