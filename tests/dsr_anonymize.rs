@@ -468,6 +468,14 @@ async fn by_default_a_person_account_found_through_its_contact_is_anonymized_thr
         contact["Id"].as_str().unwrap().to_string(),
     );
     let email = contact["Email"].as_str().unwrap().to_string();
+    // A contact point under the Account (not the Contact): the person's data too.
+    let point = t
+        .insert(
+            "ContactPointEmail",
+            vec![json!({"ParentId": acc, "EmailAddress": email})],
+            true,
+        )
+        .await;
     let report = t
         .run(
             &request(DsrAction::Anonymize, &[&email], ObjectSelection::Default),
@@ -509,13 +517,36 @@ async fn by_default_a_person_account_found_through_its_contact_is_anonymized_thr
     assert_eq!(values_left(&account, &account_after), Vec::<String>::new());
     assert_eq!(values_left(&contact, &contact_after), Vec::<String>::new());
     assert_eq!(contact_after["Email"], account_after["PersonEmail"]);
+    let point_after = t
+        .live(&format!(
+            "SELECT EmailAddress FROM ContactPointEmail WHERE Id = '{}'",
+            point[0]
+        ))
+        .await;
+    assert_ne!(
+        point_after[0].get("EmailAddress").and_then(|v| v.as_str()),
+        Some(email.as_str()),
+        "the Account's contact point is anonymized too"
+    );
+    assert_eq!(outcome_of(&report, &point[0]).outcome, K::Anonymized);
+    // A person account keeps a last name (Salesforce requires one): the placeholder, not null.
+    assert_eq!(
+        account_after["LastName"],
+        json!("Anonymized"),
+        "{account_after:#}"
+    );
+    assert_eq!(
+        contact_after["LastName"],
+        json!("Anonymized"),
+        "{contact_after:#}"
+    );
     let proof = report.verification.unwrap();
     assert_eq!(proof["ok"], json!(true), "{proof:#}");
     assert_eq!(proof["original_values_remaining"], json!([]));
     assert_eq!(
         proof["records_rechecked"],
-        json!(2),
-        "the Account and its Contact are re-read: {proof:#}"
+        json!(3),
+        "the Account, its Contact and the Account's contact point are re-read: {proof:#}"
     );
     t.cleanup().await;
 }

@@ -249,7 +249,13 @@ pub fn plan_record(
             }
             continue;
         }
-        match replacement(f, &id) {
+        // Account has a LastName only as a person account, which Salesforce keeps required.
+        let w = if d.name == "Account" && f.name == "LastName" {
+            Some(super::values::placeholder_text(f))
+        } else {
+            replacement(f, &id)
+        };
+        match w {
             Some(w) if w.value == current => {}
             Some(w) => plan.writes.push(w),
             None => plan.kept.push(KeptField {
@@ -399,8 +405,20 @@ pub async fn build_plan(
         );
     }
     let mut associated_by_object: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for parent in ["Contact", "Lead"] {
-        let Some(ids) = by_object.get(parent) else {
+    // Person accounts' own children too (a ContactPointEmail under the Account): the person's
+    // data hangs off both halves.
+    let person_accounts: Vec<String> = records
+        .iter()
+        .filter_map(|r| r.via.clone())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    for (parent, ids) in [
+        ("Contact", by_object.get("Contact")),
+        ("Lead", by_object.get("Lead")),
+        ("Account", Some(&person_accounts).filter(|a| !a.is_empty())),
+    ] {
+        let Some(ids) = ids else {
             continue;
         };
         let d = client.describe(parent).await?;

@@ -63,6 +63,16 @@ pub fn placeholder_email(record_id: &str, field: &str, max: u32) -> Option<Strin
     Some(format!("anon-{}@{PLACEHOLDER_DOMAIN}", &h[..room]))
 }
 
+/// The placeholder text for a field that may not be left empty whatever describe says (a
+/// person account's `LastName`: nillable on Account, required on a person account).
+pub fn placeholder_text(field: &FieldDescribe) -> FieldWrite {
+    FieldWrite {
+        field: field.name.clone(),
+        value: Value::String(cut(PLACEHOLDER_TEXT, field.length)),
+        kind: ValueKind::Placeholder,
+    }
+}
+
 /// The value that replaces `field` on record `record_id`.
 pub fn replacement(field: &FieldDescribe, record_id: &str) -> Option<FieldWrite> {
     let write = |value: Value, kind| FieldWrite {
