@@ -299,7 +299,19 @@ pub fn delete_outcome(target: &Target, result: &SaveResult) -> RecordOutcome {
     let mut o = outcome(&target.object, &target.id, RecordOutcomeKind::Failed);
     o.reason = Some(match result.errors.first() {
         Some(e) if code == "DELETE_FAILED" => match e.message.find("associated with") {
-            Some(i) => format!("blocked: {}", &e.message[i..]),
+            // Salesforce lists the blocking records by name after the colon; a name can be
+            // personal (a payment method called after its holder), so only their count stays.
+            Some(i) => {
+                let (what, list) = e.message[i..]
+                    .split_once(':')
+                    .unwrap_or((&e.message[i..], ""));
+                let n = list.split(',').filter(|r| !r.trim().is_empty()).count();
+                let what = what.trim_end_matches(['.', ' ']);
+                format!(
+                    "blocked: {what} ({n} record{})",
+                    if n == 1 { "" } else { "s" }
+                )
+            }
             None => "blocked by related records".into(),
         },
         Some(e) if !e.fields.is_empty() => format!("fields: {}", e.fields.join(", ")),
@@ -1010,9 +1022,22 @@ mod tests {
         assert_eq!(o.outcome, RecordOutcomeKind::Failed);
         assert_eq!(o.error_code.as_deref(), Some("DELETE_FAILED"));
         let reason = o.reason.unwrap();
-        assert!(
-            reason.contains("cases") && !reason.contains("Jane"),
-            "{reason}"
+        assert_eq!(
+            reason,
+            "blocked: associated with the following cases (1 record)"
+        );
+        // The blocking records' names are left out: they can be personal.
+        let o = delete_outcome(
+            &t,
+            &err(
+                "DELETE_FAILED",
+                "Your attempt to delete Carol Trial could not be completed because it is associated with the following payment methods.: PM-caroltrial, PM-carol2\n",
+            ),
+        );
+        let reason = o.reason.unwrap();
+        assert_eq!(
+            reason,
+            "blocked: associated with the following payment methods (2 records)"
         );
         let ok = SaveResult {
             id: Some("003A".into()),
