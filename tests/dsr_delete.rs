@@ -61,6 +61,12 @@ async fn contact_with_cases_tasks_and_campaign_members_goes_with_them_user_skipp
         )
         .await;
 
+    // The dry run says already what the real run will: the User is kept back.
+    let mut dry = request(DsrAction::Delete, &[email], ObjectSelection::Default);
+    dry.options.dry_run = true;
+    let plan = t.run(&dry, &t.context()).await;
+    assert_eq!(plan.status, ResultStatus::Partial, "{plan:#?}");
+
     let report = t
         .run(
             &request(DsrAction::Delete, &[email], ObjectSelection::Default),

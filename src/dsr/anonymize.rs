@@ -26,7 +26,7 @@ use super::verify::digest;
 use super::{
     COLLECTION_CHUNK, DsrContext, DsrError, DsrReport, checkpoint, outcome, overall_status,
 };
-use crate::message::{DsrRequest, RecordOutcome, RecordOutcomeKind, ResultStatus};
+use crate::message::{DsrRequest, RecordOutcome, RecordOutcomeKind};
 use crate::salesforce::{ErrorKind, FieldDescribe, Record, SObjectDescribe, SalesforceClient};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -973,7 +973,9 @@ fn dry_run_report(plan: &AnonymizePlan) -> DsrReport {
                 m
             });
     DsrReport {
-        status: ResultStatus::Completed,
+        // What the real run would report, as far as the plan knows (a User or a converted
+        // Lead kept back).
+        status: super::overall_status(&records, true),
         records,
         exported: Vec::new(),
         verification: None,

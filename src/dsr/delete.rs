@@ -754,7 +754,8 @@ fn dry_run_report(plan: &DeletePlan) -> DsrReport {
         },
     });
     DsrReport {
-        status: crate::message::ResultStatus::Completed,
+        // What the real run would report, as far as the plan knows (a User kept back).
+        status: super::overall_status(&records, true),
         records,
         exported: Vec::new(),
         verification: None,
