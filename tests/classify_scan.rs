@@ -415,19 +415,12 @@ async fn anonymize_also_redacts_what_the_latest_scan_found_personal() {
     let conn = sfprivacy::demo::emulator_connection(&emu.base_url).unwrap();
     let app = spawn_app(worker_options(&conn)).await;
     let email = "card.holder@example.org";
-    let insert = |object: &str, record: serde_json::Value| {
-        let url = format!("{}/__emulator/records/{object}", emu.base_url);
+    let insert = |object: &'static str, record: serde_json::Value| {
+        let url = emu.base_url.clone();
         async move {
-            let v: serde_json::Value = reqwest::Client::new()
-                .post(url)
-                .json(&serde_json::json!({"records": [record], "searchable": true}))
-                .send()
+            common::insert_records(&url, object, vec![record])
                 .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            v["ids"][0].as_str().unwrap().to_string()
+                .remove(0)
         }
     };
     let contact = insert(

@@ -25,13 +25,12 @@ async fn emulator() -> sf_emulator::RunningEmulator {
 }
 
 async fn insert_contact(emu: &sf_emulator::RunningEmulator, last: &str, email: &str) {
-    let resp = reqwest::Client::new()
-        .post(format!("{}/__emulator/records/Contact", emu.base_url))
-        .json(&json!({ "records": [{"LastName": last, "Email": email}], "searchable": true }))
-        .send()
-        .await
-        .unwrap();
-    assert!(resp.status().is_success(), "{}", resp.status());
+    common::insert_records(
+        &emu.base_url,
+        "Contact",
+        vec![json!({"LastName": last, "Email": email})],
+    )
+    .await;
 }
 
 /// Records a copy result exported (inline).

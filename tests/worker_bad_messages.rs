@@ -187,15 +187,12 @@ async fn a_delete_with_a_misspelt_dry_run_is_dead_lettered_and_deletes_nothing()
     .await
     .unwrap();
     let email = "typo.victim@example.com";
-    let resp = reqwest::Client::new()
-        .post(format!("{}/__emulator/records/Contact", emu.base_url))
-        .json(&serde_json::json!({
-            "records": [{"LastName": "Victim", "Email": email}], "searchable": true
-        }))
-        .send()
-        .await
-        .unwrap();
-    assert!(resp.status().is_success());
+    common::insert_records(
+        &emu.base_url,
+        "Contact",
+        vec![serde_json::json!({"LastName": "Victim", "Email": email})],
+    )
+    .await;
     let conn = sfprivacy::demo::emulator_connection(&emu.base_url).unwrap();
     let app = spawn_app(AppOptions::new(vec![conn], None)).await;
 

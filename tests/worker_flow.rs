@@ -145,16 +145,12 @@ async fn closing_the_broker_connection_mid_flight_loses_no_request() {
 async fn a_completed_copy_is_stored_sealed_and_still_republished_identically() {
     let emu = emulator().await;
     let email = "sealed.subject@example.com";
-    let resp = reqwest::Client::new()
-        .post(format!("{}/__emulator/records/Contact", emu.base_url))
-        .json(&serde_json::json!({
-            "records": [{"FirstName": "Seraphina", "LastName": "Quillfeather", "Email": email}],
-            "searchable": true
-        }))
-        .send()
-        .await
-        .unwrap();
-    assert!(resp.status().is_success());
+    common::insert_records(
+        &emu.base_url,
+        "Contact",
+        vec![serde_json::json!({"FirstName": "Seraphina", "LastName": "Quillfeather", "Email": email})],
+    )
+    .await;
     let conn = sfprivacy::demo::emulator_connection(&emu.base_url).unwrap();
     let mut opts = AppOptions::new(vec![conn], None);
     // A real key: only the development flag without one keeps job state plain.

@@ -562,6 +562,33 @@ impl TestApp {
     }
 }
 
+/// Inserts `records` into the emulator at `base_url` through its admin API, searchable at
+/// once; returns their ids.
+pub async fn insert_records(
+    base_url: &str,
+    object: &str,
+    records: Vec<serde_json::Value>,
+) -> Vec<String> {
+    let resp = reqwest::Client::new()
+        .post(format!("{base_url}/__emulator/records/{object}"))
+        .json(&serde_json::json!({"records": records, "searchable": true}))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        resp.status().is_success(),
+        "insert {object}: {}",
+        resp.status()
+    );
+    let v: serde_json::Value = resp.json().await.unwrap();
+    v["ids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|id| id.as_str().map(str::to_string))
+        .collect()
+}
+
 /// A DSR request body (contract v1) for `connection`.
 pub fn dsr_request(action: &str, id: &str, connection: &str, email: &str) -> Vec<u8> {
     serde_json::to_vec(&serde_json::json!({
