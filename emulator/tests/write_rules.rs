@@ -556,3 +556,96 @@ async fn a_field_read_only_by_field_level_security() {
         .await;
     assert_eq!(describe_field(&d, "Title")["updateable"], json!(true));
 }
+
+/// CampaignMember's name, email and phone are read-only in Salesforce, which shows the current
+/// values of the member (its Contact, else its Lead): a write to the member shows there too.
+#[tokio::test]
+async fn a_campaign_member_shows_its_members_current_values() {
+    let config = EmulatorConfig {
+        seed: 3,
+        size: 2000,
+        ..Default::default()
+    };
+    let s = common::Session::start(config, "v59.0").await;
+    async fn rows(s: &common::Session, soql: &str) -> Vec<Value> {
+        let path = format!("query?q={}", soql.replace(' ', "+"));
+        let (status, v) = s.call(Method::GET, &path, None, &[]).await;
+        assert_eq!(status, 200, "{soql}: {v}");
+        v["records"].as_array().cloned().unwrap_or_default()
+    }
+    for (link, object) in [("ContactId", "Contact"), ("LeadId", "Lead")] {
+        let members = rows(
+            &s,
+            &format!("SELECT Id, {link}, Email, LastName FROM CampaignMember WHERE {link} != null"),
+        )
+        .await;
+        let mut chosen = None;
+        for m in &members {
+            let id = m[link].as_str().unwrap_or_default();
+            let row = &rows(
+                &s,
+                &format!("SELECT Email, LastName FROM {object} WHERE Id = '{id}'"),
+            )
+            .await[0];
+            assert_eq!(
+                (&m["Email"], &m["LastName"]),
+                (&row["Email"], &row["LastName"]),
+                "{m}"
+            );
+            // A converted Lead cannot be updated; any other member will do.
+            let converted = object == "Lead"
+                && rows(
+                    &s,
+                    &format!("SELECT IsConverted FROM Lead WHERE Id = '{id}'"),
+                )
+                .await[0]["IsConverted"]
+                    == json!(true);
+            if !converted {
+                chosen = Some((
+                    m["Id"].as_str().unwrap_or_default().to_string(),
+                    id.to_string(),
+                ));
+                break;
+            }
+        }
+        let (member, person) = chosen.unwrap_or_else(|| panic!("no {object} member: {members:?}"));
+        let (st, v) = s
+            .call(
+                Method::PATCH,
+                &format!("sobjects/{object}/{person}"),
+                Some(json!({"Email": "moved@example.com", "LastName": "Moved"})),
+                &[],
+            )
+            .await;
+        assert_eq!(st, 204, "{v}");
+        let m = &rows(
+            &s,
+            &format!("SELECT Email, LastName FROM CampaignMember WHERE Id = '{member}'"),
+        )
+        .await[0];
+        assert_eq!(
+            (&m["Email"], &m["LastName"]),
+            (&json!("moved@example.com"), &json!("Moved"))
+        );
+        let found = rows(
+            &s,
+            "SELECT Id FROM CampaignMember WHERE Email = 'moved@example.com'",
+        )
+        .await;
+        assert!(found.iter().any(|r| r["Id"] == json!(member)), "{found:?}");
+
+        let (st, e) = s
+            .call(
+                Method::PATCH,
+                &format!("sobjects/CampaignMember/{member}"),
+                Some(json!({"Email": "other@example.com"})),
+                &[],
+            )
+            .await;
+        assert_eq!(
+            (st, &e[0]["errorCode"]),
+            (400, &json!("INVALID_FIELD_FOR_INSERT_UPDATE")),
+            "{e}"
+        );
+    }
+}

@@ -131,6 +131,7 @@ impl<'a> RowRef<'a> {
             Gen::Same(other) => obj
                 .field_index_any(other)
                 .map_or(Value::Null, |i| self.get(i)),
+            Gen::FromMember(member_field) => self.member_value(member_field),
             _ => match self.row {
                 Row::Stored(r) => {
                     if fd.name == "IsDeleted" {
@@ -142,6 +143,21 @@ impl<'a> RowRef<'a> {
                 Row::Seeded(row) => self.org.generator.value(&self.org.schema, obj, row, fi),
             },
         }
+    }
+
+    /// A CampaignMember's person field: read-only in Salesforce, which shows the current value
+    /// of its Contact's (else its Lead's) field, so an update to the member shows here too.
+    fn member_value(&self, member_field: &str) -> Value {
+        for link in ["ContactId", "LeadId"] {
+            let Some(id) = self.get_by_name(link).as_str().map(str::to_string) else {
+                continue;
+            };
+            return match self.org.locate(&id) {
+                Some(Located::Live(m) | Located::Deleted(m)) => m.get_by_name(member_field),
+                _ => Value::Null,
+            };
+        }
+        Value::Null
     }
 
     /// `FirstName LastName` of the row, blanks left out.
