@@ -251,14 +251,12 @@ pub async fn candidates(
             Err(SfError::Api { status: 404, .. })
                 if matches!(selection, ObjectSelection::Listed(_)) =>
             {
-                return Err(SfError::Api {
-                    status: 404,
-                    code: "INVALID_TYPE".into(),
+                return Err(SfError::Selection {
+                    code: "INVALID_TYPE",
                     message: format!(
                         "options.objects names {name}, which this org does not have \
                          (or the integration user cannot see)"
                     ),
-                    retry_after: None,
                 });
             }
             other => other?,
@@ -268,14 +266,12 @@ pub async fn candidates(
             // Asked for by name but unsearchable by email: finding nothing there would read
             // as "the person has no records in it".
             None if matches!(selection, ObjectSelection::Listed(_)) => {
-                return Err(SfError::Api {
-                    status: 400,
-                    code: "NO_EMAIL_FIELD".into(),
+                return Err(SfError::Selection {
+                    code: "NO_EMAIL_FIELD",
                     message: format!(
                         "options.objects names {name}, which has no email field the integration \
                          user can read: a subject cannot be found in it by email"
                     ),
-                    retry_after: None,
                 });
             }
             None => {}

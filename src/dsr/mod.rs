@@ -91,7 +91,9 @@ pub enum DsrErrorKind {
 /// A DSR that could not run at all (per-record failures are outcomes, not errors).
 #[derive(Debug, thiserror::Error)]
 pub enum DsrError {
-    #[error("salesforce: {0}")]
+    /// Each [`SfError`] already names where it came from (Salesforce, OAuth, transport, or our
+    /// own reading of the org's describe), so no prefix that would call all of them Salesforce.
+    #[error(transparent)]
     Salesforce(#[from] SfError),
     #[error("checkpoint store: {0}")]
     Store(#[from] StoreError),

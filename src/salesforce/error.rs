@@ -64,6 +64,11 @@ pub enum SfError {
     /// a value longer than any statement).
     #[error("invalid input: {0}")]
     InvalidInput(String),
+    /// The request's object selection names something this org cannot serve (an object it does
+    /// not have, or one with no email field). Our own finding, not a Salesforce answer, so its
+    /// text does not say "Salesforce 404".
+    #[error("{message}")]
+    Selection { code: &'static str, message: String },
 }
 
 impl SfError {
@@ -86,9 +91,10 @@ impl SfError {
                 _ => ErrorKind::Permanent,
             },
             SfError::Transport(_) | SfError::Store(_) => ErrorKind::Transient,
-            SfError::Decode(_) | SfError::Config(_) | SfError::InvalidInput(_) => {
-                ErrorKind::Permanent
-            }
+            SfError::Decode(_)
+            | SfError::Config(_)
+            | SfError::InvalidInput(_)
+            | SfError::Selection { .. } => ErrorKind::Permanent,
         }
     }
 
@@ -102,6 +108,7 @@ impl SfError {
             SfError::Store(_) => "STORE_UNAVAILABLE".into(),
             SfError::Config(_) => "CONNECTION_MISCONFIGURED".into(),
             SfError::InvalidInput(_) => "INVALID_INPUT".into(),
+            SfError::Selection { code, .. } => (*code).into(),
         }
     }
 
