@@ -291,10 +291,16 @@ impl Request {
             None => text(v.scan_id),
         }
         .filter(|s| is_contract_id(s))?;
+        // The action only when it is one of the contract's: the platform can then file the
+        // failure under the right kind of request.
+        let action = v
+            .action
+            .and_then(|a| serde_json::from_value::<DsrAction>(a).ok());
         Some(Salvaged {
             id,
             kind: text(v.kind),
             connection_id: text(v.connection_id),
+            action,
         })
     }
 }
@@ -308,6 +314,8 @@ pub struct Salvaged {
     pub kind: Option<String>,
     /// `connection_id`, unchecked.
     pub connection_id: Option<String>,
+    /// `action`, when it names one of the contract's actions.
+    pub action: Option<DsrAction>,
 }
 
 /// The top-level fields a salvage reads; any value type is accepted here (a number where the
@@ -319,6 +327,7 @@ struct SalvageFields {
     request_id: Option<serde_json::Value>,
     scan_id: Option<serde_json::Value>,
     connection_id: Option<serde_json::Value>,
+    action: Option<serde_json::Value>,
 }
 
 /// The body as a JSON value, refusing a key given twice in any object: `serde_json::Value`
@@ -1500,8 +1509,17 @@ mod tests {
                 id: "r-deep".into(),
                 kind: Some("dsr.request".into()),
                 connection_id: Some("c".into()),
+                action: None,
             })
         );
+        // A contract action is kept, anything else is not.
+        let action = |a: &str| {
+            let body = format!(r#"{{"type":"dsr.request","request_id":"a","action":{a}}}"#);
+            Request::salvage_id(body.as_bytes()).and_then(|s| s.action)
+        };
+        assert_eq!(action(r#""delete""#), Some(DsrAction::Delete));
+        assert_eq!(action(r#""purge""#), None);
+        assert_eq!(action("7"), None);
         let twice = br#"{"type":"dsr.request","version":1,"request_id":"a","request_id":"b"}"#;
         assert_eq!(Request::salvage_id(twice), None);
         // A duplicate elsewhere leaves the id unambiguous.

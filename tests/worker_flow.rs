@@ -110,6 +110,48 @@ async fn a_redelivered_completed_request_republishes_its_result_without_calling_
     emu.shutdown.cancel();
 }
 
+/// A request that fails after calling Salesforce says how many calls it spent: the org's API
+/// allocation paid for them whatever the outcome.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_result_counts_the_calls_its_attempt_made() {
+    let emu = emulator().await;
+    let conn = sfprivacy::demo::emulator_connection(&emu.base_url).unwrap();
+    let app = spawn_app(AppOptions::new(vec![conn], None)).await;
+    let body = serde_json::to_vec(&serde_json::json!({
+        "type": "dsr.request", "version": 1,
+        "request_id": "r-failed-calls", "connection_id": "emulator",
+        "action": "copy",
+        "subject": { "emails": ["nobody.here@example.com"] },
+        "options": { "objects": ["Contact", "Loyalty_Card__c"] }
+    }))
+    .unwrap();
+    app.publish("dsr", &body).await;
+    let got = app
+        .next(&app.reply_queue, Duration::from_secs(30))
+        .await
+        .expect("failed result");
+    let v = got.json();
+    assert_eq!(
+        (&v["status"], &v["error"]["code"], &v["action"]),
+        (
+            &serde_json::json!("failed"),
+            &serde_json::json!("INVALID_TYPE"),
+            &serde_json::json!("copy")
+        ),
+        "{v}"
+    );
+    // Describe Contact, then Loyalty_Card__c (not found): at least those two.
+    let calls = v["api_calls"].as_u64().unwrap_or(0);
+    assert!(calls >= 2, "{v}");
+    assert_eq!(
+        calls,
+        app.api_calls(),
+        "the only job, so every call is its own"
+    );
+    app.cleanup().await;
+    emu.shutdown.cancel();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn closing_the_broker_connection_mid_flight_loses_no_request() {
     let emu = emulator().await;

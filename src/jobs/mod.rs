@@ -190,12 +190,12 @@ impl Jobs {
         let kind = request.type_name();
         let id = request.id().to_string();
         let fingerprint = request.fingerprint();
-        let transient = |code: &str, message: String| Outcome::Retry {
+        let transient = |code: &str, message: String, calls: u64| Outcome::Retry {
             dead_lettered: answering.error_result(
                 ResultStatus::DeadLettered,
                 code,
                 &message,
-                0,
+                calls,
                 &started_at,
             ),
             code: code.to_string(),
@@ -223,7 +223,7 @@ impl Jobs {
                     return Outcome::Busy;
                 }
                 Ok(Begin::Acquired(lease)) => Some((states.clone(), lease)),
-                Err(e) => return transient("STORE_UNAVAILABLE", e.to_string()),
+                Err(e) => return transient("STORE_UNAVAILABLE", e.to_string(), 0),
             },
         };
         if let Some(deferred) = self.admit(&connection.id).await {
@@ -249,7 +249,7 @@ impl Jobs {
                 }
             })
         });
-        let end = AssertUnwindSafe(self.execute(&request, &connection, meta, &started_at))
+        let (end, calls) = AssertUnwindSafe(self.execute(&request, &connection, meta, &started_at))
             .catch_unwind()
             .await
             .unwrap_or_else(|panic| {
@@ -259,10 +259,12 @@ impl Jobs {
                     .or_else(|| panic.downcast_ref::<String>().cloned())
                     .unwrap_or_else(|| "unknown panic".into());
                 tracing::error!(panic = %what, "job panicked");
-                JobEnd::Failed {
+                // The job's client went down with it: its call count is lost.
+                let end = JobEnd::Failed {
                     code: "internal_error".into(),
                     message: "the job panicked; see the worker logs".into(),
-                }
+                };
+                (end, 0)
             });
         if let Some(r) = renewer {
             r.abort();
@@ -272,8 +274,13 @@ impl Jobs {
             JobEnd::Finished(msgs) => self.finish(kind, &id, &fingerprint, msgs).await,
             JobEnd::Failed { code, message } => {
                 info!(code = %code, "request failed permanently");
-                let msgs =
-                    answering.error_result(ResultStatus::Failed, &code, &message, 0, &started_at);
+                let msgs = answering.error_result(
+                    ResultStatus::Failed,
+                    &code,
+                    &message,
+                    calls,
+                    &started_at,
+                );
                 self.finish(kind, &id, &fingerprint, msgs).await
             }
             JobEnd::Rejected { code, message } => {
@@ -284,13 +291,13 @@ impl Jobs {
                     publish: Vec::new(),
                 }
             }
-            JobEnd::Transient { code, message } => transient(&code, message),
+            JobEnd::Transient { code, message } => transient(&code, message, calls),
             JobEnd::Operator { code, message } => Outcome::DeadLetter {
                 publish: answering.error_result(
                     ResultStatus::DeadLettered,
                     &code,
                     &message,
-                    0,
+                    calls,
                     &started_at,
                 ),
                 code,
@@ -433,17 +440,20 @@ impl Jobs {
         connection: &Arc<Connection>,
         meta: &DeliveryMeta,
         started_at: &str,
-    ) -> JobEnd {
+    ) -> (JobEnd, u64) {
         let client = match self.clients.get(connection) {
             Ok(c) => c.for_job(),
             Err(e) => {
-                return JobEnd::Failed {
+                let end = JobEnd::Failed {
                     code: e.code(),
                     message: e.to_string(),
                 };
+                return (end, 0);
             }
         };
-        match request {
+        // The calls this attempt made, for a failed or dead-lettered result too: a request
+        // that spent the org's API calls and then failed still spent them.
+        let end = match request {
             Request::Dsr(r) => {
                 dsr_job::DsrJob {
                     client: &client,
@@ -468,7 +478,8 @@ impl Jobs {
                 Some(store) => scan_job::run_part(&client, store, p).await,
                 None => no_store(),
             },
-        }
+        };
+        (end, client.api_calls())
     }
 }
 

@@ -52,7 +52,7 @@ impl Answering {
             _ => Answering::Dsr {
                 request_id: id,
                 connection_id,
-                action: None,
+                action: salvaged.action,
                 dry_run: false,
             },
         }
