@@ -92,6 +92,62 @@ async fn all_objects_include_associated_records() {
     t.cleanup().await;
 }
 
+/// The Individual behind the subject's Contact and Lead (one record, exported once) is part of
+/// the copy, unless the request lists its objects.
+#[tokio::test]
+async fn the_subjects_individual_is_exported_once() {
+    let t = Dsr::start().await;
+    let email = "ivy.copy@example.com";
+    let ind = t
+        .insert(
+            "Individual",
+            vec![json!({"FirstName": "Ivy", "LastName": "Copy", "BirthDate": "1979-03-04"})],
+            false,
+        )
+        .await;
+    t.insert(
+        "Contact",
+        vec![json!({"LastName": "Copy", "Email": email, "IndividualId": ind[0]})],
+        true,
+    )
+    .await;
+    t.insert(
+        "Lead",
+        vec![json!({"LastName": "Copy", "Company": "C", "Email": email, "IndividualId": ind[0]})],
+        true,
+    )
+    .await;
+    for selection in [ObjectSelection::Default, ObjectSelection::All] {
+        let report = t
+            .run(&request(DsrAction::Copy, &[email], selection), &t.context())
+            .await;
+        let individuals: Vec<_> = report
+            .exported
+            .iter()
+            .filter(|r| r.object == "Individual")
+            .collect();
+        assert_eq!(individuals.len(), 1, "{:?}", report.exported);
+        assert_eq!(individuals[0].id, ind[0]);
+        assert_eq!(individuals[0].fields["BirthDate"], json!("1979-03-04"));
+        assert!(
+            report
+                .records
+                .iter()
+                .any(|r| r.id == ind[0] && r.outcome == K::Copied)
+        );
+    }
+    let listed = ObjectSelection::Listed(vec!["Contact".into()]);
+    let report = t
+        .run(&request(DsrAction::Copy, &[email], listed), &t.context())
+        .await;
+    assert!(
+        report.exported.iter().all(|r| r.object == "Contact"),
+        "{:?}",
+        report.exported
+    );
+    t.cleanup().await;
+}
+
 #[tokio::test]
 async fn a_listed_object_the_org_lacks_is_named_in_the_error() {
     let t = Dsr::start().await;
@@ -104,9 +160,11 @@ async fn a_listed_object_the_org_lacks_is_named_in_the_error() {
         .await
         .unwrap_err();
     assert_eq!(err.kind(), sfprivacy::dsr::DsrErrorKind::Permanent);
+    assert_eq!(err.code(), "INVALID_TYPE");
     let text = err.to_string();
-    assert!(text.contains("INVALID_TYPE"), "{text}");
     assert!(text.contains("Loyalty_Card__c"), "{text}");
+    // Our finding from describe, not an error Salesforce sent back.
+    assert!(!text.contains("404"), "{text}");
     t.cleanup().await;
 }
 
@@ -125,8 +183,9 @@ async fn a_listed_object_without_an_email_field_is_named_in_the_error() {
             .await
             .unwrap_err();
         assert_eq!(err.kind(), sfprivacy::dsr::DsrErrorKind::Permanent);
+        assert_eq!(err.code(), "NO_EMAIL_FIELD");
         let text = err.to_string();
-        assert!(text.contains("NO_EMAIL_FIELD"), "{text}");
+        assert!(!text.contains("Salesforce 400"), "{text}");
         assert!(!text.contains("  "), "one sentence: {text}");
         assert!(text.contains("Project__c"), "{text}");
     }
