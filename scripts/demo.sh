@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
 # Runs the demo on a fresh machine: starts RabbitMQ and Redis if they are down, then runs
 # `sfprivacy demo` (in-process emulator with a seeded org, a worker, a few requests, a summary).
-# Uses the dev profile so it reuses the test build.
+#
+# The binary is built the way the test command builds it (`cargo test --workspace`, dev
+# profile): dev-dependencies change a few crates' features, so a plain `cargo run` would build
+# another variant of the tree and the tests after it would rebuild again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/services.sh
-exec cargo run --bin sfprivacy -- demo "$@"
+cargo test --workspace --no-run --test demo_cli
+target_dir=$(cargo metadata --format-version 1 --no-deps |
+  sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
+exec "${target_dir:-target}/debug/sfprivacy" demo "$@"
