@@ -302,6 +302,27 @@ async fn a_full_delete_logged_at_trace_shows_no_email_and_no_secret() {
         out.contains("\"level\":\"TRACE\""),
         "trace level was not on"
     );
+    // One span per job: the job's lines and the delivery's own (publish, ack) carry the
+    // request and connection ids.
+    let parsed: Vec<Value> = lines
+        .iter()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    let of_job = |what: &str| {
+        parsed
+            .iter()
+            .find(|l| l["message"] == what)
+            .unwrap_or_else(|| panic!("no '{what}' line"))
+            .clone()
+    };
+    for what in ["delivery done", "dsr finished"] {
+        let line = of_job(what);
+        assert_eq!(
+            (&line["span"]["request_id"], &line["span"]["connection_id"]),
+            (&json!(id), &json!("emulator")),
+            "{line}"
+        );
+    }
 
     let lower = out.to_lowercase();
     let needles = [

@@ -290,7 +290,11 @@ impl TaskCtx {
             queue = routing_key,
             delivery_tag = delivery.delivery_tag,
             attempts = meta.attempts,
-            redelivered = meta.redelivered
+            redelivered = meta.redelivered,
+            // Filled in by the job once the body names them, so the publish and ack lines
+            // after the job can be found by request id too.
+            request_id = tracing::field::Empty,
+            connection_id = tracing::field::Empty,
         );
         async move {
             let timer = crate::ops::job_metrics::JobTimer::start(routing_key);

@@ -174,6 +174,11 @@ impl Jobs {
         if let Request::Dsr(r) = &request {
             span.record("action", r.action.as_str());
         }
+        // The enclosing delivery span (the consumer's) declares these fields; elsewhere the
+        // record is a no-op.
+        let delivery = tracing::Span::current();
+        delivery.record("request_id", request.id());
+        delivery.record("connection_id", connection.id.as_str());
         self.run(request, connection, meta, started_at)
             .instrument(span)
             .await
