@@ -1,6 +1,8 @@
 //! `rabbitmqctl close_all_connections` while copy requests are in flight: the worker reconnects,
 //! re-declares and re-subscribes, and every request still gets exactly one distinct terminal
-//! result. It closes every connection on the broker, so it is the only test in this binary
+//! result, `completed`. (One distinct, not one copy: a result confirmed just before the close
+//! whose ack was lost is re-published on redelivery with the same `message_id`, which the
+//! platform de-duplicates; at-least-once delivery cannot promise fewer.) It closes every connection on the broker, so it is the only test in this binary
 //! (`cargo test` runs test binaries one after another).
 
 mod common;
@@ -36,6 +38,13 @@ async fn closing_every_broker_connection_mid_flight_loses_no_request() {
         .await;
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
+    // The close must hit work under way: some jobs started (Salesforce was called), none can
+    // have finished yet (each takes several 300 ms calls).
+    let (calls, handled) = (app.api_calls(), app.handle.handled());
+    assert!(
+        calls > 0 && handled < ids.len() as u64,
+        "no work in flight at the close: {calls} calls, {handled} handled"
+    );
     let st = std::process::Command::new("rabbitmqctl")
         .args(["-q", "close_all_connections", "test: close_all_connections"])
         .status()
@@ -47,6 +56,13 @@ async fn closing_every_broker_connection_mid_flight_loses_no_request() {
     let results = app.terminal_results(&ids, Duration::from_secs(120)).await;
     assert!(app.handle.sessions() >= 2, "the supervisor reconnected");
     common::assert_one_distinct_result_each(&results, &ids);
+    for id in &ids {
+        assert_eq!(
+            results[id][0]["status"], "completed",
+            "{:#}",
+            results[id][0]
+        );
+    }
     assert_eq!(app.depth(&app.names.dead).await, 0);
     app.cleanup().await;
     emu.shutdown.cancel();
