@@ -95,7 +95,9 @@ fn every_readme_example_is_a_valid_contract_message() {
     let schemas = message::schemas();
     let mut seen = std::collections::BTreeSet::new();
     for ex in &examples {
-        let kind = ex["type"].as_str().unwrap_or_else(|| panic!("no type: {ex}"));
+        let kind = ex["type"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no type: {ex}"));
         seen.insert(kind.to_string());
         match kind {
             "dsr.request" | "scan.request" => {

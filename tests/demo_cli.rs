@@ -87,3 +87,44 @@ fn the_demo_without_its_own_worker_needs_the_emulator_that_worker_uses() {
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("--emulator"), "{stderr}");
 }
+
+/// With RabbitMQ or Redis down, the demo stops at once and says which one and how to start it
+/// (a new user's most likely first failure), exiting non-zero without a panic.
+#[test]
+fn the_demo_names_the_service_that_is_down_and_how_to_start_it() {
+    let closed = format!("127.0.0.1:{}", common::process::free_port());
+    for (amqp, redis, service, hint) in [
+        (
+            format!("amqp://guest:guest@{closed}/%2f"),
+            common::REDIS_URL.to_string(),
+            "RabbitMQ is not reachable",
+            "rabbitmq-server -detached",
+        ),
+        (
+            common::AMQP_URL.to_string(),
+            format!("redis://{closed}/"),
+            "Redis is not reachable",
+            "redis-server --daemonize yes",
+        ),
+    ] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_sfprivacy"))
+            .args(["demo", "--org-size", "10"])
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("SFPRIVACY_AMQP_URL", &amqp)
+            .env("SFPRIVACY_REDIS_URL", &redis)
+            .output()
+            .expect("run sfprivacy demo");
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(!out.status.success(), "{service}: exit 0\n{text}");
+        assert!(
+            text.contains(service) && text.contains(hint) && text.contains("scripts/services.sh"),
+            "{service}: {text}"
+        );
+        assert!(!text.contains("panicked"), "{text}");
+    }
+}
