@@ -50,6 +50,20 @@ impl App {
         let s = r.status().as_u16();
         (s, r.json().await.unwrap())
     }
+    /// First page of `soql` with `Sforce-Query-Options: batchSize=N`.
+    async fn query_batch(&self, soql: &str, batch: usize) -> (u16, Value) {
+        let r = self
+            .http
+            .get(self.url("query"))
+            .query(&[("q", soql)])
+            .header("Sforce-Query-Options", format!("batchSize={batch}"))
+            .bearer_auth(&self.s.token)
+            .send()
+            .await
+            .unwrap();
+        let s = r.status().as_u16();
+        (s, r.json().await.unwrap())
+    }
     async fn admin_insert(&self, object: &str, records: Value, searchable: bool) -> Vec<String> {
         let (s, v) = self
             .send(
@@ -305,6 +319,134 @@ async fn query_pages_until_done_with_batch_size() {
         (s, e[0]["errorCode"].as_str()),
         (400, Some("INVALID_QUERY_LOCATOR"))
     );
+}
+
+/// `batchSize` is a hint: with `varyQueryPageSizes` pages differ in size (within 200-2000,
+/// here 200-300 for 200), every row still comes exactly once, and a page fetched again is the
+/// same page.
+#[tokio::test]
+async fn query_page_sizes_vary_when_asked() {
+    let app = App::start(4000).await;
+    let (s, v) = app
+        .send(
+            reqwest::Method::PUT,
+            "/__emulator/settings",
+            Some(json!({"varyQueryPageSizes": true})),
+        )
+        .await;
+    assert_eq!((s, &v["varyQueryPageSizes"]), (200, &json!(true)), "{v}");
+    let (_, count) = app.query("SELECT COUNT() FROM Contact").await;
+    let total = count["totalSize"].as_u64().unwrap();
+    assert!(total > 1000, "{total}");
+
+    let (s, mut page) = app.query_batch("SELECT Id FROM Contact", 200).await;
+    assert_eq!(s, 200, "{page}");
+    let mut sizes = Vec::new();
+    let mut ids = Vec::new();
+    loop {
+        let records = page["records"].as_array().unwrap();
+        sizes.push(records.len());
+        ids.extend(
+            records
+                .iter()
+                .map(|r| r["Id"].as_str().unwrap().to_string()),
+        );
+        if page["done"] == true {
+            break;
+        }
+        let next = page["nextRecordsUrl"].as_str().unwrap().to_string();
+        let (s, p) = app.get(&next).await;
+        assert_eq!(s, 200, "{p}");
+        let (_, again) = app.get(&next).await;
+        assert_eq!(again, p, "a page fetched twice is the same page");
+        page = p;
+    }
+    let (last, full) = sizes.split_last().unwrap();
+    assert!(full.iter().all(|n| (200..=300).contains(n)), "{sizes:?}");
+    assert!(*last <= 300, "{sizes:?}");
+    assert!(
+        full.iter().any(|n| *n != full[0]),
+        "sizes differ before the last page: {sizes:?}"
+    );
+    assert_eq!(ids.len() as u64, total);
+    let mut unique = ids.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), ids.len(), "every row once");
+
+    // Off again: every page but the last is exactly batchSize.
+    app.send(
+        reqwest::Method::PUT,
+        "/__emulator/settings",
+        Some(json!({"varyQueryPageSizes": false})),
+    )
+    .await;
+    let (_, page) = app.query_batch("SELECT Id FROM Contact", 200).await;
+    assert_eq!(page["records"].as_array().unwrap().len(), 200);
+}
+
+/// A locator idle for longer than its lifetime (15 minutes) is refused; abandoned cursors are
+/// swept when a new one opens.
+#[tokio::test]
+async fn an_expired_query_locator_is_invalid() {
+    let app = App::start(1000).await;
+    let advance = |ms: u64| {
+        let app = &app;
+        async move {
+            let (s, _) = app
+                .send(
+                    reqwest::Method::POST,
+                    "/__emulator/clock/advance",
+                    Some(json!({"ms": ms})),
+                )
+                .await;
+            assert_eq!(s, 200);
+        }
+    };
+    let (_, page) = app.query_batch("SELECT Id FROM Contact", 200).await;
+    let next = page["nextRecordsUrl"].as_str().unwrap().to_string();
+    // Idle for less than the lifetime: still valid.
+    advance(14 * 60 * 1000).await;
+    let (s, v) = app.get(&next).await;
+    assert_eq!(s, 200, "{v}");
+
+    let (_, page) = app.query_batch("SELECT Id FROM Contact", 200).await;
+    let next = page["nextRecordsUrl"].as_str().unwrap().to_string();
+    advance(15 * 60 * 1000 + 1).await;
+    let r = app
+        .http
+        .get(app.url(&next))
+        .bearer_auth(&app.s.token)
+        .send()
+        .await
+        .unwrap();
+    common::assert_sf_error(r, 400, "INVALID_QUERY_LOCATOR", "invalid query locator").await;
+
+    let cursors = &app.s.app.emu.state.cursors;
+    assert!(cursors.open_count() >= 1);
+    advance(15 * 60 * 1000 + 1).await;
+    let (_, page) = app.query_batch("SELECT Id FROM Contact", 200).await;
+    assert!(page["nextRecordsUrl"].is_string());
+    assert_eq!(cursors.open_count(), 1, "only the new cursor is left");
+}
+
+#[tokio::test]
+async fn an_empty_query_is_malformed() {
+    let app = App::start(0).await;
+    for q in [Some(""), Some("   "), None] {
+        let mut rb = app.http.get(app.url("query")).bearer_auth(&app.s.token);
+        if let Some(q) = q {
+            rb = rb.query(&[("q", q)]);
+        }
+        let r = rb.send().await.unwrap();
+        common::assert_sf_error(
+            r,
+            400,
+            "MALFORMED_QUERY",
+            "A query string has to be specified",
+        )
+        .await;
+    }
 }
 
 #[tokio::test]
