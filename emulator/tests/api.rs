@@ -785,6 +785,37 @@ async fn sosl_is_tokenised_and_lags_writes() {
     assert_eq!(v["searchRecords"].as_array().unwrap().len(), 2, "{v}");
 }
 
+/// Collections retrieve takes up to 2,000 ids (not the 200 of writes).
+#[tokio::test]
+async fn collections_retrieve_takes_up_to_2000_ids() {
+    let app = App::start(0).await;
+    let ids: Vec<String> = (0..2001).map(|i| format!("003{i:012}AAA")).collect();
+    let (s, v) = app
+        .send(
+            reqwest::Method::POST,
+            "composite/sobjects/Contact",
+            Some(json!({"ids": &ids[..2000], "fields": ["Id"]})),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v.as_array().unwrap().len(), 2000);
+    let r = app
+        .http
+        .post(app.url("composite/sobjects/Contact"))
+        .bearer_auth(&app.s.token)
+        .json(&json!({"ids": ids, "fields": ["Id"]}))
+        .send()
+        .await
+        .unwrap();
+    common::assert_sf_error(
+        r,
+        400,
+        "EXCEEDED_ID_LIMIT",
+        "record limit reached. cannot submit more than 2000 records into this call",
+    )
+    .await;
+}
+
 #[tokio::test]
 async fn counters_ground_truth_and_reset() {
     let app = App::start(100).await;
