@@ -785,6 +785,120 @@ async fn sosl_is_tokenised_and_lags_writes() {
     assert_eq!(v["searchRecords"].as_array().unwrap().len(), 2, "{v}");
 }
 
+#[tokio::test]
+async fn sosl_errors_phone_scope_row_cap_and_parameterized_get() {
+    let app = App::start(0).await;
+    let search = |q: String| {
+        let app = &app;
+        async move {
+            app.http
+                .get(app.url("search"))
+                .query(&[("q", q)])
+                .bearer_auth(&app.s.token)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let json_of = |r: reqwest::Response| async move {
+        assert_eq!(r.status(), 200);
+        r.json::<Value>().await.unwrap()
+    };
+
+    // A bad IN clause is a parse error in the caret form, pointing at the token.
+    let r = search("FIND {jane} IN FOO FIELDS".into()).await;
+    common::assert_sf_error(
+        r,
+        400,
+        "MALFORMED_SEARCH",
+        "\nFIND {jane} IN FOO FIELDS\n               ^\nERROR at Row:1:Column:16\nunexpected token: 'FOO'",
+    )
+    .await;
+    let r = search("FIND {jane} IN EMAIL".into()).await;
+    common::assert_sf_error(
+        r,
+        400,
+        "MALFORMED_SEARCH",
+        "\nFIND {jane} IN EMAIL\n                    ^\nERROR at Row:1:Column:21\nunexpected token: '<EOF>'",
+    )
+    .await;
+    let r = search("FIND {a}".into()).await;
+    common::assert_sf_error(
+        r,
+        400,
+        "INVALID_SEARCH",
+        "search term must be longer than one character",
+    )
+    .await;
+
+    // IN PHONE FIELDS: phones match on their digits; names are not searched.
+    let ids = app
+        .admin_insert(
+            "Contact",
+            json!([{"LastName": "Phonetest", "Phone": "+1 (415) 555-0187"}]),
+            true,
+        )
+        .await;
+    let v = json_of(
+        search("FIND {4155550187} IN PHONE FIELDS RETURNING Contact(Id, Phone)".into()).await,
+    )
+    .await;
+    assert_eq!(v["searchRecords"][0]["Id"], ids[0].as_str(), "{v}");
+    let v = json_of(search("FIND {Phonetest} IN PHONE FIELDS RETURNING Contact(Id)".into()).await)
+        .await;
+    assert_eq!(v["searchRecords"], json!([]));
+    let v =
+        json_of(search("FIND {Phonetest} IN NAME FIELDS RETURNING Contact(Id)".into()).await).await;
+    assert_eq!(v["searchRecords"].as_array().unwrap().len(), 1);
+
+    // At most 2,000 rows, even when more match or a larger LIMIT is asked for.
+    let many: Vec<Value> = (0..2100)
+        .map(|i| json!({"LastName": "Capmatch", "FirstName": format!("N{i}")}))
+        .collect();
+    app.admin_insert("Contact", Value::Array(many), true).await;
+    for q in [
+        "FIND {Capmatch} RETURNING Contact(Id)",
+        "FIND {Capmatch} RETURNING Contact(Id) LIMIT 2500",
+    ] {
+        let v = json_of(search(q.into()).await).await;
+        assert_eq!(v["searchRecords"].as_array().unwrap().len(), 2000, "{q}");
+    }
+
+    // GET /parameterizedSearch: plain text, per-object fields and limit, scope.
+    let r = app
+        .http
+        .get(app.url("parameterizedSearch"))
+        .query(&[
+            ("q", "Capmatch"),
+            ("sobject", "Contact"),
+            ("Contact.fields", "Id,LastName"),
+            ("Contact.limit", "5"),
+            ("in", "NAME"),
+        ])
+        .bearer_auth(&app.s.token)
+        .send()
+        .await
+        .unwrap();
+    let v = json_of(r).await;
+    let rows = v["searchRecords"].as_array().unwrap();
+    assert_eq!(rows.len(), 5, "{v}");
+    assert!(rows.iter().all(|r| r["LastName"] == "Capmatch"), "{v}");
+    let r = app
+        .http
+        .get(app.url("parameterizedSearch"))
+        .query(&[
+            ("q", "415-555-0187"),
+            ("sobject", "Contact"),
+            ("in", "PHONE"),
+        ])
+        .bearer_auth(&app.s.token)
+        .send()
+        .await
+        .unwrap();
+    let v = json_of(r).await;
+    assert_eq!(v["searchRecords"][0]["Id"], ids[0].as_str(), "{v}");
+}
+
 /// Collections retrieve takes up to 2,000 ids (not the 200 of writes).
 #[tokio::test]
 async fn collections_retrieve_takes_up_to_2000_ids() {
