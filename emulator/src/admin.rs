@@ -7,8 +7,8 @@
 //! - `GET  /__emulator/counters`, `POST /__emulator/counters/reset`
 //! - `GET  /__emulator/ground-truth`
 //! - `GET|PUT /__emulator/settings`: duplicate rules, validation rules, fields read-only by
-//!   field-level security, index lag, cursor TTL, Bulk job delay, the integration user's Bulk
-//!   API Hard Delete permission
+//!   field-level security, index lag, cursor TTL, varying query page sizes, Bulk job delay,
+//!   the integration user's Bulk API Hard Delete permission
 //! - `GET  /__emulator/clock`, `POST /__emulator/clock/advance {"seconds"|"ms"}`
 
 use std::sync::Arc;
@@ -203,6 +203,7 @@ fn settings_json(state: &AppState) -> Value {
         "readOnlyFields": org.settings.read_only_fields,
         "indexLagMs": state.index_lag_ms(),
         "cursorTtlMs": state.cursors.ttl_ms.load(Ordering::Relaxed),
+        "varyQueryPageSizes": state.cursors.vary_page_sizes.load(Ordering::Relaxed),
         "bulkJobDelayMs": state.bulk.delay_ms.load(Ordering::Relaxed),
         "bulkApiHardDelete": state.bulk.hard_delete_allowed(),
     })
@@ -219,6 +220,9 @@ async fn put_settings(state: Shared, body: Bytes) -> Result<Json<Value>, ApiErro
     }
     if let Some(ms) = v.get("cursorTtlMs").and_then(Value::as_u64) {
         state.cursors.ttl_ms.store(ms, Ordering::Relaxed);
+    }
+    if let Some(b) = v.get("varyQueryPageSizes").and_then(Value::as_bool) {
+        state.cursors.vary_page_sizes.store(b, Ordering::Relaxed);
     }
     if let Some(ms) = v.get("bulkJobDelayMs").and_then(Value::as_u64) {
         state.bulk.delay_ms.store(ms, Ordering::Relaxed);

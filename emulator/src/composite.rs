@@ -4,7 +4,8 @@
 //!
 //! Subrequests are dispatched in-process through the data routes without their layers (the
 //! caller's session is copied into each), so they behave exactly like direct calls. A composite
-//! request costs one API call, a batch one per subrequest, as in Salesforce. `allOrNone` rolls
+//! request costs one API call, a batch one per subrequest, as in Salesforce (both in
+//! `Sforce-Limit-Info` and in `/__emulator/counters`, under the batch endpoint). `allOrNone` rolls
 //! back by restoring a snapshot of the org's tables taken before the first subrequest; writes
 //! by other clients interleaved with the composite call would be lost with it (acceptable in
 //! an emulator; documented in the README).
@@ -375,8 +376,15 @@ async fn batch(
         Err(response) => return response,
     };
     let subs = &subs;
-    // The batch call itself was charged once; each further subrequest costs one more.
-    state.limits.charge(subs.len().saturating_sub(1) as u64);
+    // The batch call itself was charged and counted once; each further subrequest costs one
+    // more, in the limits and in the counters alike.
+    let extra = subs.len().saturating_sub(1) as u64;
+    state.limits.charge(extra);
+    state.counters.record_n(
+        "POST /services/data/{version}/composite/batch",
+        &session.client_id,
+        extra,
+    );
     let halt = req
         .get("haltOnError")
         .and_then(Value::as_bool)

@@ -22,9 +22,9 @@ pub struct Tally {
 }
 
 impl Tally {
-    fn add(&mut self, endpoint: &str) {
-        self.total += 1;
-        *self.endpoints.entry(endpoint.to_string()).or_default() += 1;
+    fn add(&mut self, endpoint: &str, n: u64) {
+        self.total += n;
+        *self.endpoints.entry(endpoint.to_string()).or_default() += n;
     }
 }
 
@@ -42,13 +42,21 @@ pub struct Counters {
 
 impl Counters {
     pub fn record(&self, endpoint: &str, connection: &str) {
+        self.record_n(endpoint, connection, 1);
+    }
+
+    /// Counts `n` calls at once (a composite batch is charged one call per subrequest).
+    pub fn record_n(&self, endpoint: &str, connection: &str, n: u64) {
+        if n == 0 {
+            return;
+        }
         if let Ok(mut s) = self.inner.lock() {
-            s.total += 1;
-            *s.endpoints.entry(endpoint.to_string()).or_default() += 1;
+            s.total += n;
+            *s.endpoints.entry(endpoint.to_string()).or_default() += n;
             s.connections
                 .entry(connection.to_string())
                 .or_default()
-                .add(endpoint);
+                .add(endpoint, n);
         }
     }
 

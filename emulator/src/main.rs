@@ -11,7 +11,7 @@ struct Cli {
     /// Seed of the generated org.
     #[arg(long, env = "SF_EMULATOR_SEED", default_value_t = 42)]
     seed: u64,
-    /// Approximate number of seeded records (0: only the integration user).
+    /// Approximate number of seeded records (0: no records but the three directory users).
     #[arg(long, env = "SF_EMULATOR_SIZE", default_value_t = 1000)]
     size: usize,
     /// Search index lag in milliseconds: rows written more recently are not searchable.
@@ -20,6 +20,10 @@ struct Cli {
     /// Disable person accounts.
     #[arg(long, env = "SF_EMULATOR_NO_PERSON_ACCOUNTS")]
     no_person_accounts: bool,
+    /// Vary query page sizes around the requested batchSize (within 200-2000), as
+    /// Salesforce may.
+    #[arg(long, env = "SF_EMULATOR_VARY_QUERY_PAGE_SIZES")]
+    vary_query_page_sizes: bool,
     #[command(flatten)]
     edge: sf_emulator::faults::EdgeFlags,
 }
@@ -32,6 +36,7 @@ async fn main() -> anyhow::Result<()> {
         size: cli.size,
         person_accounts: !cli.no_person_accounts,
         index_lag_ms: cli.index_lag_ms,
+        vary_query_page_sizes: cli.vary_query_page_sizes,
     };
     let started = std::time::Instant::now();
     let emulator = sf_emulator::Emulator::new(config);

@@ -19,13 +19,17 @@ use crate::soql::Cursors;
 pub struct EmulatorConfig {
     /// Seed of the deterministic org generator.
     pub seed: u64,
-    /// Approximate number of records to seed (0 = an empty org with only the integration user).
+    /// Approximate number of records to seed (0 = no records but the three OAuth directory
+    /// users).
     pub size: usize,
     /// Person accounts enabled (Account gets the person-account fields; 1 in 5 seeded
     /// accounts is a person account).
     pub person_accounts: bool,
     /// Rows written within this window are not yet returned by SOSL.
     pub index_lag_ms: u64,
+    /// Query pages vary in size around `batchSize`, as Salesforce allows (see
+    /// [`crate::soql::page_size`]); off by default so page counts are predictable.
+    pub vary_query_page_sizes: bool,
 }
 
 impl Default for EmulatorConfig {
@@ -35,6 +39,7 @@ impl Default for EmulatorConfig {
             size: 0,
             person_accounts: true,
             index_lag_ms: 3000,
+            vary_query_page_sizes: false,
         }
     }
 }
@@ -58,6 +63,10 @@ pub struct AppState {
 impl AppState {
     pub fn new(config: EmulatorConfig) -> Self {
         let org = Org::new(config.seed, config.size as u64, config.person_accounts);
+        let cursors = Cursors::default();
+        cursors
+            .vary_page_sizes
+            .store(config.vary_query_page_sizes, Ordering::Relaxed);
         Self {
             index_lag_ms: AtomicU64::new(config.index_lag_ms),
             config,
@@ -68,7 +77,7 @@ impl AppState {
             bulk: Default::default(),
             org: RwLock::new(org),
             clock: Arc::new(Clock::new()),
-            cursors: Cursors::default(),
+            cursors,
             counters: Counters::default(),
         }
     }

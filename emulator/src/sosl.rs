@@ -12,7 +12,7 @@
 use chrono::Utc;
 use serde_json::{Value, json};
 
-use crate::error::{ApiError, caret_message};
+use crate::error::{ApiError, caret_message, row_col};
 use crate::org::schema::{FType, ObjectDef};
 use crate::org::{Org, RowRef};
 use crate::soql::bind::{BCond, BOrder, Binder, Entry};
@@ -110,8 +110,9 @@ pub fn parse_terms(q: &str, text: &str, start: usize) -> Result<Expr, ApiError> 
                 let t = term_of(&w);
                 let core: usize = w.chars().filter(|c| c.is_alphanumeric()).count();
                 if core < 2 {
+                    // A validation, not a parse error: INVALID_SEARCH, as reported from orgs.
                     return Err(ApiError::bad_request(
-                        "MALFORMED_SEARCH",
+                        "INVALID_SEARCH",
                         "search term must be longer than one character",
                     ));
                 }
@@ -331,60 +332,70 @@ pub fn parse(q: &str) -> Result<Search, ApiError> {
         ));
     };
     let expr = parse_terms(q, &rest[1..end], body_start + 1)?;
-    let tail = rest[end + 1..].trim();
+    // Suffixes of `q` from here on, so an error can point at its token.
+    let mut t = rest[end + 1..].trim_start();
     let mut search = Search {
         expr,
         scope: Scope::All,
         returning: Vec::new(),
         limit: MAX_ROWS,
     };
-    let mut t = tail;
-    let upper = |s: &str| s.to_ascii_uppercase();
-    if upper(t).starts_with("IN ") {
-        let words: Vec<&str> = t.splitn(4, char::is_whitespace).collect();
-        if words.len() < 3 || !words[2].eq_ignore_ascii_case("FIELDS") {
-            return Err(ApiError::bad_request(
-                "MALFORMED_SEARCH",
-                format!("unexpected token: '{}'", words.get(2).unwrap_or(&"<EOF>")),
-            ));
-        }
-        search.scope = match upper(words[1]).as_str() {
+    let (first, after_first) = word(t);
+    if first.eq_ignore_ascii_case("IN") {
+        let (group, after_group) = word(after_first);
+        search.scope = match group.to_ascii_uppercase().as_str() {
             "ALL" | "SIDEBAR" => Scope::All,
             "NAME" => Scope::Name,
             "EMAIL" => Scope::Email,
             "PHONE" => Scope::Phone,
-            other => {
-                return Err(ApiError::bad_request(
-                    "MALFORMED_SEARCH",
-                    format!("unexpected token: '{other}'"),
-                ));
-            }
+            _ => return Err(unexpected(q, group, after_group)),
         };
-        t = words.get(3).copied().unwrap_or("").trim();
+        let (fields, after_fields) = word(after_group);
+        if !fields.eq_ignore_ascii_case("FIELDS") {
+            return Err(unexpected(q, fields, after_fields));
+        }
+        t = after_fields.trim_start();
     }
-    if upper(t).starts_with("RETURNING") {
+    if t.get(..9)
+        .is_some_and(|k| k.eq_ignore_ascii_case("RETURNING"))
+    {
         let (list, rest) = split_returning(&t[9..]);
         search.returning = list?;
-        t = rest.trim();
+        t = rest.trim_start();
     }
-    if upper(t).starts_with("LIMIT") {
-        let n: usize = t[5..].trim().parse().map_err(|_| {
-            ApiError::bad_request(
-                "MALFORMED_SEARCH",
-                format!("unexpected token: '{}'", t[5..].trim()),
-            )
-        })?;
-        search.limit = n.min(MAX_ROWS);
-        t = "";
+    let (kw, after_kw) = word(t);
+    if kw.eq_ignore_ascii_case("LIMIT") {
+        let (n, after_n) = word(after_kw);
+        search.limit = n
+            .parse::<usize>()
+            .map_err(|_| unexpected(q, n, after_n))?
+            .min(MAX_ROWS);
+        t = after_n.trim_start();
     }
-    if !t.is_empty() {
-        let tok = t.split_whitespace().next().unwrap_or(t);
-        return Err(ApiError::bad_request(
-            "MALFORMED_SEARCH",
-            format!("unexpected token: '{tok}'"),
-        ));
+    if !t.trim().is_empty() {
+        let (tok, after) = word(t);
+        return Err(unexpected(q, tok, after));
     }
     Ok(search)
+}
+
+/// The next whitespace-separated word of `s` and what follows it.
+fn word(s: &str) -> (&str, &str) {
+    let s = s.trim_start();
+    let end = s.find(char::is_whitespace).unwrap_or(s.len());
+    s.split_at(end)
+}
+
+/// `MALFORMED_SEARCH` in the caret form SOQL parse errors use, pointing at `tok` (a word of
+/// `q` followed by `after`, the rest of `q`; empty at the end: `'<EOF>'`).
+fn unexpected(q: &str, tok: &str, after: &str) -> ApiError {
+    let at = q.len().saturating_sub(tok.len() + after.len());
+    let (row, col) = row_col(q, at);
+    let shown = if tok.is_empty() { "<EOF>" } else { tok };
+    ApiError::bad_request(
+        "MALFORMED_SEARCH",
+        caret_message(q, row, col, &format!("unexpected token: '{shown}'")),
+    )
 }
 
 /// Splits `Contact(Id, Name WHERE … LIMIT 5), Lead` into returning specs; returns the rest.

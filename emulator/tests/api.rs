@@ -50,6 +50,20 @@ impl App {
         let s = r.status().as_u16();
         (s, r.json().await.unwrap())
     }
+    /// First page of `soql` with `Sforce-Query-Options: batchSize=N`.
+    async fn query_batch(&self, soql: &str, batch: usize) -> (u16, Value) {
+        let r = self
+            .http
+            .get(self.url("query"))
+            .query(&[("q", soql)])
+            .header("Sforce-Query-Options", format!("batchSize={batch}"))
+            .bearer_auth(&self.s.token)
+            .send()
+            .await
+            .unwrap();
+        let s = r.status().as_u16();
+        (s, r.json().await.unwrap())
+    }
     async fn admin_insert(&self, object: &str, records: Value, searchable: bool) -> Vec<String> {
         let (s, v) = self
             .send(
@@ -305,6 +319,134 @@ async fn query_pages_until_done_with_batch_size() {
         (s, e[0]["errorCode"].as_str()),
         (400, Some("INVALID_QUERY_LOCATOR"))
     );
+}
+
+/// `batchSize` is a hint: with `varyQueryPageSizes` pages differ in size (within 200-2000,
+/// here 200-300 for 200), every row still comes exactly once, and a page fetched again is the
+/// same page.
+#[tokio::test]
+async fn query_page_sizes_vary_when_asked() {
+    let app = App::start(4000).await;
+    let (s, v) = app
+        .send(
+            reqwest::Method::PUT,
+            "/__emulator/settings",
+            Some(json!({"varyQueryPageSizes": true})),
+        )
+        .await;
+    assert_eq!((s, &v["varyQueryPageSizes"]), (200, &json!(true)), "{v}");
+    let (_, count) = app.query("SELECT COUNT() FROM Contact").await;
+    let total = count["totalSize"].as_u64().unwrap();
+    assert!(total > 1000, "{total}");
+
+    let (s, mut page) = app.query_batch("SELECT Id FROM Contact", 200).await;
+    assert_eq!(s, 200, "{page}");
+    let mut sizes = Vec::new();
+    let mut ids = Vec::new();
+    loop {
+        let records = page["records"].as_array().unwrap();
+        sizes.push(records.len());
+        ids.extend(
+            records
+                .iter()
+                .map(|r| r["Id"].as_str().unwrap().to_string()),
+        );
+        if page["done"] == true {
+            break;
+        }
+        let next = page["nextRecordsUrl"].as_str().unwrap().to_string();
+        let (s, p) = app.get(&next).await;
+        assert_eq!(s, 200, "{p}");
+        let (_, again) = app.get(&next).await;
+        assert_eq!(again, p, "a page fetched twice is the same page");
+        page = p;
+    }
+    let (last, full) = sizes.split_last().unwrap();
+    assert!(full.iter().all(|n| (200..=300).contains(n)), "{sizes:?}");
+    assert!(*last <= 300, "{sizes:?}");
+    assert!(
+        full.iter().any(|n| *n != full[0]),
+        "sizes differ before the last page: {sizes:?}"
+    );
+    assert_eq!(ids.len() as u64, total);
+    let mut unique = ids.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), ids.len(), "every row once");
+
+    // Off again: every page but the last is exactly batchSize.
+    app.send(
+        reqwest::Method::PUT,
+        "/__emulator/settings",
+        Some(json!({"varyQueryPageSizes": false})),
+    )
+    .await;
+    let (_, page) = app.query_batch("SELECT Id FROM Contact", 200).await;
+    assert_eq!(page["records"].as_array().unwrap().len(), 200);
+}
+
+/// A locator idle for longer than its lifetime (15 minutes) is refused; abandoned cursors are
+/// swept when a new one opens.
+#[tokio::test]
+async fn an_expired_query_locator_is_invalid() {
+    let app = App::start(1000).await;
+    let advance = |ms: u64| {
+        let app = &app;
+        async move {
+            let (s, _) = app
+                .send(
+                    reqwest::Method::POST,
+                    "/__emulator/clock/advance",
+                    Some(json!({"ms": ms})),
+                )
+                .await;
+            assert_eq!(s, 200);
+        }
+    };
+    let (_, page) = app.query_batch("SELECT Id FROM Contact", 200).await;
+    let next = page["nextRecordsUrl"].as_str().unwrap().to_string();
+    // Idle for less than the lifetime: still valid.
+    advance(14 * 60 * 1000).await;
+    let (s, v) = app.get(&next).await;
+    assert_eq!(s, 200, "{v}");
+
+    let (_, page) = app.query_batch("SELECT Id FROM Contact", 200).await;
+    let next = page["nextRecordsUrl"].as_str().unwrap().to_string();
+    advance(15 * 60 * 1000 + 1).await;
+    let r = app
+        .http
+        .get(app.url(&next))
+        .bearer_auth(&app.s.token)
+        .send()
+        .await
+        .unwrap();
+    common::assert_sf_error(r, 400, "INVALID_QUERY_LOCATOR", "invalid query locator").await;
+
+    let cursors = &app.s.app.emu.state.cursors;
+    assert!(cursors.open_count() >= 1);
+    advance(15 * 60 * 1000 + 1).await;
+    let (_, page) = app.query_batch("SELECT Id FROM Contact", 200).await;
+    assert!(page["nextRecordsUrl"].is_string());
+    assert_eq!(cursors.open_count(), 1, "only the new cursor is left");
+}
+
+#[tokio::test]
+async fn an_empty_query_is_malformed() {
+    let app = App::start(0).await;
+    for q in [Some(""), Some("   "), None] {
+        let mut rb = app.http.get(app.url("query")).bearer_auth(&app.s.token);
+        if let Some(q) = q {
+            rb = rb.query(&[("q", q)]);
+        }
+        let r = rb.send().await.unwrap();
+        common::assert_sf_error(
+            r,
+            400,
+            "MALFORMED_QUERY",
+            "A query string has to be specified",
+        )
+        .await;
+    }
 }
 
 #[tokio::test]
@@ -641,6 +783,151 @@ async fn sosl_is_tokenised_and_lags_writes() {
 
     let (_, v) = app.send(Method::POST, "parameterizedSearch", Some(json!({"q": "jane@example.com", "in": "EMAIL", "sobjects": [{"name": "Contact", "fields": ["Id", "Email"]}]}))).await;
     assert_eq!(v["searchRecords"].as_array().unwrap().len(), 2, "{v}");
+}
+
+#[tokio::test]
+async fn sosl_errors_phone_scope_row_cap_and_parameterized_get() {
+    let app = App::start(0).await;
+    let search = |q: String| {
+        let app = &app;
+        async move {
+            app.http
+                .get(app.url("search"))
+                .query(&[("q", q)])
+                .bearer_auth(&app.s.token)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let json_of = |r: reqwest::Response| async move {
+        assert_eq!(r.status(), 200);
+        r.json::<Value>().await.unwrap()
+    };
+
+    // A bad IN clause is a parse error in the caret form, pointing at the token.
+    let r = search("FIND {jane} IN FOO FIELDS".into()).await;
+    common::assert_sf_error(
+        r,
+        400,
+        "MALFORMED_SEARCH",
+        "\nFIND {jane} IN FOO FIELDS\n               ^\nERROR at Row:1:Column:16\nunexpected token: 'FOO'",
+    )
+    .await;
+    let r = search("FIND {jane} IN EMAIL".into()).await;
+    common::assert_sf_error(
+        r,
+        400,
+        "MALFORMED_SEARCH",
+        "\nFIND {jane} IN EMAIL\n                    ^\nERROR at Row:1:Column:21\nunexpected token: '<EOF>'",
+    )
+    .await;
+    let r = search("FIND {a}".into()).await;
+    common::assert_sf_error(
+        r,
+        400,
+        "INVALID_SEARCH",
+        "search term must be longer than one character",
+    )
+    .await;
+
+    // IN PHONE FIELDS: phones match on their digits; names are not searched.
+    let ids = app
+        .admin_insert(
+            "Contact",
+            json!([{"LastName": "Phonetest", "Phone": "+1 (415) 555-0187"}]),
+            true,
+        )
+        .await;
+    let v = json_of(
+        search("FIND {4155550187} IN PHONE FIELDS RETURNING Contact(Id, Phone)".into()).await,
+    )
+    .await;
+    assert_eq!(v["searchRecords"][0]["Id"], ids[0].as_str(), "{v}");
+    let v = json_of(search("FIND {Phonetest} IN PHONE FIELDS RETURNING Contact(Id)".into()).await)
+        .await;
+    assert_eq!(v["searchRecords"], json!([]));
+    let v =
+        json_of(search("FIND {Phonetest} IN NAME FIELDS RETURNING Contact(Id)".into()).await).await;
+    assert_eq!(v["searchRecords"].as_array().unwrap().len(), 1);
+
+    // At most 2,000 rows, even when more match or a larger LIMIT is asked for.
+    let many: Vec<Value> = (0..2100)
+        .map(|i| json!({"LastName": "Capmatch", "FirstName": format!("N{i}")}))
+        .collect();
+    app.admin_insert("Contact", Value::Array(many), true).await;
+    for q in [
+        "FIND {Capmatch} RETURNING Contact(Id)",
+        "FIND {Capmatch} RETURNING Contact(Id) LIMIT 2500",
+    ] {
+        let v = json_of(search(q.into()).await).await;
+        assert_eq!(v["searchRecords"].as_array().unwrap().len(), 2000, "{q}");
+    }
+
+    // GET /parameterizedSearch: plain text, per-object fields and limit, scope.
+    let r = app
+        .http
+        .get(app.url("parameterizedSearch"))
+        .query(&[
+            ("q", "Capmatch"),
+            ("sobject", "Contact"),
+            ("Contact.fields", "Id,LastName"),
+            ("Contact.limit", "5"),
+            ("in", "NAME"),
+        ])
+        .bearer_auth(&app.s.token)
+        .send()
+        .await
+        .unwrap();
+    let v = json_of(r).await;
+    let rows = v["searchRecords"].as_array().unwrap();
+    assert_eq!(rows.len(), 5, "{v}");
+    assert!(rows.iter().all(|r| r["LastName"] == "Capmatch"), "{v}");
+    let r = app
+        .http
+        .get(app.url("parameterizedSearch"))
+        .query(&[
+            ("q", "415-555-0187"),
+            ("sobject", "Contact"),
+            ("in", "PHONE"),
+        ])
+        .bearer_auth(&app.s.token)
+        .send()
+        .await
+        .unwrap();
+    let v = json_of(r).await;
+    assert_eq!(v["searchRecords"][0]["Id"], ids[0].as_str(), "{v}");
+}
+
+/// Collections retrieve takes up to 2,000 ids (not the 200 of writes).
+#[tokio::test]
+async fn collections_retrieve_takes_up_to_2000_ids() {
+    let app = App::start(0).await;
+    let ids: Vec<String> = (0..2001).map(|i| format!("003{i:012}AAA")).collect();
+    let (s, v) = app
+        .send(
+            reqwest::Method::POST,
+            "composite/sobjects/Contact",
+            Some(json!({"ids": &ids[..2000], "fields": ["Id"]})),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v.as_array().unwrap().len(), 2000);
+    let r = app
+        .http
+        .post(app.url("composite/sobjects/Contact"))
+        .bearer_auth(&app.s.token)
+        .json(&json!({"ids": ids, "fields": ["Id"]}))
+        .send()
+        .await
+        .unwrap();
+    common::assert_sf_error(
+        r,
+        400,
+        "EXCEEDED_ID_LIMIT",
+        "record limit reached. cannot submit more than 2000 records into this call",
+    )
+    .await;
 }
 
 #[tokio::test]

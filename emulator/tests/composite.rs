@@ -25,6 +25,17 @@ async fn post(app: &common::App, token: &str, path: &str, body: Value) -> reqwes
         .unwrap()
 }
 
+async fn counters(app: &common::App) -> Value {
+    app.http
+        .get(app.url("/__emulator/counters"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 async fn count(app: &common::App, token: &str, soql: &str) -> u64 {
     let resp = app
         .http
@@ -146,7 +157,13 @@ async fn more_than_25_subrequests_are_refused() {
         .map(|i| json!({"method": "GET", "url": format!("{v}/limits"), "referenceId": format!("r{i}")}))
         .collect();
     let resp = post(&app, &token, "composite", json!({"compositeRequest": subs})).await;
-    assert_eq!(resp.status(), 400);
+    common::assert_sf_error(
+        resp,
+        400,
+        "LIMIT_EXCEEDED",
+        "Composite request limit exceeded: a composite request can contain at most 25 subrequests",
+    )
+    .await;
     let batch: Vec<Value> = (0..26)
         .map(|_| json!({"method": "GET", "url": format!("{API}/limits")}))
         .collect();
@@ -157,7 +174,13 @@ async fn more_than_25_subrequests_are_refused() {
         json!({"batchRequests": batch}),
     )
     .await;
-    assert_eq!(resp.status(), 400);
+    common::assert_sf_error(
+        resp,
+        400,
+        "LIMIT_EXCEEDED",
+        "Batch request limit exceeded: a batch can contain at most 25 subrequests",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -168,6 +191,7 @@ async fn batch_reports_each_result_charges_each_and_can_halt() {
         &app.get(&format!("/services/data/{API}/limits"), &token)
             .await,
     );
+    let counted = counters(&app).await;
     let resp = post(&app, &token, "composite/batch", json!({"batchRequests": [
         {"method": "GET", "url": format!("{API}/limits")},
         {"method": "GET", "url": format!("{API}/sobjects/Contact/003000000000000AAA")},
@@ -177,6 +201,18 @@ async fn batch_reports_each_result_charges_each_and_can_halt() {
         usage(&resp),
         before + 3,
         "a batch costs one call per subrequest"
+    );
+    // The counters agree with the charge: three calls, under the batch endpoint.
+    let after = counters(&app).await;
+    let batch_endpoint = "POST /services/data/{version}/composite/batch";
+    assert_eq!(
+        after["total"].as_u64(),
+        Some(counted["total"].as_u64().unwrap() + 3)
+    );
+    assert_eq!(after["endpoints"][batch_endpoint], 3, "{after}");
+    assert_eq!(
+        after["connections"][sf_emulator::oauth::DEFAULT_CLIENT_ID]["endpoints"][batch_endpoint],
+        3
     );
     let b: Value = resp.json().await.unwrap();
     assert_eq!(b["hasErrors"], true);

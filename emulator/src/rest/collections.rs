@@ -17,11 +17,14 @@ use crate::org::{Located, Org};
 use crate::server::Shared;
 
 pub const MAX_RECORDS: usize = 200;
+/// Ids one retrieve (GET or POST `/composite/sobjects/X`) may ask for.
+pub const MAX_RETRIEVE: usize = 2000;
 
-fn too_many() -> ApiError {
+/// `EXCEEDED_ID_LIMIT` with Salesforce's text for a call over its record cap.
+fn too_many(limit: usize) -> ApiError {
     ApiError::bad_request(
         "EXCEEDED_ID_LIMIT",
-        "record limit reached. cannot submit more than 200 records into this call",
+        format!("record limit reached. cannot submit more than {limit} records into this call"),
     )
 }
 
@@ -90,7 +93,7 @@ fn records_of(body: &Value) -> Result<(Vec<Map<String, Value>>, bool), ApiError>
         .and_then(Value::as_array)
         .ok_or_else(|| ApiError::json("records is required"))?;
     if records.len() > MAX_RECORDS {
-        return Err(too_many());
+        return Err(too_many(MAX_RECORDS));
     }
     let records = records
         .iter()
@@ -200,7 +203,7 @@ pub async fn delete(
         return Err(ApiError::bad_request("MISSING_ARGUMENT", "ids is required"));
     }
     if ids.len() > MAX_RECORDS {
-        return Err(too_many());
+        return Err(too_many(MAX_RECORDS));
     }
     let all_or_none = params
         .get("allOrNone")
@@ -221,8 +224,8 @@ fn retrieve_inner(
     fields: Option<String>,
 ) -> Result<Json<Value>, ApiError> {
     check_version(version)?;
-    if ids.len() > 2000 {
-        return Err(too_many());
+    if ids.len() > MAX_RETRIEVE {
+        return Err(too_many(MAX_RETRIEVE));
     }
     let fields =
         fields.ok_or_else(|| ApiError::bad_request("MISSING_ARGUMENT", "fields is required"))?;

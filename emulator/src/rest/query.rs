@@ -18,11 +18,12 @@ fn run(
     all: bool,
 ) -> Result<JsonBody, ApiError> {
     check_version(version)?;
+    // Salesforce's text for a missing or blank `q` (400 MALFORMED_QUERY).
     let q = params
         .get("q")
         .filter(|q| !q.trim().is_empty())
         .ok_or_else(|| {
-            ApiError::bad_request("MALFORMED_QUERY", "A query string must be provided.")
+            ApiError::bad_request("MALFORMED_QUERY", "A query string has to be specified")
         })?;
     let batch = batch_size(
         headers

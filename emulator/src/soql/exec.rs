@@ -224,20 +224,21 @@ fn sort_key(v: Value) -> Key {
 
 /// Sorts every match (keys plus row numbers only; records are rendered page by page).
 pub fn sorted(org: &Org, b: &Bound, include_deleted: bool) -> Vec<u64> {
+    sorted_bounded(org, b, include_deleted).0
+}
+
+/// [`sorted`], and the most keys it held at once. With a LIMIT only the first
+/// `OFFSET + LIMIT` matches can be returned, so at most twice that many keys are kept: when
+/// the buffer fills it is cut back to its best `OFFSET + LIMIT` (the order is total, row
+/// number last, so the result is the same as sorting everything).
+fn sorted_bounded(org: &Org, b: &Bound, include_deleted: bool) -> (Vec<u64>, usize) {
     // OFFSET applies after sorting: scan every match, then skip.
     let mut unsorted = b.clone();
     unsorted.offset = 0;
-    let mut scan = Scan::start(&unsorted);
-    let mut keyed: Vec<(Vec<Key>, u64)> = Vec::new();
-    while let Some(r) = scan.next_match(org, &unsorted, include_deleted) {
-        let keys = b
-            .order
-            .iter()
-            .map(|o| sort_key(path_value(&r, &o.path)))
-            .collect();
-        keyed.push((keys, r.number));
-    }
-    keyed.sort_by(|(ka, na), (kb, nb)| {
+    let keep = b
+        .limit
+        .map(|l| usize::try_from(l.saturating_add(b.offset)).unwrap_or(usize::MAX));
+    let cmp = |(ka, na): &(Vec<Key>, u64), (kb, nb): &(Vec<Key>, u64)| {
         for (i, o) in b.order.iter().enumerate() {
             let (a, c) = (&ka[i], &kb[i]);
             let ord = match (a, c) {
@@ -266,13 +267,37 @@ pub fn sorted(org: &Org, b: &Bound, include_deleted: bool) -> Vec<u64> {
             }
         }
         na.cmp(nb)
-    });
-    keyed
+    };
+    let mut scan = Scan::start(&unsorted);
+    let mut keyed: Vec<(Vec<Key>, u64)> = Vec::new();
+    let mut peak = 0;
+    while let Some(r) = scan.next_match(org, &unsorted, include_deleted) {
+        let keys = b
+            .order
+            .iter()
+            .map(|o| sort_key(path_value(&r, &o.path)))
+            .collect();
+        keyed.push((keys, r.number));
+        peak = peak.max(keyed.len());
+        if let Some(k) = keep
+            && keyed.len() >= k.saturating_mul(2).max(64)
+        {
+            if k == 0 {
+                keyed.clear();
+            } else {
+                keyed.select_nth_unstable_by(k - 1, cmp);
+                keyed.truncate(k);
+            }
+        }
+    }
+    keyed.sort_by(cmp);
+    let out = keyed
         .into_iter()
         .skip(b.offset as usize)
         .take(b.limit.map_or(usize::MAX, |l| l as usize))
         .map(|(_, n)| n)
-        .collect()
+        .collect();
+    (out, peak)
 }
 
 /// The value of a selected field on `r` (null when the field is not on `r`'s object).
@@ -481,6 +506,32 @@ pub fn prepare(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// ORDER BY with LIMIT keeps only the best OFFSET + LIMIT keys (twice that at most) and
+    /// returns exactly what sorting every match and slicing gives, ties included.
+    #[test]
+    fn order_by_with_limit_keeps_a_bounded_buffer_and_the_same_rows() {
+        let org = Org::new(7, 4000, true);
+        let now = Utc::now();
+        for (order, offset, limit) in [
+            ("LastName", 0, 10),
+            ("MailingCountry DESC NULLS LAST, LastName", 25, 40),
+            ("Birthdate NULLS FIRST", 3, 1),
+            ("Email DESC", 0, 0),
+        ] {
+            let base = format!("SELECT Id FROM Contact ORDER BY {order}");
+            let all = prepare(&org, &base, false, now).unwrap();
+            let (every, full_peak) = sorted_bounded(&org, &all, false);
+            let limited = format!("{base} LIMIT {limit} OFFSET {offset}");
+            let b = prepare(&org, &limited, false, now).unwrap();
+            let (got, peak) = sorted_bounded(&org, &b, false);
+            let want: Vec<u64> = every.iter().copied().skip(offset).take(limit).collect();
+            assert_eq!(got, want, "{limited}");
+            assert_eq!(full_peak, every.len(), "without LIMIT every match is kept");
+            assert!(every.len() > 500, "{}", every.len());
+            assert!(peak <= (2 * (offset + limit)).max(64), "{limited}: {peak}");
+        }
+    }
 
     /// The page writer gives byte for byte what rendering a record and serializing it gives.
     #[test]

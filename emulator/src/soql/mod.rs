@@ -12,7 +12,7 @@ pub mod lexer;
 pub mod parser;
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use axum::http::HeaderValue;
@@ -44,6 +44,26 @@ pub fn batch_size(header: Option<&str>) -> usize {
         .map_or(DEFAULT_BATCH, |n| n.clamp(MIN_BATCH, DEFAULT_BATCH))
 }
 
+/// Rows in the page that starts at `offset`. Salesforce treats `batchSize` as a hint ("batches
+/// that are larger or smaller than the specified size" may be used), so with `vary` pages
+/// differ: a pure function of `(batch, offset)` between half and one and a half times the
+/// batch, kept within 200–2000, so a retried page has the same size.
+pub fn page_size(batch: usize, offset: u64, vary: bool) -> u64 {
+    if !vary {
+        return batch as u64;
+    }
+    let lo = (batch / 2).max(MIN_BATCH) as u64;
+    let hi = (batch + batch / 2).min(DEFAULT_BATCH) as u64;
+    // splitmix64 of the offset: deterministic, well spread.
+    let mut z = offset
+        .wrapping_add(batch as u64)
+        .wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^= z >> 31;
+    lo + z % (hi - lo + 1)
+}
+
 struct Cursor {
     bound: Arc<Bound>,
     include_deleted: bool,
@@ -61,6 +81,9 @@ pub struct Cursors {
     counter: AtomicU64,
     /// Idle time after which a locator is invalid (Salesforce: 15 minutes).
     pub ttl_ms: AtomicU64,
+    /// Vary page sizes around `batchSize` ([`page_size`]); off: every page but the last is
+    /// exactly `batchSize` rows.
+    pub vary_page_sizes: AtomicBool,
 }
 
 impl Default for Cursors {
@@ -69,6 +92,7 @@ impl Default for Cursors {
             map: Mutex::new(HashMap::new()),
             counter: AtomicU64::new(1),
             ttl_ms: AtomicU64::new(15 * 60 * 1000),
+            vary_page_sizes: AtomicBool::new(false),
         }
     }
 }
@@ -163,6 +187,10 @@ impl Cursors {
         }
     }
 
+    fn page(&self, batch: usize, offset: u64) -> u64 {
+        page_size(batch, offset, self.vary_page_sizes.load(Ordering::Relaxed))
+    }
+
     /// Runs a query and returns its first page.
     pub fn query(
         &self,
@@ -192,7 +220,7 @@ impl Cursors {
             return Ok(page_body(total, true, b"", None));
         }
         let mut scan = first_scan(org, &bound, include_deleted);
-        let want = (batch as u64).min(total);
+        let want = self.page(batch, 0).min(total);
         let (records, returned, exhausted) =
             fill(org, &bound, &mut scan, want, include_deleted, version);
         let done = exhausted || returned >= total;
@@ -203,6 +231,10 @@ impl Cursors {
         let mut positions = BTreeMap::new();
         positions.insert(returned, scan);
         if let Ok(mut m) = self.map.lock() {
+            // Abandoned cursors go when a new one opens, so they cannot pile up.
+            let ttl = self.ttl_ms.load(Ordering::Relaxed) as i64;
+            let now_ms = now.timestamp_millis();
+            m.retain(|_, c| now_ms - c.last_used_ms <= ttl);
             m.insert(
                 locator.clone(),
                 Cursor {
@@ -245,7 +277,7 @@ impl Cursors {
                 .ok_or_else(invalid_locator)?;
             (c.bound.clone(), c.include_deleted, c.total, c.batch, scan)
         };
-        let want = (batch as u64).min(total.saturating_sub(offset));
+        let want = self.page(batch, offset).min(total.saturating_sub(offset));
         let (records, n, exhausted) = fill(org, &bound, &mut scan, want, include_deleted, version);
         let returned = offset + n;
         let done = exhausted || returned >= total;
@@ -293,5 +325,37 @@ mod tests {
         assert_eq!(batch_size(Some("batchSize=500")), 500);
         assert_eq!(batch_size(Some("batchSize=50")), 200);
         assert_eq!(batch_size(Some("batchSize=5000")), 2000);
+    }
+
+    #[test]
+    fn varied_page_sizes_stay_within_bounds_and_repeat() {
+        for batch in [200, 500, 1000, 2000] {
+            assert_eq!(page_size(batch, 400, false), batch as u64);
+            let sizes: Vec<u64> = (0..50).map(|p| page_size(batch, p * 997, true)).collect();
+            let lo = (batch / 2).max(MIN_BATCH) as u64;
+            let hi = (batch * 3 / 2).min(DEFAULT_BATCH) as u64;
+            assert!(sizes.iter().all(|s| (lo..=hi).contains(s)), "{sizes:?}");
+            assert!(sizes.iter().any(|s| *s != sizes[0]), "{batch}: {sizes:?}");
+            assert_eq!(
+                page_size(batch, 997, true),
+                sizes[1],
+                "a retried page keeps its size"
+            );
+        }
+    }
+
+    #[test]
+    fn opening_a_cursor_sweeps_expired_ones() {
+        let org = Org::new(7, 2000, true);
+        let cursors = Cursors::default();
+        let t0 = Utc::now();
+        let q = "SELECT Id FROM Contact";
+        for _ in 0..3 {
+            cursors.query(&org, q, false, 200, t0, "v62.0").unwrap();
+        }
+        assert_eq!(cursors.open_count(), 3);
+        let later = t0 + chrono::Duration::minutes(16);
+        cursors.query(&org, q, false, 200, later, "v62.0").unwrap();
+        assert_eq!(cursors.open_count(), 1, "the three idle cursors were swept");
     }
 }
