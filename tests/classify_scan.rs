@@ -1,7 +1,9 @@
 //! Classification scans end to end: a seeded emulator org scanned through real RabbitMQ and
 //! Redis by two worker replicas, scored against the emulator's ground truth with the
 //! `sfprivacy score` command; and a worker killed mid-scan whose parts another worker finishes
-//! with the same per-field counts as an uninterrupted scan.
+//! with the same per-field counts as an uninterrupted scan; a sampled scan
+//! (`max_records_per_object`) reads at most that many records of each object; and a scan
+//! sliced into Id ranges counts exactly what one part per object counts.
 
 mod common;
 
@@ -474,4 +476,205 @@ async fn anonymize_also_redacts_what_the_latest_scan_found_personal() {
     assert!(fields.contains(&"Card_Number__c"), "{result:#}");
     assert_eq!(result["verification"]["ok"], true, "{result:#}");
     app.cleanup().await;
+}
+
+/// A client of the emulator's integration user with its own token cache under `prefix`.
+async fn emulator_client(
+    emulator_url: &str,
+    prefix: &str,
+) -> sfprivacy::salesforce::SalesforceClient {
+    let conn = sfprivacy::demo::emulator_connection(emulator_url).unwrap();
+    let store = sfprivacy::store::Store::connect(common::REDIS_URL, prefix)
+        .await
+        .unwrap();
+    let tokens = sfprivacy::store::tokens::TokenCache::new(
+        store,
+        sfprivacy::store::crypto::TokenCipher::random(),
+    );
+    sfprivacy::salesforce::SalesforceClient::new(
+        conn,
+        tokens,
+        sfprivacy::salesforce::http_client().unwrap(),
+        common::fast_client_options(),
+    )
+    .for_job()
+}
+
+/// Rows of `object` in the org (the query's totalSize).
+async fn rows(client: &sfprivacy::salesforce::SalesforceClient, object: &str) -> u64 {
+    client
+        .query(&format!("SELECT Id FROM {object}"), false)
+        .await
+        .unwrap()
+        .total_size()
+}
+
+async fn delete_keys(prefix: &str) {
+    let client = redis::Client::open(common::REDIS_URL).unwrap();
+    let mut c = client.get_multiplexed_async_connection().await.unwrap();
+    for k in redis_keys(&format!("{prefix}:*")).await {
+        let _: () = redis::cmd("DEL").arg(k).query_async(&mut c).await.unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sampled_scan_reads_at_most_max_records_of_each_object() {
+    const MAX: u64 = 10;
+    let emu = emulator(ORG_SIZE).await;
+    let prefix = common::unique("sample");
+    let request = serde_json::json!({
+        "type": "scan.request", "version": 1,
+        "scan_id": "sample-scan-1", "connection_id": "emulator",
+        "confidence": "medium", "objects": null, "max_records_per_object": MAX
+    });
+    let url = emu.base_url.clone();
+    let p = prefix.clone();
+    let (ok, printed, stderr) =
+        tokio::task::spawn_blocking(move || run_command(&request, &url, &p))
+            .await
+            .unwrap();
+    assert!(ok, "sfprivacy run failed: {stderr}");
+    let result = printed.last().expect("something printed");
+    assert_eq!(result["type"], "scan.result", "{result}");
+    assert_eq!(result["status"], "completed", "{result}");
+    let objects = result["objects"].as_array().unwrap();
+    assert!(objects.len() > 20, "every queryable object is scanned");
+
+    let client = emulator_client(&emu.base_url, &prefix).await;
+    let (mut total, mut larger) = (0, 0);
+    for o in objects {
+        let name = o["object"].as_str().unwrap();
+        let scanned = o["records_scanned"].as_u64().unwrap();
+        let n = rows(&client, name).await;
+        assert!(scanned <= MAX, "{name}: {scanned} records scanned of {n}");
+        // A sample is the first MAX rows: every row of a small object, never none of a big one.
+        assert_eq!(scanned, n.min(MAX), "{name}: {scanned} scanned of {n} rows");
+        if n > MAX {
+            larger += 1;
+        }
+        total += scanned;
+    }
+    // The sample really cut something: several objects hold more rows than it reads.
+    assert!(larger >= 3, "only {larger} objects above {MAX} rows");
+    assert_eq!(result["records_scanned"].as_u64().unwrap(), total);
+    // The sample still finds what it samples: the contacts' emails.
+    let email = objects
+        .iter()
+        .find(|o| o["object"] == "Contact")
+        .and_then(|o| o["fields"].as_array())
+        .and_then(|fs| fs.iter().find(|f| f["field"] == "Email"))
+        .unwrap_or_else(|| panic!("no Contact.Email: {result}"));
+    assert_eq!(email["data_types"][0]["data_type"], "email", "{email}");
+
+    delete_keys(&prefix).await;
+    emu.shutdown.cancel();
+}
+
+/// Coordinates a scan with `opts` and runs its parts one by one in process; the last part's
+/// report, and the number of parts.
+async fn scan_in_process(
+    client: &sfprivacy::salesforce::SalesforceClient,
+    store: &sfprivacy::store::Store,
+    scan_id: &str,
+    opts: &sfprivacy::classify::scan::ScanOptions,
+) -> (sfprivacy::message::ScanResult, usize) {
+    use sfprivacy::classify::scan;
+    let req: sfprivacy::message::ScanRequest = serde_json::from_value(serde_json::json!({
+        "type": "scan.request", "version": 1,
+        "scan_id": scan_id, "connection_id": "emulator",
+        "confidence": "medium", "objects": null, "max_records_per_object": null
+    }))
+    .unwrap();
+    let parts = scan::coordinate_with(client, store, &req, None, opts)
+        .await
+        .unwrap();
+    let mut report = None;
+    for (i, part) in parts.iter().enumerate() {
+        let out = scan::run_part(client, store, part).await.unwrap();
+        assert_eq!(
+            out.report.is_some(),
+            i + 1 == parts.len(),
+            "only the last part completes the scan"
+        );
+        report = out.report.or(report);
+    }
+    (
+        report.expect("the last part assembles the report"),
+        parts.len(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scan_sliced_by_id_ranges_counts_what_one_part_per_object_counts() {
+    use sfprivacy::classify::scan::ScanOptions;
+    const SLICE: u64 = 100;
+    let emu = emulator(ORG_SIZE).await;
+    let prefix = common::unique("slices");
+    let client = emulator_client(&emu.base_url, &prefix).await;
+    let store = sfprivacy::store::Store::connect(common::REDIS_URL, &prefix)
+        .await
+        .unwrap();
+
+    let (whole, whole_parts) =
+        scan_in_process(&client, &store, "whole", &ScanOptions::default()).await;
+    let (sliced, sliced_parts) = scan_in_process(
+        &client,
+        &store,
+        "sliced",
+        &ScanOptions {
+            slice_records: SLICE,
+        },
+    )
+    .await;
+    assert_eq!(whole.status, sfprivacy::message::ResultStatus::Completed);
+    assert_eq!(sliced.status, sfprivacy::message::ResultStatus::Completed);
+    assert_eq!(whole_parts, whole.objects.len(), "one part per object");
+
+    // Each object over SLICE rows became ceil(rows / SLICE) parts (the last range is open).
+    let mut expected_parts = 0;
+    let mut big = 0;
+    for o in &whole.objects {
+        let n = rows(&client, &o.object).await;
+        assert_eq!(o.records_scanned, n, "{}: every row read", o.object);
+        expected_parts += if n > SLICE {
+            big += 1;
+            n.div_ceil(SLICE) as usize + usize::from(n.is_multiple_of(SLICE))
+        } else {
+            1
+        };
+    }
+    assert!(
+        big >= 2,
+        "only {big} objects above {SLICE} rows: nothing sliced"
+    );
+    assert_eq!(sliced_parts, expected_parts);
+
+    // The ranges cover each object exactly once: same counts, same report.
+    let state = sfprivacy::store::scan_state::ScanState::new(store.clone());
+    let (a, b) = (
+        state.totals("whole").await.unwrap(),
+        state.totals("sliced").await.unwrap(),
+    );
+    assert_eq!(a.records, b.records);
+    assert!(!a.counts.is_empty());
+    let differing: Vec<(&String, Option<&u64>, Option<&u64>)> = a
+        .counts
+        .keys()
+        .chain(b.counts.keys())
+        .filter(|k| a.counts.get(*k) != b.counts.get(*k))
+        .map(|k| (k, a.counts.get(k), b.counts.get(k)))
+        .collect();
+    assert!(
+        differing.is_empty(),
+        "per-field counts differ: {differing:?}"
+    );
+    assert_eq!(
+        serde_json::to_value(&whole.objects).unwrap(),
+        serde_json::to_value(&sliced.objects).unwrap(),
+        "same report"
+    );
+    assert_eq!(whole.records_scanned, sliced.records_scanned);
+
+    delete_keys(&prefix).await;
+    emu.shutdown.cancel();
 }

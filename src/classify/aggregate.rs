@@ -116,6 +116,12 @@ pub fn confidence(p: &FieldProfile, s: &FieldStats, t: DataType) -> Option<f64> 
     if !enough {
         return None;
     }
+    // Verhoeff passes one random twelve-digit number in ten, so a column of other twelve-digit
+    // ids (tracking numbers, GUID tails) holds a few "valid" ones; real Aadhaar numbers nearly
+    // all validate. Unnamed, the twelve-digit runs must mostly validate.
+    if t == DataType::InAadhaar && meta == 0.0 && ratio < 0.5 {
+        return None;
+    }
     let mut content = base * (0.75 + 0.25 * (prevalence / 0.5).min(1.0));
     if ambiguous_checksum(t) {
         if meta == 0.0 && (ratio < 0.8 || prevalence < 0.5) {
@@ -246,6 +252,34 @@ mod tests {
             ConfidenceLevel::Medium,
         );
         assert_eq!(types(&v), ["aba_routing"]);
+    }
+
+    #[test]
+    fn twelve_digit_ids_a_tenth_of_which_pass_verhoeff_are_not_aadhaar() {
+        let p = FieldProfile::from_column("Tracking_Number__c");
+        let v = verdict(
+            &p,
+            &stats(1000, DataType::InAadhaar, 90, 910),
+            ConfidenceLevel::Low,
+        );
+        assert!(v.data_types.is_empty(), "{v:?}");
+        // Sparse real ones in text still count: their twelve-digit runs validate.
+        let notes = FieldProfile::from_column("Notes");
+        let v = verdict(
+            &notes,
+            &stats(1000, DataType::InAadhaar, 30, 2),
+            ConfidenceLevel::Medium,
+        );
+        assert_eq!(types(&v), ["in_aadhaar"]);
+        // A field named for it is not held to the ratio (its name is the evidence).
+        let named = FieldProfile::from_column("Aadhaar_Number__c");
+        assert!(named.metadata_weight(DataType::InAadhaar) > 0.0);
+        let v = verdict(
+            &named,
+            &stats(1000, DataType::InAadhaar, 300, 700),
+            ConfidenceLevel::Medium,
+        );
+        assert_eq!(types(&v), ["in_aadhaar"]);
     }
 
     #[test]

@@ -155,6 +155,23 @@ fn edge_ok(text: &str, start: usize, end: usize, forbidden: &[u8]) -> bool {
     !bad(before) && !after_bad
 }
 
+/// A credential pattern's match. A vendor-prefixed key (`sk_live_…`, `AKIA…`) is one as
+/// found; `key: value` is judged by its key: a password is whatever its owner chose (six
+/// characters or more), while a token, secret or API key is machine-made, so its value must
+/// look random ("token: expired" or "API key: rotated" is a remark, not a secret).
+fn credential_match(text: &str) -> bool {
+    let Some((key, value)) = text.split_once(['=', ':']) else {
+        return true;
+    };
+    let value = value
+        .trim()
+        .trim_end_matches(['.', ',', ';', '!', '?', ')', '"', '\'']);
+    match key.trim().to_ascii_lowercase().as_str() {
+        "password" | "passwd" | "pwd" => value.len() >= 6,
+        _ => v::secret_token(value),
+    }
+}
+
 /// Whether the last few words before a position announce a phone number.
 fn phone_context(before: &str) -> bool {
     const WORDS: &[&str] = &[
@@ -503,11 +520,7 @@ impl Detector {
                     }
                     MAC => f.check(DataType::MacAddress, v::mac_address(text)),
                     GEO => f.check(DataType::Geolocation, v::geo_pair(text)),
-                    CRED => {
-                        let token = text.rsplit(['=', ':']).next().unwrap_or(text).trim();
-                        let prefixed = !text.contains(['=', ':']);
-                        f.check(DataType::Credential, prefixed || token.len() >= 6);
-                    }
+                    CRED => f.check(DataType::Credential, credential_match(text)),
                     _ => {}
                 }
             }
@@ -871,5 +884,32 @@ mod tests {
         assert_eq!(hits("password: hunter22", "Description"), ["credential"]);
         assert_eq!(hits("s3cr3tP@ss", "Password__c"), ["credential"]);
         assert!(hits("0035g00000AbCdEAAZ", "Legacy_Id__c").is_empty());
+    }
+
+    #[test]
+    fn a_token_secret_or_api_key_in_text_must_look_random() {
+        for v in [
+            "api_key=AbC123xYz789QwE456rtY0",
+            "Integration token: 9f8e7d6c5b4a39281706f5e4d3c2b1a0 (rotate monthly)",
+            "secret=Zk3+pQ9/wR2xL7mN4vB8cT1y",
+            "pwd: Tr0ub4dor&3",
+        ] {
+            assert_eq!(hits(v, "Description"), ["credential"], "{v}");
+        }
+        // Remarks about a token are not one; neither are ids that merely look random.
+        for v in [
+            "Token: expired.",
+            "The API key: rotated yesterday",
+            "secret=unknown_value",
+            "token: refreshed_by_admin",
+            "Case 550e8400-e29b-41d4-a716-446655440000 linked to 0035g00000AbCdEAAZ",
+            "Fixed in commit 3f786850e387550fdab836ed7e6dc881de23001b",
+        ] {
+            assert!(
+                hits(v, "Description").is_empty(),
+                "{v}: {:?}",
+                hits(v, "Description")
+            );
+        }
     }
 }

@@ -443,6 +443,79 @@ mod tests {
         FieldProfile::from_describe("Case", &f)
     }
 
+    fn classified(security: Option<&str>, compliance: Option<&str>) -> FieldProfile {
+        let f: FieldDescribe = serde_json::from_value(serde_json::json!({
+            "name": "Ref__c", "type": "string", "label": "Ref", "length": 255,
+            "securityClassification": security, "complianceGroup": compliance
+        }))
+        .unwrap();
+        FieldProfile::from_describe("Account", &f)
+    }
+
+    #[test]
+    fn salesforce_data_classification_flags_a_field_and_raises_its_confidence() {
+        use crate::classify::aggregate::{FieldStats, verdict};
+        use crate::message::ConfidenceLevel;
+        for (sec, comp) in [
+            (Some("Confidential"), None),
+            (Some("Restricted"), None),
+            (Some("MissionCritical"), None),
+            (None, Some("PII")),
+            (Some("Internal"), Some("CCPA; GDPR")),
+            (None, Some("PCI")),
+        ] {
+            assert!(classified(sec, comp).flagged_sensitive, "{sec:?} {comp:?}");
+        }
+        for (sec, comp) in [
+            (None, None),
+            (Some("Public"), None),
+            (Some("Internal"), Some("")),
+            (None, Some("None")),
+        ] {
+            assert!(!classified(sec, comp).flagged_sensitive, "{sec:?} {comp:?}");
+        }
+
+        // The same content (street addresses in 40 of 100 values) in a plain and a flagged
+        // field: just under `high` plain, over it flagged.
+        let mut s = FieldStats {
+            non_empty: 100,
+            ..FieldStats::default()
+        };
+        s.hits[DataType::StreetAddress.index()] = 40;
+        let plain = verdict(&classified(None, None), &s, ConfidenceLevel::Low);
+        let flagged = verdict(
+            &classified(Some("Confidential"), Some("GDPR")),
+            &s,
+            ConfidenceLevel::Low,
+        );
+        let (a, b) = (&plain.data_types[0], &flagged.data_types[0]);
+        assert_eq!(
+            (a.data_type.as_str(), b.data_type.as_str()),
+            ("street_address", "street_address")
+        );
+        assert!(b.confidence > a.confidence, "{a:?} vs {b:?}");
+        assert_eq!(
+            (a.level, b.level),
+            (ConfidenceLevel::Medium, ConfidenceLevel::High),
+            "the flag lifts it a level: {a:?} vs {b:?}"
+        );
+        assert!(
+            b.evidence
+                .contains(&"salesforce_classification".to_string())
+        );
+        assert!(
+            !a.evidence
+                .contains(&"salesforce_classification".to_string())
+        );
+        // The flag strengthens content; on its own it labels nothing.
+        let empty = verdict(
+            &classified(Some("Restricted"), Some("PII")),
+            &FieldStats::default(),
+            ConfidenceLevel::Low,
+        );
+        assert!(empty.data_types.is_empty(), "{empty:?}");
+    }
+
     #[test]
     fn salesforce_types_and_labels() {
         // History values (anyType) are read as short text.

@@ -68,11 +68,13 @@ impl ScanError {
         }
     }
 
+    /// Stable code for results and dead-letter headers, the same vocabulary as DSR errors:
+    /// Redis trouble is `STORE_UNAVAILABLE` (whether the scan state or the client's token
+    /// store failed), which the per-org breaker does not count against the org's Salesforce.
     pub fn code(&self) -> String {
         match self {
-            ScanError::Salesforce(SfError::Api { code, .. }) => code.clone(),
-            ScanError::Salesforce(_) => "salesforce_error".into(),
-            ScanError::Store(_) => "store_error".into(),
+            ScanError::Salesforce(e) => e.code(),
+            ScanError::Store(_) => "STORE_UNAVAILABLE".into(),
             ScanError::NotPlanned(_) => "scan_not_planned".into(),
             ScanError::UnknownPart { .. } => "scan_part_unknown".into(),
         }
@@ -594,6 +596,31 @@ mod tests {
                 d
             })
             .unwrap()
+    }
+
+    #[test]
+    fn redis_failures_in_a_scan_are_store_unavailable_and_transient() {
+        // The per-org breaker skips exactly this code: a Redis hiccup is not the org failing.
+        let redis =
+            redis::RedisError::from(std::io::Error::from(std::io::ErrorKind::ConnectionRefused));
+        for e in [
+            ScanError::Store(StoreError::Redis(redis)),
+            ScanError::Store(StoreError::Corrupt("meta".into())),
+            ScanError::Salesforce(SfError::Store("token store down".into())),
+        ] {
+            assert_eq!(e.code(), "STORE_UNAVAILABLE", "{e}");
+            assert_eq!(e.kind(), ErrorKind::Transient, "{e}");
+        }
+        // Salesforce's own failures keep their codes.
+        let api = ScanError::Salesforce(SfError::Api {
+            status: 400,
+            code: "INVALID_FIELD".into(),
+            message: "No such column".into(),
+            retry_after: None,
+        });
+        assert_eq!(api.code(), "INVALID_FIELD");
+        let transport = ScanError::Salesforce(SfError::Transport("reset".into()));
+        assert_eq!(transport.code(), "TRANSPORT_ERROR");
     }
 
     #[test]

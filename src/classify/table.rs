@@ -111,3 +111,159 @@ impl TableClassifier {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::classify::lexicon;
+    use crate::classify::validators;
+
+    const N: usize = 1000;
+
+    fn det() -> Detector {
+        Detector::new(chrono::NaiveDate::from_ymd_opt(2026, 6, 1).unwrap())
+    }
+
+    /// A small deterministic generator (no test depends on a random seed).
+    struct Lcg(u64);
+    impl Lcg {
+        fn next(&mut self) -> u64 {
+            self.0 = self
+                .0
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            self.0 >> 16
+        }
+        fn hex(&mut self, len: usize) -> String {
+            (0..len)
+                .map(|_| char::from(b"0123456789abcdef"[(self.next() % 16) as usize]))
+                .collect()
+        }
+    }
+
+    /// Millisecond timestamps (13 digits, 2020–2026) that pass Luhn, as card numbers must.
+    fn luhn_timestamps() -> Vec<String> {
+        let mut out = Vec::new();
+        let mut t: u64 = 1_580_000_000_000;
+        while out.len() < N {
+            t += 197_003_117;
+            let s = t.to_string();
+            let d = validators::digits(&s).unwrap();
+            if validators::luhn(&d) {
+                out.push(s);
+            }
+        }
+        out
+    }
+
+    /// Whole GUIDs and the fragments systems store of them (the first group, the last group;
+    /// some last groups are all digits, shaped like a phone number).
+    fn guid_fragments() -> Vec<String> {
+        let mut g = Lcg(7);
+        (0..N)
+            .map(|i| {
+                let guid = format!(
+                    "{}-{}-4{}-a{}-{}",
+                    g.hex(8),
+                    g.hex(4),
+                    g.hex(3),
+                    g.hex(3),
+                    g.hex(12)
+                );
+                match i % 4 {
+                    0 => guid,
+                    1 => guid[..8].to_string(),
+                    2 => guid[24..].to_string(),
+                    _ => format!("{:012}", g.next() % 1_000_000_000_000),
+                }
+            })
+            .collect()
+    }
+
+    fn order_numbers() -> Vec<String> {
+        (0..N)
+            .map(|i| match i % 3 {
+                0 => format!("ORD-{:06}", 100 + i * 37),
+                1 => format!("{:08}", 10_000 + i * 53),
+                _ => format!("ORD-2024-{:06}", 1 + i * 11),
+            })
+            .collect()
+    }
+
+    /// Salesforce CaseNumber: an auto-number, zero padded to eight digits.
+    fn case_numbers() -> Vec<String> {
+        (0..N).map(|i| format!("{:08}", 1_000 + i)).collect()
+    }
+
+    /// Verdicts of one column holding `values`, at the lowest threshold.
+    fn column(name: &str, values: &[String]) -> FieldVerdict {
+        let mut t = TableClassifier::new(det(), vec![FieldProfile::from_column(name)]);
+        for v in values {
+            t.add_record(&[Some(v.as_str())]);
+        }
+        t.verdicts(ConfidenceLevel::Low).remove(0)
+    }
+
+    fn types(v: &FieldVerdict) -> Vec<&str> {
+        v.data_types.iter().map(|d| d.data_type.as_str()).collect()
+    }
+
+    #[test]
+    fn columns_of_hard_negatives_are_neither_cards_nor_phones() {
+        let kinds: [(&str, Vec<String>); 4] = [
+            ("Created_Ms__c", luhn_timestamps()),
+            ("External_Ref__c", guid_fragments()),
+            ("Order_Number__c", order_numbers()),
+            ("CaseNumber", case_numbers()),
+        ];
+        for (natural, values) in &kinds {
+            assert_eq!(values.len(), N);
+            // Under its own name, under a neutral one, and inside free text.
+            let in_text: Vec<String> = values.iter().map(|v| format!("Ref {v} logged")).collect();
+            for (name, vals) in [
+                (*natural, values),
+                ("Value__c", values),
+                ("Description", &in_text),
+            ] {
+                let v = column(name, vals);
+                assert_eq!(v.non_empty, N as u64);
+                let found = types(&v);
+                assert!(
+                    !found.contains(&"credit_card") && !found.contains(&"phone"),
+                    "{name} holding {natural} values ({} …): {found:?}",
+                    vals[0]
+                );
+                assert!(found.is_empty(), "{name} ({natural}): {v:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn an_all_caps_names_column_is_person_names_and_an_email_column_is_not_urls() {
+        let mut first: Vec<&String> = lexicon::FIRST.iter().collect();
+        let mut last: Vec<&String> = lexicon::LAST.iter().collect();
+        first.sort();
+        last.sort();
+        let names: Vec<String> = (0..N)
+            .map(|i| {
+                format!("{} {}", first[i % first.len()], last[(i * 7) % last.len()]).to_uppercase()
+            })
+            .collect();
+        let v = column("Attendee__c", &names);
+        assert_eq!(types(&v), ["person_name"], "{} …", names[0]);
+        assert!(v.data_types[0].level >= ConfidenceLevel::Medium, "{v:?}");
+
+        let emails: Vec<String> = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| {
+                let host = ["example.com", "mail.example.org", "corp.example.co.uk"][i % 3];
+                format!("{}@{host}", n.to_lowercase().replace(' ', "."))
+            })
+            .collect();
+        for name in ["Contact_Info__c", "Value__c"] {
+            let v = column(name, &emails);
+            assert_eq!(types(&v), ["email"], "{name}: {} …", emails[0]);
+        }
+    }
+}
