@@ -6,7 +6,7 @@
 mod dsr_harness;
 mod sf_harness;
 
-use dsr_harness::{Dsr, outcome_of, request};
+use dsr_harness::{Dsr, count, outcome_of, request};
 use serde_json::json;
 use sfprivacy::message::{
     DsrAction, ObjectSelection, RecordOutcomeKind as K, ResultStatus, SubjectEmail,
@@ -785,6 +785,159 @@ async fn a_field_shorter_than_the_placeholders_gets_them_cut_to_its_length() {
     assert!(
         new_email.len() <= 30 && new_email.ends_with("@anonymized.invalid"),
         "{new_email}"
+    );
+    t.cleanup().await;
+}
+
+fn write_calls(counters: &serde_json::Value) -> u64 {
+    counters["endpoints"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(k, _)| k.starts_with("PATCH") || k.starts_with("DELETE"))
+        .map(|(_, v)| v.as_u64().unwrap())
+        .sum()
+}
+
+#[tokio::test]
+async fn a_dry_run_writes_nothing_and_its_plan_lists_the_value_kinds() {
+    let t = Dsr::start().await;
+    let email = "dry.anon@example.com";
+    let c = t
+        .insert(
+            "Contact",
+            vec![
+                json!({"FirstName": "Dee", "LastName": "Ry", "Email": email, "Phone": "555 0142"}),
+            ],
+            true,
+        )
+        .await;
+    t.reset_counters().await;
+    let mut req = request(DsrAction::Anonymize, &[email], ObjectSelection::Default);
+    req.options.dry_run = true;
+    let report = t.run(&req, &t.context()).await;
+    assert_eq!(write_calls(&t.counters().await), 0, "no PATCH, no DELETE");
+    assert_eq!(outcome_of(&report, &c[0]).outcome, K::Planned);
+    assert!(report.verification.is_none());
+    let plan = report.plan.unwrap();
+    assert_eq!(plan["action"], json!("anonymize"));
+    // FirstName and Phone nulled, LastName (required) the text placeholder, Email an address.
+    assert_eq!(
+        plan["value_kinds"],
+        json!({"email_placeholder": 1, "null": 2, "placeholder": 1}),
+        "{plan:#}"
+    );
+    let line = plan["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == json!(c[0]))
+        .unwrap();
+    let kind_of = |field: &str| {
+        line["writes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|w| w["field"] == json!(field))
+            .map(|w| w["value_kind"].clone())
+    };
+    assert_eq!(kind_of("Email"), Some(json!("email_placeholder")));
+    assert_eq!(kind_of("LastName"), Some(json!("placeholder")));
+    assert!(
+        !plan.to_string().contains("Dee"),
+        "the plan holds no values"
+    );
+    let row = &t
+        .live(&format!(
+            "SELECT FirstName, Email FROM Contact WHERE Id = '{}'",
+            c[0]
+        ))
+        .await[0];
+    assert_eq!(
+        (&row["FirstName"], &row["Email"]),
+        (&json!("Dee"), &json!(email))
+    );
+    t.cleanup().await;
+}
+
+#[tokio::test]
+async fn an_interrupted_anonymize_resumes_from_its_checkpointed_plan_into_one_report() {
+    let t = Dsr::start().await;
+    let email = "many.anon@example.com";
+    let records: Vec<_> = (0..300)
+        .map(|i| json!({"LastName": format!("A{i}"), "Email": email}))
+        .collect();
+    let ids = t.insert("Contact", records, true).await;
+    let ctx = t.context_with_checkpoints().await;
+    let req = request(DsrAction::Anonymize, &[email], ObjectSelection::Default);
+
+    // Salesforce goes away after the first PATCH (the retrieve of the contacts is the first
+    // `composite` call).
+    t.put("/__emulator/faults", json!({"fail_next": [{"endpoint": "composite", "kind": "SERVER_UNAVAILABLE", "count": 1000, "after": 2}]})).await;
+    let err = sfprivacy::dsr::execute(&t.client.for_job(), &req, &ctx)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), sfprivacy::dsr::DsrErrorKind::Transient);
+    let saved = ctx
+        .checkpoints
+        .as_ref()
+        .unwrap()
+        .outcomes(&req.request_id)
+        .await
+        .unwrap();
+    assert_eq!(saved.len(), 200, "the first chunk's outcomes were saved");
+
+    // A record that arrives before the redelivery: a fresh plan would include it, the
+    // checkpointed one does not.
+    let late = t
+        .insert(
+            "Contact",
+            vec![json!({"LastName": "Late", "Email": email})],
+            true,
+        )
+        .await;
+    t.h.admin(reqwest::Method::DELETE, "/__emulator/faults", json!({}))
+        .await;
+    t.reset_counters().await;
+    let report = t.run(&req, &ctx).await;
+    let counters = t.counters().await;
+    assert_eq!(
+        write_calls(&counters),
+        1,
+        "only the 100 records not yet written: {counters:#}"
+    );
+    assert!(
+        !counters["endpoints"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .any(|k| k.contains("search")),
+        "no new search: the plan was reused: {counters:#}"
+    );
+    assert_eq!(
+        report.status,
+        ResultStatus::Completed,
+        "{:#?}",
+        report.verification
+    );
+    assert_eq!(
+        report.verification.as_ref().unwrap()["resumed"],
+        json!(true)
+    );
+    assert_eq!(report.records.len(), 300);
+    assert_eq!(count(&report, K::Anonymized), 300);
+    assert!(
+        ids.iter()
+            .all(|id| outcome_of(&report, id).outcome == K::Anonymized)
+    );
+    assert!(!report.records.iter().any(|r| r.id == late[0]));
+    let left = t
+        .live(&format!("SELECT Id FROM Contact WHERE Email = '{email}'"))
+        .await;
+    assert_eq!(
+        left.len(),
+        1,
+        "only the late Contact still holds the address"
     );
     t.cleanup().await;
 }
