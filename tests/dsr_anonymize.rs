@@ -1,12 +1,12 @@
 //! Anonymize requests against the emulator (issue 4): writes the org accepts (no compound
 //! field, no nulled required field, valid unique emails, values within length, past a duplicate
 //! rule), a refused field reported while the rest is anonymized, converted leads reported, and
-//! the proof by digest.
+//! the proof by digest, field history included.
 
 mod dsr_harness;
 mod sf_harness;
 
-use dsr_harness::{Dsr, outcome_of, request};
+use dsr_harness::{Dsr, count, outcome_of, request};
 use serde_json::json;
 use sfprivacy::message::{
     DsrAction, ObjectSelection, RecordOutcomeKind as K, ResultStatus, SubjectEmail,
@@ -15,8 +15,26 @@ use sfprivacy::message::{
 #[tokio::test]
 async fn contact_and_lead_are_anonymized_with_values_the_org_accepts() {
     let t = Dsr::start().await;
-    t.put("/__emulator/settings", json!({"duplicateRules": true}))
-        .await;
+    // A name-based duplicate rule (as Salesforce's standard ones), and records already holding
+    // the placeholder name: every write of `LastName: Anonymized` matches them, so only the
+    // client's `Sforce-Duplicate-Rule-Header: allowSave=true` gets the writes through.
+    t.put(
+        "/__emulator/settings",
+        json!({"duplicateRules": true, "duplicateRuleFields": ["LastName"]}),
+    )
+    .await;
+    t.insert(
+        "Contact",
+        vec![json!({"LastName": "Anonymized", "Email": "earlier@anonymized.invalid"})],
+        true,
+    )
+    .await;
+    t.insert(
+        "Lead",
+        vec![json!({"LastName": "Anonymized", "Company": "Earlier", "Status": "Open - Not Contacted"})],
+        true,
+    )
+    .await;
     let email = "jane.doe@example.com";
     let c = t.insert("Contact", vec![json!({
         "Salutation": "Ms.", "FirstName": "Jane", "LastName": "Doe", "Email": email,
@@ -578,5 +596,348 @@ async fn with_all_objects_a_person_account_matched_twice_is_written_once() {
     assert_eq!(outcome_of(&report, acc).outcome, K::Anonymized);
     assert_eq!(outcome_of(&report, pc).outcome, K::Anonymized);
     assert_eq!(report.verification.unwrap()["ok"], json!(true));
+    t.cleanup().await;
+}
+
+/// A Contact whose history rows hold its values: `(contact id, [rows holding a value, the row
+/// that does not])`.
+async fn contact_with_history(t: &Dsr, email: &str) -> (String, Vec<String>) {
+    let c = t
+        .insert(
+            "Contact",
+            vec![json!({"FirstName": "Hal", "LastName": "Hist", "Email": email, "Phone": "555 0199"})],
+            true,
+        )
+        .await;
+    let rows = t
+        .insert(
+            "ContactHistory",
+            vec![
+                json!({"ContactId": c[0], "Field": "Email", "OldValue": null, "NewValue": email}),
+                json!({"ContactId": c[0], "Field": "LastName", "OldValue": "Histo", "NewValue": "Hist"}),
+                json!({"ContactId": c[0], "Field": "MailingCity", "OldValue": "Nowhere", "NewValue": "Elsewhere"}),
+            ],
+            true,
+        )
+        .await;
+    (c[0].clone(), rows)
+}
+
+async fn history_rows_of(t: &Dsr, contact: &str) -> Vec<String> {
+    let mut ids: Vec<String> = t
+        .live(&format!(
+            "SELECT Id FROM ContactHistory WHERE ContactId = '{contact}'"
+        ))
+        .await
+        .iter()
+        .map(|r| r["Id"].as_str().unwrap().to_string())
+        .collect();
+    ids.sort();
+    ids
+}
+
+fn listed_history(proof: &serde_json::Value) -> Vec<String> {
+    let mut ids: Vec<String> = proof["field_history"]["rows_holding_old_values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().to_string())
+        .collect();
+    ids.sort();
+    ids
+}
+
+#[tokio::test]
+async fn history_rows_holding_old_values_are_listed_as_remaining_when_deletion_is_off() {
+    let t = Dsr::start().await;
+    let email = "hist.kept@example.com";
+    let (c, rows) = contact_with_history(&t, email).await;
+    let report = t
+        .run(
+            &request(DsrAction::Anonymize, &[email], ObjectSelection::Default),
+            &t.context(),
+        )
+        .await;
+    assert_eq!(outcome_of(&report, &c).outcome, K::Anonymized);
+    let proof = report.verification.clone().unwrap();
+    let mut holding = rows[..2].to_vec();
+    holding.sort();
+    assert_eq!(listed_history(&proof), holding, "{proof:#}");
+    let fh = &proof["field_history"];
+    assert_eq!(
+        (&fh["deletion_allowed"], &fh["deleted"], &fh["remaining"]),
+        (&json!(false), &json!(0), &json!(2))
+    );
+    assert_eq!(proof["ok"], json!(false));
+    assert_eq!(report.status, ResultStatus::Partial);
+    let mut all = rows.clone();
+    all.sort();
+    assert_eq!(history_rows_of(&t, &c).await, all, "nothing deleted");
+    t.cleanup().await;
+}
+
+#[tokio::test]
+async fn history_rows_holding_old_values_are_deleted_when_the_connection_allows_it() {
+    let t = Dsr::start().await;
+    // The integration user holds Delete From Field History.
+    t.put("/__emulator/settings", json!({"deleteFieldHistory": true}))
+        .await;
+    let email = "hist.deleted@example.com";
+    let (c, rows) = contact_with_history(&t, email).await;
+    let mut ctx = t.context();
+    ctx.connection.delete_field_history = true;
+    let report = t
+        .run(
+            &request(DsrAction::Anonymize, &[email], ObjectSelection::Default),
+            &ctx,
+        )
+        .await;
+    let proof = report.verification.clone().unwrap();
+    let mut holding = rows[..2].to_vec();
+    holding.sort();
+    assert_eq!(listed_history(&proof), holding, "{proof:#}");
+    let fh = &proof["field_history"];
+    assert_eq!(
+        (&fh["deleted"], &fh["remaining"], &fh["delete_errors"]),
+        (&json!(2), &json!(0), &json!([]))
+    );
+    assert_eq!(proof["ok"], json!(true), "{proof:#}");
+    assert_eq!(report.status, ResultStatus::Completed);
+    assert_eq!(
+        history_rows_of(&t, &c).await,
+        vec![rows[2].clone()],
+        "only the row holding none of the values is left"
+    );
+    t.cleanup().await;
+}
+
+#[tokio::test]
+async fn a_history_object_that_cannot_be_read_makes_the_proof_fail() {
+    let t = Dsr::start().await;
+    let email = "hist.unread@example.com";
+    let (c, _) = contact_with_history(&t, email).await;
+    // The profile lost read access to ContactHistory (describe still lists it).
+    t.put(
+        "/__emulator/settings",
+        json!({"unreadableObjects": ["ContactHistory"]}),
+    )
+    .await;
+    let report = t
+        .run(
+            &request(DsrAction::Anonymize, &[email], ObjectSelection::Default),
+            &t.context(),
+        )
+        .await;
+    assert_eq!(outcome_of(&report, &c).outcome, K::Anonymized);
+    let proof = report.verification.clone().unwrap();
+    assert_eq!(
+        proof["field_history"]["read_errors"],
+        json!([{"object": "ContactHistory", "error_code": "INVALID_TYPE", "records": 1}]),
+        "{proof:#}"
+    );
+    assert_eq!(proof["ok"], json!(false), "history not read is not proven");
+    assert_eq!(report.status, ResultStatus::Partial);
+    t.cleanup().await;
+}
+
+#[tokio::test]
+async fn a_field_shorter_than_the_placeholders_gets_them_cut_to_its_length() {
+    let t = Dsr::start().await;
+    // LastName (required: gets the text placeholder) and Email (always a placeholder address)
+    // shorter than our placeholders.
+    t.put(
+        "/__emulator/settings",
+        json!({"fieldLengths": [
+            {"object": "Contact", "field": "LastName", "length": 5},
+            {"object": "Contact", "field": "Email", "length": 30},
+        ]}),
+    )
+    .await;
+    let email = "s@example.com";
+    let c = t
+        .insert(
+            "Contact",
+            vec![json!({"LastName": "Short", "Email": email})],
+            true,
+        )
+        .await;
+    let report = t
+        .run(
+            &request(DsrAction::Anonymize, &[email], ObjectSelection::Default),
+            &t.context(),
+        )
+        .await;
+    let o = outcome_of(&report, &c[0]);
+    assert_eq!(
+        (o.outcome, o.error_code.as_deref()),
+        (K::Anonymized, None),
+        "{o:#?}"
+    );
+    assert_eq!(report.status, ResultStatus::Completed, "{report:#?}");
+    let row = &t
+        .live(&format!(
+            "SELECT LastName, Email FROM Contact WHERE Id = '{}'",
+            c[0]
+        ))
+        .await[0];
+    assert_eq!(row["LastName"], json!("Anony"));
+    let new_email = row["Email"].as_str().unwrap();
+    assert!(
+        new_email.len() <= 30 && new_email.ends_with("@anonymized.invalid"),
+        "{new_email}"
+    );
+    t.cleanup().await;
+}
+
+fn write_calls(counters: &serde_json::Value) -> u64 {
+    counters["endpoints"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(k, _)| k.starts_with("PATCH") || k.starts_with("DELETE"))
+        .map(|(_, v)| v.as_u64().unwrap())
+        .sum()
+}
+
+#[tokio::test]
+async fn a_dry_run_writes_nothing_and_its_plan_lists_the_value_kinds() {
+    let t = Dsr::start().await;
+    let email = "dry.anon@example.com";
+    let c = t
+        .insert(
+            "Contact",
+            vec![
+                json!({"FirstName": "Dee", "LastName": "Ry", "Email": email, "Phone": "555 0142"}),
+            ],
+            true,
+        )
+        .await;
+    t.reset_counters().await;
+    let mut req = request(DsrAction::Anonymize, &[email], ObjectSelection::Default);
+    req.options.dry_run = true;
+    let report = t.run(&req, &t.context()).await;
+    assert_eq!(write_calls(&t.counters().await), 0, "no PATCH, no DELETE");
+    assert_eq!(outcome_of(&report, &c[0]).outcome, K::Planned);
+    assert!(report.verification.is_none());
+    let plan = report.plan.unwrap();
+    assert_eq!(plan["action"], json!("anonymize"));
+    // FirstName and Phone nulled, LastName (required) the text placeholder, Email an address.
+    assert_eq!(
+        plan["value_kinds"],
+        json!({"email_placeholder": 1, "null": 2, "placeholder": 1}),
+        "{plan:#}"
+    );
+    let line = plan["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == json!(c[0]))
+        .unwrap();
+    let kind_of = |field: &str| {
+        line["writes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|w| w["field"] == json!(field))
+            .map(|w| w["value_kind"].clone())
+    };
+    assert_eq!(kind_of("Email"), Some(json!("email_placeholder")));
+    assert_eq!(kind_of("LastName"), Some(json!("placeholder")));
+    assert!(
+        !plan.to_string().contains("Dee"),
+        "the plan holds no values"
+    );
+    let row = &t
+        .live(&format!(
+            "SELECT FirstName, Email FROM Contact WHERE Id = '{}'",
+            c[0]
+        ))
+        .await[0];
+    assert_eq!(
+        (&row["FirstName"], &row["Email"]),
+        (&json!("Dee"), &json!(email))
+    );
+    t.cleanup().await;
+}
+
+#[tokio::test]
+async fn an_interrupted_anonymize_resumes_from_its_checkpointed_plan_into_one_report() {
+    let t = Dsr::start().await;
+    let email = "many.anon@example.com";
+    let records: Vec<_> = (0..300)
+        .map(|i| json!({"LastName": format!("A{i}"), "Email": email}))
+        .collect();
+    let ids = t.insert("Contact", records, true).await;
+    let ctx = t.context_with_checkpoints().await;
+    let req = request(DsrAction::Anonymize, &[email], ObjectSelection::Default);
+
+    // Salesforce goes away after the first PATCH (the retrieve of the contacts is the first
+    // `composite` call).
+    t.put("/__emulator/faults", json!({"fail_next": [{"endpoint": "composite", "kind": "SERVER_UNAVAILABLE", "count": 1000, "after": 2}]})).await;
+    let err = sfprivacy::dsr::execute(&t.client.for_job(), &req, &ctx)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), sfprivacy::dsr::DsrErrorKind::Transient);
+    let saved = ctx
+        .checkpoints
+        .as_ref()
+        .unwrap()
+        .outcomes(&req.request_id)
+        .await
+        .unwrap();
+    assert_eq!(saved.len(), 200, "the first chunk's outcomes were saved");
+
+    // A record that arrives before the redelivery: a fresh plan would include it, the
+    // checkpointed one does not.
+    let late = t
+        .insert(
+            "Contact",
+            vec![json!({"LastName": "Late", "Email": email})],
+            true,
+        )
+        .await;
+    t.h.admin(reqwest::Method::DELETE, "/__emulator/faults", json!({}))
+        .await;
+    t.reset_counters().await;
+    let report = t.run(&req, &ctx).await;
+    let counters = t.counters().await;
+    assert_eq!(
+        write_calls(&counters),
+        1,
+        "only the 100 records not yet written: {counters:#}"
+    );
+    assert!(
+        !counters["endpoints"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .any(|k| k.contains("search")),
+        "no new search: the plan was reused: {counters:#}"
+    );
+    assert_eq!(
+        report.status,
+        ResultStatus::Completed,
+        "{:#?}",
+        report.verification
+    );
+    assert_eq!(
+        report.verification.as_ref().unwrap()["resumed"],
+        json!(true)
+    );
+    assert_eq!(report.records.len(), 300);
+    assert_eq!(count(&report, K::Anonymized), 300);
+    assert!(
+        ids.iter()
+            .all(|id| outcome_of(&report, id).outcome == K::Anonymized)
+    );
+    assert!(!report.records.iter().any(|r| r.id == late[0]));
+    let left = t
+        .live(&format!("SELECT Id FROM Contact WHERE Email = '{email}'"))
+        .await;
+    assert_eq!(
+        left.len(),
+        1,
+        "only the late Contact still holds the address"
+    );
     t.cleanup().await;
 }

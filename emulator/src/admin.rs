@@ -6,9 +6,10 @@
 //! - `POST /__emulator/records/{object}`: insert exact records, bypassing write rules
 //! - `GET  /__emulator/counters`, `POST /__emulator/counters/reset`
 //! - `GET  /__emulator/ground-truth`
-//! - `GET|PUT /__emulator/settings`: duplicate rules, validation rules, fields read-only by
-//!   field-level security, index lag, cursor TTL, varying query page sizes, Bulk job delay,
-//!   the integration user's Bulk API Hard Delete permission
+//! - `GET|PUT /__emulator/settings`: duplicate rules (and the fields they match on), validation
+//!   rules, fields read-only by field-level security, field lengths, objects the profile cannot
+//!   read, the Delete From Field History permission, index lag, cursor TTL, varying query page
+//!   sizes, Bulk job delay, the integration user's Bulk API Hard Delete permission
 //! - `GET  /__emulator/clock`, `POST /__emulator/clock/advance {"seconds"|"ms"}`
 
 use std::sync::Arc;
@@ -24,7 +25,7 @@ use serde_json::{Map, Value, json};
 
 use crate::error::ApiError;
 use crate::org::Org;
-use crate::org::rules::{FieldRef, ValidationRule};
+use crate::org::rules::{FieldLength, FieldRef, ValidationRule};
 use crate::org::store::StoredRow;
 use crate::org::truth::ground_truth;
 use crate::rest::json_body;
@@ -199,8 +200,12 @@ fn settings_json(state: &AppState) -> Value {
     let org = state.org();
     json!({
         "duplicateRules": org.settings.duplicate_rules,
+        "duplicateRuleFields": org.settings.duplicate_rule_fields,
         "validationRules": org.settings.validation_rules,
         "readOnlyFields": org.settings.read_only_fields,
+        "fieldLengths": org.settings.field_lengths,
+        "unreadableObjects": org.settings.unreadable_objects,
+        "deleteFieldHistory": org.settings.delete_field_history,
         "indexLagMs": state.index_lag_ms(),
         "cursorTtlMs": state.cursors.ttl_ms.load(Ordering::Relaxed),
         "varyQueryPageSizes": state.cursors.vary_page_sizes.load(Ordering::Relaxed),
@@ -238,6 +243,40 @@ async fn put_settings(state: Shared, body: Bytes) -> Result<Json<Value>, ApiErro
         if let Some(b) = v.get("duplicateRules").and_then(Value::as_bool) {
             org.settings.duplicate_rules = b;
         }
+        if let Some(b) = v.get("deleteFieldHistory").and_then(Value::as_bool) {
+            org.settings.delete_field_history = b;
+        }
+        if let Some(fields) = v.get("duplicateRuleFields") {
+            let fields: Vec<String> = serde_json::from_value(fields.clone())
+                .map_err(|e| ApiError::json(format!("duplicateRuleFields: {e}")))?;
+            org.settings.duplicate_rule_fields = fields;
+        }
+        if let Some(list) = v.get("fieldLengths") {
+            let list: Vec<FieldLength> = serde_json::from_value(list.clone())
+                .map_err(|e| ApiError::json(format!("fieldLengths: {e}")))?;
+            let list = list
+                .into_iter()
+                .map(|l| {
+                    let r = canonical_field(&org, "fieldLengths", &l.object, &l.field)?;
+                    Ok(FieldLength {
+                        object: r.object,
+                        field: r.field,
+                        length: l.length,
+                    })
+                })
+                .collect::<Result<Vec<_>, ApiError>>()?;
+            org.settings.field_lengths = list;
+        }
+        if let Some(list) = v.get("unreadableObjects") {
+            let list: Vec<String> = serde_json::from_value(list.clone())
+                .map_err(|e| ApiError::json(format!("unreadableObjects: {e}")))?;
+            for o in &list {
+                if org.schema.object(o).is_none() {
+                    return Err(ApiError::json(format!("unreadableObjects: no object {o}")));
+                }
+            }
+            org.settings.unreadable_objects = list;
+        }
         if let Some(rules) = v.get("validationRules") {
             let rules: Vec<ValidationRule> = serde_json::from_value(rules.clone())
                 .map_err(|e| ApiError::json(format!("validationRules: {e}")))?;
@@ -260,6 +299,29 @@ async fn put_settings(state: Shared, body: Bytes) -> Result<Json<Value>, ApiErro
         }
     }
     Ok(Json(settings_json(&state)))
+}
+
+/// A visible field of a setting, as the schema spells it.
+fn canonical_field(
+    org: &Org,
+    setting: &str,
+    object: &str,
+    field: &str,
+) -> Result<FieldRef, ApiError> {
+    let obj = org
+        .schema
+        .object(object)
+        .ok_or_else(|| ApiError::json(format!("{setting}: no object {object}")))?;
+    let fd = obj.field(field).ok_or_else(|| {
+        ApiError::json(format!(
+            "{setting}: no field {field} visible on {}",
+            obj.name
+        ))
+    })?;
+    Ok(FieldRef {
+        object: obj.name.to_string(),
+        field: fd.name.to_string(),
+    })
 }
 
 /// A `readOnlyFields` entry as the schema spells it. The field must be visible (a hidden one

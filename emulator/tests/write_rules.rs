@@ -162,6 +162,120 @@ async fn duplicate_rules_and_validation_rules() {
     assert_eq!(v["success"], true);
 }
 
+/// The duplicate rule matching on name instead of email, a field length set at run time, and
+/// an object the profile cannot read.
+#[tokio::test]
+async fn configurable_duplicate_rule_field_lengths_and_unreadable_objects() {
+    let app = App::start().await;
+    let put = |body: Value| app.call(Method::PUT, "/__emulator/settings", Some(body), &[]);
+    let (s, v) = put(json!({"duplicateRuleFields": ["LastName"], "fieldLengths": [{"object": "contact", "field": "lastname", "length": 5}], "unreadableObjects": ["ContactHistory"]})).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["fieldLengths"][0]["field"], "LastName");
+    let (_, a) = app.create("Contact", json!({"LastName": "Smith"})).await;
+    assert_eq!(a["success"], true, "{a}");
+    let (_, e) = app
+        .create(
+            "Contact",
+            json!({"LastName": "SMITH", "Email": "x@example.com"}),
+        )
+        .await;
+    assert_eq!(code(&e), "DUPLICATES_DETECTED");
+    // An update that leaves the matched field alone is not checked.
+    let (_, b) = app.create("Contact", json!({"LastName": "Jones"})).await;
+    let b = b["id"].as_str().unwrap().to_string();
+    let (s, e) = app
+        .call(
+            Method::PATCH,
+            &format!("sobjects/Contact/{b}"),
+            Some(json!({"LastName": "smith"})),
+            &[],
+        )
+        .await;
+    assert_eq!((s, code(&e)), (400, "DUPLICATES_DETECTED"));
+    let (s, _) = app
+        .call(
+            Method::PATCH,
+            &format!("sobjects/Contact/{b}"),
+            Some(json!({"LastName": "smith"})),
+            &[("Sforce-Duplicate-Rule-Header", "allowSave=true")],
+        )
+        .await;
+    assert_eq!(s, 204);
+
+    let (_, e) = app.create("Contact", json!({"LastName": "Longer"})).await;
+    assert_eq!(code(&e), "STRING_TOO_LONG");
+    let (_, d) = app
+        .call(Method::GET, "sobjects/Contact/describe", None, &[])
+        .await;
+    let last = d["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "LastName")
+        .unwrap();
+    assert_eq!(last["length"], 5);
+
+    let (s, e) = app
+        .call(
+            Method::GET,
+            "query?q=SELECT+Id+FROM+ContactHistory",
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!((s, code(&e)), (400, "INVALID_TYPE"));
+    let (s, _) = app
+        .call(Method::GET, "query?q=SELECT+Id+FROM+LeadHistory", None, &[])
+        .await;
+    assert_eq!(s, 200);
+    let (s, _) = put(json!({"unreadableObjects": ["NoSuchThing"]})).await;
+    assert_eq!(s, 400);
+}
+
+/// Field history rows are deleted only with the Delete From Field History permission, and then
+/// for good.
+#[tokio::test]
+async fn field_history_is_deleted_only_with_the_permission() {
+    let app = App::start().await;
+    let (_, c) = app.create("Contact", json!({"LastName": "Hist"})).await;
+    let contact = c["id"].as_str().unwrap().to_string();
+    let (s, v) = app
+        .call(
+            Method::POST,
+            "/__emulator/records/ContactHistory",
+            Some(json!({"ContactId": contact, "Field": "LastName", "OldValue": "Old", "NewValue": "Hist"})),
+            &[],
+        )
+        .await;
+    assert_eq!(s, 201, "{v}");
+    let row = v["ids"][0].as_str().unwrap().to_string();
+    let path = format!("composite/sobjects?ids={row}&allOrNone=false");
+    let delete = || app.call(Method::DELETE, &path, None, &[]);
+    let (_, r) = delete().await;
+    assert_eq!(
+        r[0]["errors"][0]["statusCode"], "INSUFFICIENT_ACCESS_OR_READONLY",
+        "{r}"
+    );
+    app.call(
+        Method::PUT,
+        "/__emulator/settings",
+        Some(json!({"deleteFieldHistory": true})),
+        &[],
+    )
+    .await;
+    let (_, r) = delete().await;
+    assert_eq!(r[0]["success"], true, "{r}");
+    let (_, q) = app
+        .call(
+            Method::GET,
+            &format!("queryAll?q=SELECT+Id+FROM+ContactHistory+WHERE+ContactId='{contact}'"),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(q["totalSize"], 0, "purged, not in the recycle bin: {q}");
+}
+
 #[tokio::test]
 async fn delete_rules_and_converted_leads() {
     let app = App::start().await;

@@ -770,7 +770,9 @@ async fn write_chunk(
 }
 
 /// Re-reads every anonymized record and checks, by digest, that no original value remains;
-/// lists (and, when allowed, deletes) field-history rows holding old values.
+/// lists (and, when allowed, deletes) field-history rows holding old values. A history object
+/// whose query fails permanently is listed in `field_history.read_errors` and the proof is not
+/// ok (the request `partial`).
 async fn prove(
     client: &SalesforceClient,
     plan: &AnonymizePlan,
@@ -828,8 +830,13 @@ async fn prove(
         .get("remaining")
         .and_then(|v| v.as_u64())
         .unwrap_or(0);
+    // A history object that could not be read proves nothing about the rows it holds.
+    let history_unread = history
+        .get("read_errors")
+        .and_then(|v| v.as_array())
+        .is_some_and(|a| !a.is_empty());
     Ok(serde_json::json!({
-        "ok": remaining.is_empty() && history_left == 0,
+        "ok": remaining.is_empty() && history_left == 0 && !history_unread,
         "records_rechecked": checked,
         "original_values_remaining": remaining,
         "field_history": history,
@@ -854,6 +861,7 @@ async fn field_history(
     let global = client.describe_global().await?;
     let mut rows_found = Vec::new();
     let mut ids_to_delete = Vec::new();
+    let mut read_errors = Vec::new();
     let mut by_object: BTreeMap<&str, Vec<&RecordPlan>> = BTreeMap::new();
     for p in plan
         .records
@@ -874,7 +882,14 @@ async fn field_history(
         for soql in super::delete::in_queries(&head, &ids) {
             let rows = match client.query_all(&soql).await {
                 Ok(r) => r,
-                Err(e) if e.kind() == ErrorKind::Permanent => break,
+                // Reported (and the proof not ok) rather than taken for "no rows".
+                Err(e) if e.kind() == ErrorKind::Permanent => {
+                    read_errors.push(serde_json::json!({
+                        "object": history, "error_code": e.code(),
+                        "records": plans.len(),
+                    }));
+                    break;
+                }
                 Err(e) => return Err(e.into()),
             };
             for row in rows {
@@ -927,6 +942,7 @@ async fn field_history(
         "deleted": deleted,
         "delete_errors": errors,
         "remaining": remaining,
+        "read_errors": read_errors,
     }))
 }
 

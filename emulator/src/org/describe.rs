@@ -45,7 +45,7 @@ pub fn summary(o: &ObjectDef, version: &str) -> Value {
     })
 }
 
-fn field(fd: &FieldDef, fls_read_only: bool) -> Value {
+fn field(fd: &FieldDef, fls_read_only: bool, length: u32) -> Value {
     let picklist: Vec<Value> = fd
         .picklist
         .iter()
@@ -65,7 +65,7 @@ fn field(fd: &FieldDef, fls_read_only: bool) -> Value {
     json!({
         "aggregatable": !matches!(fd.kind, FType::TextArea | FType::Address | FType::Location),
         "autoNumber": matches!(fd.fill, super::seeded::Gen::AutoNumber(_)),
-        "byteLength": fd.length * 3,
+        "byteLength": length * 3,
         "calculated": fd.calculated,
         "calculatedFormula": null,
         "cascadeDelete": cascade,
@@ -88,7 +88,7 @@ fn field(fd: &FieldDef, fls_read_only: bool) -> Value {
         "idLookup": fd.id_lookup || fd.kind == FType::Id,
         "inlineHelpText": null,
         "label": fd.label,
-        "length": fd.length,
+        "length": length,
         "name": fd.name,
         "nameField": fd.name_field,
         "namePointing": fd.reference_to.len() > 1,
@@ -117,17 +117,19 @@ fn field(fd: &FieldDef, fls_read_only: bool) -> Value {
 }
 
 /// `GET /sobjects/{name}/describe`; `fls_read_only(field index)` says whether field-level
-/// security makes a field read-only for the integration user.
+/// security makes a field read-only for the integration user, `length(field index)` the
+/// field's length as configured.
 pub fn describe(
     schema: &Schema,
     o: &ObjectDef,
     version: &str,
     fls_read_only: impl Fn(usize) -> bool,
+    length: impl Fn(usize) -> u32,
 ) -> Value {
     let mut v = summary(o, version);
     let fields: Vec<Value> = o
         .visible_fields()
-        .map(|(fi, f)| field(f, fls_read_only(fi)))
+        .map(|(fi, f)| field(f, fls_read_only(fi), length(fi)))
         .collect();
     let children: Vec<Value> = schema
         .children_of(o.name)

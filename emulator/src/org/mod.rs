@@ -30,20 +30,40 @@ type ChildIndex = Arc<Vec<(u64, u64)>>;
 /// Settings tests can change at run time through the admin API.
 #[derive(Debug, Clone)]
 pub struct OrgSettings {
-    /// Block inserts/updates that duplicate a Contact's or Lead's email (standard duplicate
-    /// rules set to "Block"), unless `Sforce-Duplicate-Rule-Header: allowSave=true`.
+    /// Block inserts/updates of a Contact or Lead matching another of the same object on
+    /// [`duplicate_rule_fields`](Self::duplicate_rule_fields) (standard duplicate rules set to
+    /// "Block"), unless `Sforce-Duplicate-Rule-Header: allowSave=true`.
     pub duplicate_rules: bool,
+    /// The matching rule's fields: all must be non-blank and equal (case-insensitive) to
+    /// another live record's; the rule runs when a write changes one of them. `["Email"]` by
+    /// default; `["LastName"]` or `["FirstName","LastName"]` approximate Salesforce's standard
+    /// name-based matching rules.
+    pub duplicate_rule_fields: Vec<String>,
     pub validation_rules: Vec<rules::ValidationRule>,
     /// Fields visible but read-only for the integration user (none by default).
     pub read_only_fields: Vec<rules::FieldRef>,
+    /// Field lengths that replace the schema's (describe and `STRING_TOO_LONG` follow them), so
+    /// tests can have a field shorter than a client's placeholders.
+    pub field_lengths: Vec<rules::FieldLength>,
+    /// Objects the integration user's profile cannot read: a SOQL query on one answers
+    /// `INVALID_TYPE`. Describe Global still lists them, as a client's cached describe does
+    /// after access was taken away.
+    pub unreadable_objects: Vec<String>,
+    /// The integration user's "Delete From Field History" permission: with it, field-history
+    /// rows (`ContactHistory`, …) can be deleted, permanently (off by default).
+    pub delete_field_history: bool,
 }
 
 impl Default for OrgSettings {
     fn default() -> Self {
         Self {
             duplicate_rules: true,
+            duplicate_rule_fields: vec!["Email".into()],
             validation_rules: Vec::new(),
             read_only_fields: Vec::new(),
+            field_lengths: Vec::new(),
+            unreadable_objects: Vec::new(),
+            delete_field_history: false,
         }
     }
 }

@@ -30,6 +30,14 @@ pub struct FieldRef {
     pub field: String,
 }
 
+/// A field length set by the admin API in place of the schema's.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FieldLength {
+    pub object: String,
+    pub field: String,
+    pub length: u32,
+}
+
 /// Per-call options from request headers.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct WriteOptions {
@@ -144,6 +152,17 @@ impl Org {
             .any(|r| r.object == obj.name && r.field == obj.fields[fi].name)
     }
 
+    /// The length of field `fi` of `oi`: the `fieldLengths` setting's, else the schema's.
+    pub fn field_length(&self, oi: usize, fi: usize) -> u32 {
+        let obj = &self.schema.objects[oi];
+        let fd = &obj.fields[fi];
+        self.settings
+            .field_lengths
+            .iter()
+            .find(|l| l.object == obj.name && l.field == fd.name)
+            .map_or(fd.length, |l| l.length)
+    }
+
     /// Checks a write's fields and converts them to (field index, value) pairs.
     fn prepare(
         &self,
@@ -235,12 +254,13 @@ impl Org {
         for (fi, v) in changed {
             let fd = &obj.fields[*fi];
             let Some(s) = v.as_str() else { continue };
-            if fd.length > 0 && s.chars().count() > fd.length as usize && fd.kind.is_text() {
+            let length = self.field_length(oi, *fi);
+            if length > 0 && s.chars().count() > length as usize && fd.kind.is_text() {
                 return Err(err(
                     "STRING_TOO_LONG",
                     format!(
-                        "{}: data value too large: {s} (max length={})",
-                        fd.label, fd.length
+                        "{}: data value too large: {s} (max length={length})",
+                        fd.label
                     ),
                     vec![fd.name.to_string()],
                 ));
@@ -319,15 +339,12 @@ impl Org {
                 ));
             }
         }
-        // Duplicate rules (standard Contact / Lead rules matching on email).
+        // Duplicate rules (standard Contact / Lead rules, matching on the configured fields).
         if self.settings.duplicate_rules
             && !opts.allow_save
             && matches!(obj.name, "Contact" | "Lead")
-            && let Some(fi) = obj.field_index_any("Email")
-            && changed.iter().any(|(c, _)| *c == fi)
-            && let Some(email) = values[fi].as_str()
-            && !email.is_empty()
-            && self.find_equal(oi, fi, email, self_number).is_some()
+            && let Some(keys) = self.duplicate_keys(oi, values, changed)
+            && self.find_matching(oi, &keys, self_number).is_some()
         {
             return Err(err(
                 "DUPLICATES_DETECTED",
@@ -338,6 +355,30 @@ impl Org {
         Ok(())
     }
 
+    /// The (field index, value) pairs the duplicate rule matches a write on: `None` when the
+    /// object lacks a rule field, one is blank, or the write changes none of them.
+    fn duplicate_keys<'v>(
+        &self,
+        oi: usize,
+        values: &'v [Value],
+        changed: &[(usize, Value)],
+    ) -> Option<Vec<(usize, &'v str)>> {
+        let obj = &self.schema.objects[oi];
+        let fields = &self.settings.duplicate_rule_fields;
+        if fields.is_empty() {
+            return None;
+        }
+        let mut keys = Vec::new();
+        for name in fields {
+            let fi = obj.field_index_any(name)?;
+            let v = values[fi].as_str().filter(|s| !s.is_empty())?;
+            keys.push((fi, v));
+        }
+        keys.iter()
+            .any(|(fi, _)| changed.iter().any(|(c, _)| c == fi))
+            .then_some(keys)
+    }
+
     /// A live row of `oi` whose field equals `value` case-insensitively (not `except`).
     fn find_equal(
         &self,
@@ -346,16 +387,28 @@ impl Org {
         value: &str,
         except: Option<u64>,
     ) -> Option<RowRef<'_>> {
+        self.find_matching(oi, &[(fi, value)], except)
+    }
+
+    /// A live row of `oi` (not `except`) whose fields equal every `(field, value)`
+    /// case-insensitively.
+    fn find_matching(
+        &self,
+        oi: usize,
+        keys: &[(usize, &str)],
+        except: Option<u64>,
+    ) -> Option<RowRef<'_>> {
         let mut n = 1;
         while let Some(r) = self.next_row(oi, n) {
             n = r.number + 1;
             if Some(r.number) == except || r.is_deleted() {
                 continue;
             }
-            if r.get(fi)
-                .as_str()
-                .is_some_and(|v| v.eq_ignore_ascii_case(value))
-            {
+            if keys.iter().all(|(fi, value)| {
+                r.get(*fi)
+                    .as_str()
+                    .is_some_and(|v| v.eq_ignore_ascii_case(value))
+            }) {
                 return Some(r);
             }
         }
@@ -599,9 +652,13 @@ impl Org {
         opts: WriteOptions,
     ) -> Result<(), RecordError> {
         let (oi, number) = self.resolve_for_write(object, id)?;
-        if !self.schema.objects[oi].deletable {
+        let history =
+            self.settings.delete_field_history && self.schema.objects[oi].name.ends_with("History");
+        if !self.schema.objects[oi].deletable && !history {
             return Err(err("INSUFFICIENT_ACCESS_OR_READONLY", ACCESS_MSG, vec![]));
         }
+        // Deleted field history skips the recycle bin.
+        let hard = hard || history;
         // Collect the cascade (depth-first), checking restrictions on every node.
         let mut plan: Vec<(usize, u64)> = Vec::new();
         let mut clear: Vec<(usize, u64, usize)> = Vec::new();

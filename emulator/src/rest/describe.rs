@@ -71,7 +71,11 @@ pub async fn object(
     let org = state.org();
     let oi = org.object_index(&object).ok_or_else(ApiError::not_found)?;
     let o = &org.schema.objects[oi];
-    Ok(Json(describe::describe(&org.schema, o, &version, |fi| {
-        org.fls_read_only(oi, fi)
-    })))
+    Ok(Json(describe::describe(
+        &org.schema,
+        o,
+        &version,
+        |fi| org.fls_read_only(oi, fi),
+        |fi| org.field_length(oi, fi),
+    )))
 }

@@ -135,7 +135,15 @@ fn err_at(q: &str, pos: usize, code: &str, detail: &str) -> ApiError {
 
 impl Binder<'_> {
     pub fn bind(&self, query: &Query) -> Result<Bound, ApiError> {
-        let oi = self.org.object_index(&query.object).ok_or_else(|| {
+        let unreadable = |oi: usize| {
+            let name = self.org.schema.objects[oi].name;
+            self.org
+                .settings
+                .unreadable_objects
+                .iter()
+                .any(|o| o.eq_ignore_ascii_case(name))
+        };
+        let oi = self.org.object_index(&query.object).filter(|oi| !unreadable(*oi)).ok_or_else(|| {
             err_at(
                 self.q,
                 query.object_pos,
