@@ -1,8 +1,8 @@
 //! The real `sfprivacy worker` binary, as operators run it, against real RabbitMQ and Redis and
 //! an in-process emulator: SIGTERM while requests are in flight (readiness, exit code, nothing
 //! lost or done twice once a second worker takes over), a log scan of a full delete at trace
-//! level, replay of a dead letter with the `replay` command, and a Redis crash mid-run; `/metrics` after real work (calls, usage, tokens, deferrals, a
-//! reconnect).
+//! level, replay of a dead letter with the `replay` command, a Redis crash mid-run, and
+//! `/metrics` after real work (calls, usage, tokens, deferrals, a reconnect).
 
 mod common;
 mod sf_harness;
