@@ -1,7 +1,8 @@
 //! The real `sfprivacy worker` binary, as operators run it, against real RabbitMQ and Redis and
 //! an in-process emulator: SIGTERM while requests are in flight (readiness, exit code, nothing
 //! lost or done twice once a second worker takes over), a log scan of a full delete at trace
-//! level, replay of a dead letter with the `replay` command, and a Redis crash mid-run.
+//! level, replay of a dead letter with the `replay` command, a Redis crash mid-run, and
+//! `/metrics` after real work (calls, usage, tokens, deferrals, a reconnect).
 
 mod common;
 mod sf_harness;
@@ -587,4 +588,148 @@ async fn a_scan_counts_the_records_it_read_in_metrics() {
         "records read = the result's records_scanned"
     );
     assert!(parts >= 2.0, "one part per object at least: {parts}");
+}
+
+/// A labelled series from `/metrics`: the first whose labels include every `k="v"` of
+/// `labels` (0 when absent).
+async fn metric_with(w: &WorkerProcess, name: &str, labels: &[(&str, &str)]) -> f64 {
+    let Ok(resp) = reqwest::get(format!("http://{}/metrics", w.health)).await else {
+        return 0.0;
+    };
+    let text = resp.text().await.unwrap_or_default();
+    text.lines()
+        .filter_map(|l| l.strip_prefix(name)?.strip_prefix('{'))
+        .filter_map(|rest| rest.split_once("} "))
+        .filter(|(set, _)| {
+            labels
+                .iter()
+                .all(|(k, v)| set.split(',').any(|kv| kv == format!("{k}=\"{v}\"")))
+        })
+        .filter_map(|(_, v)| v.trim().parse().ok())
+        .next()
+        .unwrap_or(0.0)
+}
+
+/// Polls until `f` says the value is there, failing with the worker's log otherwise.
+async fn until_metric(w: &WorkerProcess, what: &str, mut f: impl AsyncFnMut() -> bool) {
+    let start = Instant::now();
+    while !f().await {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "{what} never showed on /metrics:\n{}",
+            w.log()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Closes the worker process's own AMQP connection on the broker side (as an operator or a
+/// network failure would); other tests' connections are untouched.
+fn close_amqp_connection_of(w: &WorkerProcess) {
+    let out = std::process::Command::new("rabbitmqctl")
+        .args(["-q", "list_connections", "pid", "client_properties"])
+        .output()
+        .expect("rabbitmqctl");
+    let text = String::from_utf8_lossy(&out.stdout);
+    // The binary names its connection `sfprivacy-worker-{pid}`.
+    let name = format!("\"sfprivacy-worker-{}\"", w.id());
+    let mut closed = 0;
+    for line in text.lines().filter(|l| l.contains(&name)) {
+        let pid = line.split_whitespace().next().unwrap_or_default();
+        let st = std::process::Command::new("rabbitmqctl")
+            .args(["-q", "close_connection", pid, "test"])
+            .status()
+            .expect("rabbitmqctl close_connection");
+        assert!(st.success());
+        closed += 1;
+    }
+    assert!(closed > 0, "worker connection {name} not found in:\n{text}");
+}
+
+/// `/metrics` of a real worker, every figure produced by the code that counts it: Salesforce
+/// calls by status (a 503 injected once), the org's API usage ratio from `Sforce-Limit-Info`,
+/// the token refresh, a request deferred by the budget, and a broker reconnect after the
+/// worker's own connection was closed on the broker.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_real_worker_reports_calls_usage_tokens_deferrals_and_reconnects_in_metrics() {
+    use sfprivacy::ops::metrics as m;
+    let h = emulator().await;
+    // 850 of 1,000 daily calls used (above the 80% share), and one SOQL call answers 503.
+    h.admin(
+        reqwest::Method::PUT,
+        "/__emulator/limits",
+        json!({"daily_api_requests": 1000, "used": 850}),
+    )
+    .await;
+    h.admin(
+        reqwest::Method::PUT,
+        "/__emulator/faults",
+        json!({"fail_next": [{"endpoint": "query", "kind": "SERVER_UNAVAILABLE", "count": 1}]}),
+    )
+    .await;
+    let rig = broker_rig(&AppOptions::new(vec![], None)).await;
+    let subjects = subjects(&h, "metrics", 2).await;
+    let (first, second) = (&subjects[0], &subjects[1]);
+    rig.publish("dsr", &dsr_request("copy", &first.0, &first.1))
+        .await;
+    let conns = emulator_connection_with_grant(h.base_url(), "grant = \"client_credentials\"");
+    // The usage figure stays authoritative for the whole test: the second request stays deferred.
+    let mut w = WorkerProcess::spawn(
+        &rig.env,
+        &conns,
+        &[("SFPRIVACY_API_USAGE_TTL_SECS", "600".into())],
+    );
+    w.wait_ready(Duration::from_secs(60)).await;
+    let results = rig
+        .terminal_results(std::slice::from_ref(&first.0), Duration::from_secs(60))
+        .await;
+    let r = &results
+        .get(&first.0)
+        .unwrap_or_else(|| panic!("no result:\n{}", w.log()))[0];
+    assert_eq!(r["status"], "completed", "{r:#}");
+
+    rig.publish("dsr", &dsr_request("copy", &second.0, &second.1))
+        .await;
+    let deferred = [("connection", CONN), ("reason", "api_budget")];
+    until_metric(&w, "a budget deferral", async || {
+        metric_with(&w, m::REQUESTS_DEFERRED, &deferred).await >= 1.0
+    })
+    .await;
+
+    close_amqp_connection_of(&w);
+    until_metric(&w, "a broker reconnect", async || {
+        w.metric(m::BROKER_RECONNECTS).await >= 1.0
+    })
+    .await;
+    w.wait_ready(Duration::from_secs(60)).await;
+
+    let ok = metric_with(
+        &w,
+        m::SALESFORCE_CALLS,
+        &[("connection", CONN), ("status", "200")],
+    )
+    .await;
+    let unavailable = metric_with(
+        &w,
+        m::SALESFORCE_CALLS,
+        &[("connection", CONN), ("status", "503")],
+    )
+    .await;
+    let ratio = metric_with(&w, m::API_USAGE_RATIO, &[("connection", CONN)]).await;
+    let tokens = metric_with(
+        &w,
+        m::TOKEN_REFRESHES,
+        &[("connection", CONN), ("outcome", "ok")],
+    )
+    .await;
+    let log = w.stop().await;
+    rig.cleanup().await;
+    h.cleanup().await;
+    assert!(ok >= 1.0, "successful calls counted: {ok}\n{log}");
+    assert_eq!(unavailable, 1.0, "the one 503 counted");
+    assert!(
+        (0.85..1.0).contains(&ratio),
+        "usage ratio from Sforce-Limit-Info: {ratio}"
+    );
+    assert_eq!(tokens, 1.0, "one token fetched (client credentials)");
 }

@@ -21,6 +21,25 @@ pub struct DsrJob<'a> {
     pub started_at: String,
 }
 
+/// Maps a DSR that could not run onto the job outcome classes.
+pub(super) fn failure(e: &dsr::DsrError) -> JobEnd {
+    let code = e.code();
+    let message = e.to_string();
+    match e.kind() {
+        DsrErrorKind::Transient => JobEnd::Transient {
+            code,
+            message,
+            cause: super::TransientCause::of_dsr(e),
+        },
+        DsrErrorKind::Operator => JobEnd::Operator { code, message },
+        DsrErrorKind::Permanent if super::operator_fixable(&code) => {
+            JobEnd::Operator { code, message }
+        }
+        DsrErrorKind::Permanent => JobEnd::Failed { code, message },
+        DsrErrorKind::Rejected => JobEnd::Rejected { code, message },
+    }
+}
+
 impl DsrJob<'_> {
     pub async fn run(self) -> JobEnd {
         let mut ctx = DsrContext::new(self.connection.clone());
@@ -37,25 +56,14 @@ impl DsrJob<'_> {
                     return JobEnd::Transient {
                         code: "STORE_UNAVAILABLE".into(),
                         message: format!("cannot read the latest scan's personal fields: {e}"),
+                        cause: super::TransientCause::Store,
                     };
                 }
             }
         }
         let report = match dsr::execute(self.client, self.request, &ctx).await {
             Ok(r) => r,
-            Err(e) => {
-                let code = e.code();
-                let message = e.to_string();
-                return match e.kind() {
-                    DsrErrorKind::Transient => JobEnd::Transient { code, message },
-                    DsrErrorKind::Operator => JobEnd::Operator { code, message },
-                    DsrErrorKind::Permanent if super::operator_fixable(&code) => {
-                        JobEnd::Operator { code, message }
-                    }
-                    DsrErrorKind::Permanent => JobEnd::Failed { code, message },
-                    DsrErrorKind::Rejected => JobEnd::Rejected { code, message },
-                };
-            }
+            Err(e) => return failure(&e),
         };
         match self.messages(report) {
             Ok(m) => JobEnd::Finished(m),

@@ -57,13 +57,82 @@ pub enum JobEnd {
     Finished(Vec<OutMessage>),
     /// Will not succeed: a terminal `failed` result.
     Failed { code: String, message: String },
-    /// Retry later.
-    Transient { code: String, message: String },
+    /// Retry later. `cause` says whose trouble it is: only the org's own failures feed its
+    /// circuit breaker.
+    Transient {
+        code: String,
+        message: String,
+        cause: TransientCause,
+    },
     /// An operator must act first.
     Operator { code: String, message: String },
     /// Not to be answered: its id belongs to another request, or it is a scan part no plan
     /// made. Dead letter only.
     Rejected { code: String, message: String },
+}
+
+/// Whose trouble a transient failure is, decided from the error's variant (not its code).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransientCause {
+    /// The org's Salesforce (5xx, timeouts, dropped connections, rejected sessions).
+    Salesforce,
+    /// Our Redis: says nothing about the org.
+    Store,
+    /// Our own per-org concurrency cap had no free slot: the org is busy with our calls.
+    OwnLimit,
+}
+
+impl TransientCause {
+    pub fn of_salesforce(e: &crate::salesforce::SfError) -> Self {
+        match e {
+            crate::salesforce::SfError::Store(_) => TransientCause::Store,
+            crate::salesforce::SfError::ConcurrencyCap { .. } => TransientCause::OwnLimit,
+            _ => TransientCause::Salesforce,
+        }
+    }
+
+    pub fn of_dsr(e: &crate::dsr::DsrError) -> Self {
+        match e {
+            crate::dsr::DsrError::Salesforce(e) => Self::of_salesforce(e),
+            crate::dsr::DsrError::Store(_) => TransientCause::Store,
+            // Not transient today; were it, it would be ours, not the org's.
+            crate::dsr::DsrError::Invalid(_) => TransientCause::OwnLimit,
+        }
+    }
+
+    pub fn of_scan(e: &crate::classify::scan::ScanError) -> Self {
+        use crate::classify::scan::ScanError;
+        match e {
+            ScanError::Salesforce(e) => Self::of_salesforce(e),
+            // Whatever its code (`store_error` or `STORE_UNAVAILABLE`): Redis, not the org.
+            ScanError::Store(_) => TransientCause::Store,
+            ScanError::NotPlanned(_) | ScanError::UnknownPart { .. } => TransientCause::OwnLimit,
+        }
+    }
+}
+
+/// What a job's end tells the org's circuit breaker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BreakerVerdict {
+    /// The org's Salesforce failed (transiently): counts towards opening the breaker.
+    Failure,
+    /// Salesforce answered: closes the breaker (and ends a half-open probe).
+    Success,
+    /// Our own trouble (Redis, our concurrency cap): tells nothing about the org.
+    Neutral,
+}
+
+impl JobEnd {
+    pub fn breaker_verdict(&self) -> BreakerVerdict {
+        match self {
+            JobEnd::Transient {
+                cause: TransientCause::Salesforce,
+                ..
+            } => BreakerVerdict::Failure,
+            JobEnd::Transient { .. } => BreakerVerdict::Neutral,
+            _ => BreakerVerdict::Success,
+        }
+    }
 }
 
 /// Salesforce codes that mean "an admin must grant something", which a retry cannot fix but
@@ -296,7 +365,7 @@ impl Jobs {
                     publish: Vec::new(),
                 }
             }
-            JobEnd::Transient { code, message } => transient(&code, message, calls),
+            JobEnd::Transient { code, message, .. } => transient(&code, message, calls),
             JobEnd::Operator { code, message } => Outcome::DeadLetter {
                 publish: answering.error_result(
                     ResultStatus::DeadLettered,
@@ -401,14 +470,13 @@ impl Jobs {
     /// Feeds the job's end into the org's breaker and publishes its latest API usage.
     async fn observe_limits(&self, connection: &Arc<Connection>, end: &JobEnd) {
         let Some(limits) = &self.limits else { return };
-        let result = match end {
-            // Redis trouble says nothing about the org's Salesforce.
-            JobEnd::Transient { code, .. } if code == "STORE_UNAVAILABLE" => Ok(()),
-            JobEnd::Transient { .. } => limits
+        let result = match end.breaker_verdict() {
+            BreakerVerdict::Neutral => Ok(()),
+            BreakerVerdict::Failure => limits
                 .record_transient_failure(&connection.id)
                 .await
                 .map(|_| ()),
-            _ => limits.record_success(&connection.id).await.map(|_| ()),
+            BreakerVerdict::Success => limits.record_success(&connection.id).await.map(|_| ()),
         };
         if let Err(e) = result {
             warn!(error = %e, "could not update the org's circuit breaker");
@@ -526,5 +594,65 @@ fn reused(id: &str) -> Outcome {
         }
         .to_string(),
         publish: Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::classify::scan::ScanError;
+    use crate::dsr::DsrError;
+    use crate::salesforce::SfError;
+    use crate::store::StoreError;
+
+    fn api(status: u16, code: &str) -> SfError {
+        SfError::Api {
+            status,
+            code: code.into(),
+            message: "x".into(),
+            retry_after: None,
+        }
+    }
+
+    fn cap() -> SfError {
+        SfError::ConcurrencyCap {
+            waited: std::time::Duration::from_secs(30),
+        }
+    }
+
+    fn store() -> StoreError {
+        StoreError::Redis(redis::RedisError::from((
+            redis::ErrorKind::Io,
+            "connection refused",
+        )))
+    }
+
+    #[test]
+    fn only_salesforce_failures_count_against_the_org_breaker() {
+        use BreakerVerdict::*;
+        let dsr = |e: DsrError| dsr_job::failure(&e).breaker_verdict();
+        let scan = |e: ScanError| scan_job::failure(e).breaker_verdict();
+
+        // The org's Salesforce failing, however it is wrapped.
+        assert_eq!(dsr(api(503, "SERVER_UNAVAILABLE").into()), Failure);
+        assert_eq!(dsr(SfError::Transport("reset".into()).into()), Failure);
+        assert_eq!(scan(api(503, "SERVER_UNAVAILABLE").into()), Failure);
+        assert_eq!(scan(SfError::Transport("timeout".into()).into()), Failure);
+
+        // Our own concurrency cap: transient (retried), never the org's fault.
+        let end = dsr_job::failure(&cap().into());
+        assert!(matches!(&end, JobEnd::Transient { code, .. } if code == "ORG_CONCURRENCY_CAP"));
+        assert_eq!(end.breaker_verdict(), Neutral);
+        assert_eq!(scan(cap().into()), Neutral);
+
+        // Redis, whichever layer saw it and whatever code it is reported under.
+        assert_eq!(dsr(DsrError::Store(store())), Neutral);
+        assert_eq!(dsr(SfError::Store("token cache".into()).into()), Neutral);
+        assert_eq!(scan(ScanError::Store(store())), Neutral);
+        assert_eq!(scan(SfError::Store("token cache".into()).into()), Neutral);
+
+        // Salesforce answered (even with a refusal): the org is up.
+        assert_eq!(dsr(api(400, "MALFORMED_QUERY").into()), Success);
+        assert_eq!(scan(api(403, "INSUFFICIENT_ACCESS").into()), Success);
     }
 }

@@ -11,7 +11,7 @@ use crate::salesforce::{ErrorKind, SalesforceClient};
 use crate::store::Store;
 
 /// Maps a scan failure onto the job outcome classes.
-fn failure(e: ScanError) -> JobEnd {
+pub(super) fn failure(e: ScanError) -> JobEnd {
     let code = e.code();
     let message = e.to_string();
     // A part no plan knows is not a job to answer or count as done: dead letter, with why.
@@ -19,7 +19,11 @@ fn failure(e: ScanError) -> JobEnd {
         return JobEnd::Rejected { code, message };
     }
     match e.kind() {
-        ErrorKind::Transient | ErrorKind::Auth => JobEnd::Transient { code, message },
+        ErrorKind::Transient | ErrorKind::Auth => JobEnd::Transient {
+            code,
+            message,
+            cause: super::TransientCause::of_scan(&e),
+        },
         ErrorKind::CredentialRevoked | ErrorKind::DailyLimit => JobEnd::Operator { code, message },
         ErrorKind::Permanent if super::operator_fixable(&code) => {
             JobEnd::Operator { code, message }

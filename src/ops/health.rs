@@ -183,8 +183,12 @@ mod tests {
         (r.status().as_u16(), r.text().await.unwrap())
     }
 
+    /// The endpoints only: probes follow readiness and shutdown, and `/metrics` renders what the
+    /// recorder holds (the counter is bumped here, so this pins rendering, not counting; the
+    /// counting is pinned against a real worker in `tests/worker_process.rs`,
+    /// `a_real_worker_reports_calls_usage_tokens_deferrals_and_reconnects_in_metrics`).
     #[tokio::test]
-    async fn probes_follow_readiness_and_shutdown() {
+    async fn probes_follow_readiness_and_shutdown_and_metrics_renders_the_recorder() {
         let readiness = Readiness::new();
         let recorder = names::builder().unwrap().build_recorder();
         let server = HealthServer::bind(
@@ -215,6 +219,7 @@ mod tests {
         // Liveness does not depend on readiness.
         assert_eq!(get(addr, "/healthz").await.0, 200);
 
+        // Rendering only: whatever the recorder holds is served.
         metrics::with_local_recorder(&recorder, || {
             metrics::counter!(names::BROKER_RECONNECTS).increment(1);
         });

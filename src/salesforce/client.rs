@@ -382,10 +382,8 @@ impl SalesforceClient {
                     .acquire(self.connection_id(), CONCURRENCY_WAIT)
                     .await
                     .map_err(|e| SfError::Store(e.to_string()))?
-                    .ok_or_else(|| {
-                        SfError::Transport(format!(
-                            "org concurrency cap: no free slot within {CONCURRENCY_WAIT:?}"
-                        ))
+                    .ok_or(SfError::ConcurrencyCap {
+                        waited: CONCURRENCY_WAIT,
                     })?,
             ),
             None => None,

@@ -57,6 +57,11 @@ pub enum SfError {
     /// Store (Redis) failure while handling tokens or limits.
     #[error("store error: {0}")]
     Store(String),
+    /// Our own per-org concurrency cap had no free slot within `waited`: the org is busy with
+    /// our other calls, not failing. Transient (the job is retried), but no sign of Salesforce
+    /// trouble, so it never counts against the org's circuit breaker.
+    #[error("org concurrency cap: no free slot within {waited:?}")]
+    ConcurrencyCap { waited: Duration },
     /// The connection's configuration is unusable.
     #[error("connection misconfigured: {0}")]
     Config(String),
@@ -90,7 +95,9 @@ impl SfError {
                 _ if *status >= 500 => ErrorKind::Transient,
                 _ => ErrorKind::Permanent,
             },
-            SfError::Transport(_) | SfError::Store(_) => ErrorKind::Transient,
+            SfError::Transport(_) | SfError::Store(_) | SfError::ConcurrencyCap { .. } => {
+                ErrorKind::Transient
+            }
             SfError::Decode(_)
             | SfError::Config(_)
             | SfError::InvalidInput(_)
@@ -106,6 +113,7 @@ impl SfError {
             SfError::Transport(_) => "TRANSPORT_ERROR".into(),
             SfError::Decode(_) => "UNEXPECTED_RESPONSE".into(),
             SfError::Store(_) => "STORE_UNAVAILABLE".into(),
+            SfError::ConcurrencyCap { .. } => "ORG_CONCURRENCY_CAP".into(),
             SfError::Config(_) => "CONNECTION_MISCONFIGURED".into(),
             SfError::InvalidInput(_) => "INVALID_INPUT".into(),
             SfError::Selection { code, .. } => (*code).into(),
@@ -187,5 +195,14 @@ mod tests {
             ErrorKind::Permanent
         );
         assert_eq!(api(404, "NOT_FOUND", "x").kind(), ErrorKind::Permanent);
+    }
+
+    #[test]
+    fn a_full_concurrency_cap_is_transient_with_its_own_code() {
+        let e = SfError::ConcurrencyCap {
+            waited: Duration::from_secs(30),
+        };
+        assert_eq!(e.kind(), ErrorKind::Transient);
+        assert_eq!(e.code(), "ORG_CONCURRENCY_CAP");
     }
 }
