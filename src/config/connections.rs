@@ -315,7 +315,7 @@ fn validate(raw: RawConnection) -> Result<Connection, ConfigError> {
                 format!("{child:?} is not an API name"),
             ));
         }
-        if !matches!(policy.as_str(), "delete" | "keep") {
+        if policy.parse::<crate::dsr::policy::ChildPolicy>().is_err() {
             return Err(field(
                 &id,
                 "child_policy",

@@ -584,7 +584,7 @@ pub async fn run(
     request: &DsrRequest,
     ctx: &DsrContext,
 ) -> Result<DsrReport, DsrError> {
-    let policy = Policy::from_overrides(&ctx.connection.child_policy).map_err(DsrError::Invalid)?;
+    let policy = Policy::from_overrides(&ctx.connection.child_policy)?;
     let rid = request.request_id.as_str();
     let saved: Option<AnonymizePlan> = match &ctx.checkpoints {
         Some(c) if !request.options.dry_run => c.load_plan(rid).await?,

@@ -41,8 +41,7 @@ pub async fn run(
     }
     let mut notes = Vec::new();
     if request.options.objects == ObjectSelection::All {
-        let policy =
-            Policy::from_overrides(&ctx.connection.child_policy).map_err(DsrError::Invalid)?;
+        let policy = Policy::from_overrides(&ctx.connection.child_policy)?;
         for parent in ["Contact", "Lead"] {
             let Some(ids) = by_object.get(parent).cloned() else {
                 continue;

@@ -97,8 +97,10 @@ pub enum DsrError {
     Salesforce(#[from] SfError),
     #[error("checkpoint store: {0}")]
     Store(#[from] StoreError),
-    #[error("invalid request: {0}")]
-    Invalid(String),
+    /// The connection's `child_policy` is unusable (the worker refuses such a file at start;
+    /// this guards a connection built another way).
+    #[error(transparent)]
+    Policy(#[from] policy::PolicyError),
 }
 
 impl DsrError {
@@ -111,7 +113,7 @@ impl DsrError {
             },
             DsrError::Store(StoreError::RequestIdReused { .. }) => DsrErrorKind::Rejected,
             DsrError::Store(_) => DsrErrorKind::Transient,
-            DsrError::Invalid(_) => DsrErrorKind::Permanent,
+            DsrError::Policy(_) => DsrErrorKind::Permanent,
         }
     }
 
@@ -121,7 +123,7 @@ impl DsrError {
             DsrError::Salesforce(e) => e.code(),
             DsrError::Store(StoreError::RequestIdReused { .. }) => "REQUEST_ID_REUSED".into(),
             DsrError::Store(_) => "STORE_UNAVAILABLE".into(),
-            DsrError::Invalid(_) => "invalid_request".into(),
+            DsrError::Policy(_) => "CONNECTION_MISCONFIGURED".into(),
         }
     }
 }

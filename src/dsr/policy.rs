@@ -40,6 +40,28 @@ pub const DEFAULT_DELETE: [&str; 12] = [
     "Individual",
 ];
 
+/// A `child_policy` entry that is neither `delete` nor `keep`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("child_policy.{object}: {value:?} is neither \"delete\" nor \"keep\"")]
+pub struct PolicyError {
+    pub object: String,
+    pub value: String,
+}
+
+impl std::str::FromStr for ChildPolicy {
+    type Err = String;
+
+    /// `delete` or `keep`, as the connections file writes them (case-insensitive); the error is
+    /// the refused value.
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "delete" => Ok(ChildPolicy::Delete),
+            "keep" => Ok(ChildPolicy::Keep),
+            _ => Err(s.to_string()),
+        }
+    }
+}
+
 /// A connection's policy: defaults plus overrides.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Policy {
@@ -49,18 +71,13 @@ pub struct Policy {
 impl Policy {
     /// Builds the policy from `Connection.child_policy`; an unknown value is an error naming
     /// the object.
-    pub fn from_overrides(raw: &BTreeMap<String, String>) -> Result<Self, String> {
+    pub fn from_overrides(raw: &BTreeMap<String, String>) -> Result<Self, PolicyError> {
         let mut overrides = BTreeMap::new();
         for (object, value) in raw {
-            let p = match value.to_ascii_lowercase().as_str() {
-                "delete" => ChildPolicy::Delete,
-                "keep" => ChildPolicy::Keep,
-                other => {
-                    return Err(format!(
-                        "child_policy.{object}: {other:?} is neither \"delete\" nor \"keep\""
-                    ));
-                }
-            };
+            let p = value.parse().map_err(|value| PolicyError {
+                object: object.clone(),
+                value,
+            })?;
             overrides.insert(object.clone(), p);
         }
         Ok(Self { overrides })
@@ -117,6 +134,9 @@ mod tests {
         assert!(p.deletes("Invoice__c"));
         raw.insert("Case".to_string(), "purge".to_string());
         let err = Policy::from_overrides(&raw).unwrap_err();
-        assert!(err.contains("child_policy.Case"));
+        assert_eq!(
+            err.to_string(),
+            "child_policy.Case: \"purge\" is neither \"delete\" nor \"keep\""
+        );
     }
 }

@@ -96,7 +96,7 @@ impl TransientCause {
             crate::dsr::DsrError::Salesforce(e) => Self::of_salesforce(e),
             crate::dsr::DsrError::Store(_) => TransientCause::Store,
             // Not transient today; were it, it would be ours, not the org's.
-            crate::dsr::DsrError::Invalid(_) => TransientCause::OwnLimit,
+            crate::dsr::DsrError::Policy(_) => TransientCause::OwnLimit,
         }
     }
 
