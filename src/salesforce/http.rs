@@ -69,7 +69,12 @@ impl RetryPolicy {
         let mut delays = self.delays();
         loop {
             match op().await {
-                Err(e) if e.kind() == ErrorKind::Transient => {
+                // A full per-org cap already waited its turn; waiting again here would hold
+                // the worker's slot, so the job goes back to the queue instead.
+                Err(e)
+                    if e.kind() == ErrorKind::Transient
+                        && !matches!(e, SfError::ConcurrencyCap { .. }) =>
+                {
                     let Some(delay) = delays.next() else {
                         return Err(e);
                     };
@@ -265,6 +270,21 @@ mod tests {
             })
             .await;
         assert!(r.is_err());
+        assert_eq!(n.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn a_full_concurrency_cap_is_not_waited_for_again() {
+        let n = AtomicUsize::new(0);
+        let r: Result<(), _> = quick()
+            .run(|| async {
+                n.fetch_add(1, Ordering::SeqCst);
+                Err(SfError::ConcurrencyCap {
+                    waited: std::time::Duration::from_secs(30),
+                })
+            })
+            .await;
+        assert!(matches!(r, Err(SfError::ConcurrencyCap { .. })));
         assert_eq!(n.load(Ordering::SeqCst), 1);
     }
 
