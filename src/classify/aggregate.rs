@@ -7,6 +7,8 @@
 //! Confidence = 1 − (1 − content)(1 − metadata): content evidence grows with validator
 //! strength and prevalence (and, for plain checksum numbers, with the share of candidates that
 //! validate); metadata evidence is Salesforce's field type (strong) or a name hint (weaker).
+//! A checksum-validated type whose candidates mostly fail the check labels a field only when
+//! its name points to that type: the few that pass are chance.
 //! A type is reported only when the content is enough on its own terms: single stray hits in a
 //! large field are not, while a validated value in a small field is.
 
@@ -71,6 +73,27 @@ fn ambiguous_checksum(t: DataType) -> bool {
     )
 }
 
+/// Types whose validator checks a value's own digits or letters (check digit, mod 97, issuer
+/// and prefix rules), so a candidate of the right shape can fail it. The nine-digit ones are
+/// held to a stricter rule still ([`ambiguous_checksum`]). A NINO has no check digit: only
+/// its excluded prefixes fail, so the rule catches a column of those, not random letters.
+fn checksum_validated(t: DataType) -> bool {
+    use DataType::*;
+    matches!(
+        t,
+        CreditCard
+            | Iban
+            | UkNino
+            | CaSin
+            | BrCpf
+            | InAadhaar
+            | NlBsn
+            | EsNif
+            | FrInsee
+            | AbaRouting
+    )
+}
+
 pub fn level_of(confidence: f64) -> Option<ConfidenceLevel> {
     if confidence >= 0.8 {
         Some(ConfidenceLevel::High)
@@ -116,10 +139,11 @@ pub fn confidence(p: &FieldProfile, s: &FieldStats, t: DataType) -> Option<f64> 
     if !enough {
         return None;
     }
-    // Verhoeff passes one random twelve-digit number in ten, so a column of other twelve-digit
-    // ids (tracking numbers, GUID tails) holds a few "valid" ones; real Aadhaar numbers nearly
-    // all validate. Unnamed, the twelve-digit runs must mostly validate.
-    if t == DataType::InAadhaar && meta == 0.0 && ratio < 0.5 {
+    // A check digit passes some random numbers by chance (Luhn and Verhoeff one in ten, mod 97
+    // one in a hundred), so a column of other numbers of the same shape (order ids, tracking
+    // numbers, codes) holds a few "valid" ones; a column of the real kind nearly all validate.
+    // Unnamed, the candidates must mostly validate.
+    if checksum_validated(t) && meta == 0.0 && ratio < 0.5 {
         return None;
     }
     let mut content = base * (0.75 + 0.25 * (prevalence / 0.5).min(1.0));
@@ -280,6 +304,45 @@ mod tests {
             ConfidenceLevel::Medium,
         );
         assert_eq!(types(&v), ["in_aadhaar"]);
+    }
+
+    #[test]
+    fn a_column_whose_card_candidates_mostly_fail_luhn_is_not_cards_unless_named() {
+        // One random card-shaped number in ten passes Luhn.
+        let chance = stats(1000, DataType::CreditCard, 100, 1000);
+        let plain = FieldProfile::from_column("External_Code__c");
+        assert!(
+            verdict(&plain, &chance, ConfidenceLevel::Low)
+                .data_types
+                .is_empty()
+        );
+        // Named for cards, the name is the evidence.
+        let named = FieldProfile::from_column("Card_Number__c");
+        assert_eq!(
+            types(&verdict(&named, &chance, ConfidenceLevel::Medium)),
+            ["credit_card"]
+        );
+        // A real card column with a few typos.
+        let typos = stats(1000, DataType::CreditCard, 970, 1000);
+        assert_eq!(
+            types(&verdict(&plain, &typos, ConfidenceLevel::High)),
+            ["credit_card"]
+        );
+        // The same rule for the other check-digit types.
+        for t in [
+            DataType::Iban,
+            DataType::BrCpf,
+            DataType::EsNif,
+            DataType::FrInsee,
+        ] {
+            let chance = stats(150, t, 2, 150);
+            assert!(
+                verdict(&plain, &chance, ConfidenceLevel::Low)
+                    .data_types
+                    .is_empty(),
+                "{t}"
+            );
+        }
     }
 
     #[test]

@@ -8,7 +8,7 @@
 //! candidate validates) from random numbers (one in ten does).
 
 use super::lexicon;
-use super::profile::{ContentKind, FieldProfile};
+use super::profile::{ContentKind, CredentialName, FieldProfile};
 use super::types::{DataType, TypeSet};
 use super::validators as v;
 use phonenumber::country::Id as Region;
@@ -433,7 +433,13 @@ impl Detector {
             f.check(Url, v::url(s, true));
         }
         if hinted(Credential) {
-            f.check(Credential, s.len() >= 6 && !s.contains(char::is_whitespace));
+            // A password is whatever its owner chose; a token or key is machine-made, so a
+            // picklist word or a date in an `…Token…` field is not one.
+            let ok = match p.credential {
+                Some(CredentialName::Token) => v::secret_token(s),
+                _ => s.len() >= 6 && !s.contains(char::is_whitespace),
+            };
+            f.check(Credential, ok);
         }
         if hinted(Geolocation) {
             f.check(Geolocation, v::coordinate(s) || v::geo_pair(s));
@@ -884,6 +890,59 @@ mod tests {
         assert_eq!(hits("password: hunter22", "Description"), ["credential"]);
         assert_eq!(hits("s3cr3tP@ss", "Password__c"), ["credential"]);
         assert!(hits("0035g00000AbCdEAAZ", "Legacy_Id__c").is_empty());
+    }
+
+    #[test]
+    fn a_token_or_key_field_counts_random_values_and_a_password_field_any() {
+        // Token and key fields: machine-made values only.
+        for (v, field) in [
+            ("9f8e7d6c5b4a39281706f5e4d3c2b1a0", "Integration_Token__c"),
+            ("AbC123xYz789QwE456rtY0", "Api_Key__c"),
+            (
+                "ghp_4eC39HqLyjWDarjtT1zdp7dcXyZ12345abcd",
+                "Access_Token__c",
+            ),
+        ] {
+            assert_eq!(hits(v, field), ["credential"], "{v} in {field}");
+        }
+        for (v, field) in [
+            ("Active", "Integration_Token__c"),
+            ("Revoked", "Api_Key__c"),
+            ("2026-12-31", "Access_Token__c"),
+            ("pending_rotation", "Token__c"),
+            ("Bearer", "Access_Key__c"),
+        ] {
+            assert!(
+                hits(v, field).is_empty(),
+                "{v} in {field}: {:?}",
+                hits(v, field)
+            );
+        }
+        // Fields about a token hold no secret at all.
+        for (v, field) in [
+            ("Active", "Token_Status__c"),
+            ("Expired", "Token_Status__c"),
+            ("2026-12-31", "Token_Expiry__c"),
+            ("Bearer", "Token_Type__c"),
+            ("Strategic", "Key_Account__c"),
+            ("Expired", "Password_Status__c"),
+            ("2026-01-15", "Password_Last_Changed__c"),
+            ("Complex", "Password_Policy__c"),
+        ] {
+            assert!(
+                hits(v, field).is_empty(),
+                "{v} in {field}: {:?}",
+                hits(v, field)
+            );
+        }
+        // A password is whatever its owner chose.
+        for (v, field) in [
+            ("sunshine", "Password__c"),
+            ("Tr0ub4dor", "Client_Secret__c"),
+        ] {
+            assert_eq!(hits(v, field), ["credential"], "{v} in {field}");
+        }
+        assert!(hits("abc", "Password__c").is_empty());
     }
 
     #[test]

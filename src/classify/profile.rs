@@ -40,6 +40,81 @@ pub struct FieldProfile {
     /// Some rows hold a person's name by Salesforce's data model, the others not
     /// (`Account.Name` with person accounts enabled).
     pub partly_person_name: bool,
+    /// Which kind of secret the name announces, when it announces one.
+    pub credential: Option<CredentialName>,
+}
+
+/// What a credential-hinted field's name says its values are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CredentialName {
+    /// Password, passwd, pwd, secret, passphrase, credential: whatever its owner chose, so
+    /// any six characters or more may be one.
+    Password,
+    /// Token, API key, access key: machine-made, so a value counts only if it looks random.
+    Token,
+}
+
+/// Words that make a credential word describe something about the secret rather than the
+/// secret itself: `Token_Status__c`, `Password_Expiry__c`, `Api_Key_Type__c`.
+const ABOUT_A_SECRET: &[&str] = &[
+    "status",
+    "state",
+    "stage",
+    "expiry",
+    "expires",
+    "expiration",
+    "expired",
+    "date",
+    "datetime",
+    "time",
+    "timestamp",
+    "type",
+    "kind",
+    "category",
+    "count",
+    "length",
+    "policy",
+    "strength",
+    "changed",
+    "created",
+    "updated",
+    "modified",
+    "enabled",
+    "required",
+    "valid",
+    "validity",
+    "name",
+    "label",
+    "hint",
+    "question",
+    "format",
+    "provider",
+];
+
+/// The kind of secret a field's name tokens announce, if any.
+pub fn credential_name(t: &[String]) -> Option<CredentialName> {
+    let any = |words: &[&str]| words.iter().any(|w| has(t, w));
+    if any(ABOUT_A_SECRET) {
+        return None;
+    }
+    if any(&[
+        "password",
+        "passwd",
+        "pwd",
+        "secret",
+        "passphrase",
+        "credential",
+        "credentials",
+    ]) {
+        Some(CredentialName::Password)
+    } else if any(&["token", "apikey", "accesskey"])
+        || has_seq(t, "api", "key")
+        || has_seq(t, "access", "key")
+    {
+        Some(CredentialName::Token)
+    } else {
+        None
+    }
 }
 
 /// Objects whose `Name` is a person's name.
@@ -256,19 +331,7 @@ pub fn name_hints(api_name: &str, label: &str, object: &str) -> (TypeSet, bool, 
     if any(&["gender", "sex", "pronouns"]) {
         h.insert(Gender);
     }
-    if any(&[
-        "password",
-        "passwd",
-        "pwd",
-        "secret",
-        "token",
-        "apikey",
-        "credential",
-        "credentials",
-        "passphrase",
-    ]) || has_seq(&t, "api", "key")
-        || has_seq(&t, "access", "key")
-    {
+    if credential_name(&t).is_some() {
         h.insert(Credential);
     }
     let business_number = any(&[
@@ -335,8 +398,12 @@ impl FieldProfile {
             "double" if hints.contains(DataType::Geolocation) => ContentKind::Number,
             _ => ContentKind::Skip,
         };
+        let mut name_tokens = tokens(&f.name);
+        name_tokens.extend(tokens(&f.label));
+        let mut credential = credential_name(&name_tokens);
         if f.kind == "encryptedstring" {
             hints.insert(DataType::Credential);
+            credential.get_or_insert(CredentialName::Password);
         }
         // A field Salesforce types as email, phone or URL holds that: a name or place word in
         // its label ("From Address", "Home Phone") does not make it a street or a name.
@@ -373,6 +440,7 @@ impl FieldProfile {
             flagged_sensitive,
             person_object_name,
             partly_person_name: false,
+            credential,
         }
     }
 
@@ -406,6 +474,7 @@ impl FieldProfile {
             flagged_sensitive: false,
             person_object_name: false,
             partly_person_name: false,
+            credential: credential_name(&t),
         }
     }
 
@@ -539,6 +608,58 @@ mod tests {
     }
 
     #[test]
+    fn credential_names_tell_passwords_from_tokens_and_from_fields_about_them() {
+        use CredentialName::*;
+        let kind = |n: &str| FieldProfile::from_column(n).credential;
+        for n in [
+            "Password__c",
+            "Passwd",
+            "Pwd__c",
+            "Client_Secret__c",
+            "Passphrase__c",
+        ] {
+            assert_eq!(kind(n), Some(Password), "{n}");
+        }
+        for n in [
+            "Integration_Token__c",
+            "Api_Key__c",
+            "ApiKey__c",
+            "Access_Key__c",
+            "Token",
+        ] {
+            assert_eq!(kind(n), Some(Token), "{n}");
+        }
+        // Names about a secret (its status, expiry, type) or merely containing "key".
+        for n in [
+            "Token_Status__c",
+            "Token_Expiry__c",
+            "Token_Type__c",
+            "Api_Key_Created_Date__c",
+            "Password_Last_Changed__c",
+            "Password_Policy__c",
+            "Key_Account__c",
+            "Account_Key__c",
+        ] {
+            let p = FieldProfile::from_column(n);
+            assert_eq!(p.credential, None, "{n}");
+            assert!(!p.hints.contains(DataType::Credential), "{n}");
+        }
+        // The label counts too; an encrypted field is password-like unless named a token.
+        assert_eq!(
+            described("Key__c", "string", "API Key").credential,
+            Some(Token)
+        );
+        assert_eq!(
+            described("Secret_Answer__c", "encryptedstring", "Answer").credential,
+            Some(Password)
+        );
+        assert_eq!(
+            described("Vault__c", "encryptedstring", "Vault").credential,
+            Some(Password)
+        );
+    }
+
+    #[test]
     fn tokenises_api_names() {
         assert_eq!(tokens("MailingPostalCode"), ["mailing", "postal", "code"]);
         assert_eq!(tokens("Home_Phone__c"), ["home", "phone"]);
@@ -560,6 +681,7 @@ mod tests {
         assert!(h("MailingStreet").contains(DataType::StreetAddress));
         assert!(h("Birthdate").contains(DataType::DateOfBirth));
         assert!(h("Api_Key__c").contains(DataType::Credential));
+        assert!(!h("Token_Status__c").contains(DataType::Credential));
         assert!(!h("Status").contains(DataType::State));
         assert!(name_hints("CaseNumber", "", "Case").1);
         assert!(!name_hints("PhoneNumber__c", "", "Case").1);

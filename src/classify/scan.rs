@@ -267,26 +267,61 @@ async fn slices(
     if pager.total_size() <= opts.slice_records {
         return Ok(vec![(None, None)]);
     }
-    let mut bounds: Vec<String> = Vec::new();
-    let mut seen = 0u64;
+    let mut cuts = Slicer::new(opts.slice_records);
     while let Some(page) = pager.next_page().await? {
         for r in page {
-            seen += 1;
-            if seen.is_multiple_of(opts.slice_records.max(1))
-                && let Some(id) = r.get("Id").and_then(|v| v.as_str())
-            {
-                bounds.push(id.to_string());
-            }
+            cuts.push(r.get("Id").and_then(|v| v.as_str()));
         }
     }
-    let mut ranges = Vec::with_capacity(bounds.len() + 1);
-    let mut after: Option<String> = None;
-    for b in bounds {
-        ranges.push((after.take(), Some(b.clone())));
-        after = Some(b);
+    Ok(cuts.ranges())
+}
+
+/// Id boundaries every `every` records, turned into ranges `(after, upto]` with an open last
+/// one.
+struct Slicer {
+    every: u64,
+    seen: u64,
+    bounds: Vec<String>,
+    /// Whether the last record read was a boundary.
+    last_was_bound: bool,
+}
+
+impl Slicer {
+    fn new(every: u64) -> Self {
+        Self {
+            every: every.max(1),
+            seen: 0,
+            bounds: Vec::new(),
+            last_was_bound: false,
+        }
     }
-    ranges.push((after, None));
-    Ok(ranges)
+
+    fn push(&mut self, id: Option<&str>) {
+        self.seen += 1;
+        self.last_was_bound = false;
+        if self.seen.is_multiple_of(self.every)
+            && let Some(id) = id
+        {
+            self.bounds.push(id.to_string());
+            self.last_was_bound = true;
+        }
+    }
+
+    fn ranges(mut self) -> Vec<Range> {
+        // A boundary on the very last record would leave nothing for the open range after
+        // it (an empty part): that record ends the open range instead.
+        if self.last_was_bound {
+            self.bounds.pop();
+        }
+        let mut ranges = Vec::with_capacity(self.bounds.len() + 1);
+        let mut after: Option<String> = None;
+        for b in self.bounds {
+            ranges.push((after.take(), Some(b.clone())));
+            after = Some(b);
+        }
+        ranges.push((after, None));
+        ranges
+    }
 }
 
 fn progress(scan_id: &str, objects_done: u64, objects_total: u64, records: u64) -> Progress {
@@ -661,6 +696,55 @@ mod tests {
             q,
             "SELECT Id, Email, MailingStreet, MailingCity FROM Contact WHERE Id > '003A' AND Id <= '003B' ORDER BY Id LIMIT 10"
         );
+    }
+
+    fn slice(ids: u64, every: u64) -> Vec<Range> {
+        let mut cuts = Slicer::new(every);
+        for i in 1..=ids {
+            cuts.push(Some(&format!("{i:03}")));
+        }
+        cuts.ranges()
+    }
+
+    fn ends(ranges: &[Range]) -> Vec<(Option<&str>, Option<&str>)> {
+        ranges
+            .iter()
+            .map(|(a, b)| (a.as_deref(), b.as_deref()))
+            .collect()
+    }
+
+    #[test]
+    fn slices_cover_every_id_once_without_an_empty_last_part() {
+        // An exact multiple: three full parts, no fourth empty one after the last Id.
+        assert_eq!(
+            ends(&slice(30, 10)),
+            [
+                (None, Some("010")),
+                (Some("010"), Some("020")),
+                (Some("020"), None)
+            ]
+        );
+        // One more: the open last part holds the one extra Id.
+        assert_eq!(
+            ends(&slice(31, 10)),
+            [
+                (None, Some("010")),
+                (Some("010"), Some("020")),
+                (Some("020"), Some("030")),
+                (Some("030"), None)
+            ]
+        );
+        // One less: the last part is short.
+        assert_eq!(
+            ends(&slice(29, 10)),
+            [
+                (None, Some("010")),
+                (Some("010"), Some("020")),
+                (Some("020"), None)
+            ]
+        );
+        assert_eq!(ends(&slice(10, 10)), [(None, None)]);
+        assert_eq!(ends(&slice(0, 10)), [(None, None)]);
     }
 
     #[test]
