@@ -315,10 +315,8 @@ async fn query_pages_until_done_with_batch_size() {
     );
 
     let (s, e) = app.get("query/01g000000000zZZAAA-2000").await;
-    assert_eq!(
-        (s, e[0]["errorCode"].as_str()),
-        (400, Some("INVALID_QUERY_LOCATOR"))
-    );
+    assert_eq!(s, 400);
+    common::assert_error_body(&e, "INVALID_QUERY_LOCATOR", "invalid query locator", None);
 }
 
 /// `batchSize` is a hint: with `varyQueryPageSizes` pages differ in size (within 200-2000,
@@ -449,32 +447,63 @@ async fn an_empty_query_is_malformed() {
     }
 }
 
+/// Query errors are `[{"message","errorCode"}]` (no `fields`, as real orgs send them) with
+/// the whole caret-form message: the query, the caret under the column, the row and column.
 #[tokio::test]
 async fn soql_errors_use_the_caret_form() {
     let app = App::start(20).await;
+    const COLUMN: &str = "If you are attempting to use a custom field, be sure to append the '__c' after the custom field name. Please reference your WSDL or the describe call for the appropriate names.";
     let (s, e) = app.query("SELECT Foo FROM Contact").await;
     assert_eq!(s, 400);
-    assert_eq!(e[0]["errorCode"], "INVALID_FIELD");
-    assert!(
-        e[0]["message"].as_str().unwrap().starts_with("\nSELECT Foo FROM Contact\n       ^\nERROR at Row:1:Column:8\nNo such column 'Foo' on entity 'Contact'."),
-        "{}",
-        e[0]["message"]
+    common::assert_error_body(
+        &e,
+        "INVALID_FIELD",
+        &format!(
+            "\nSELECT Foo FROM Contact\n       ^\nERROR at Row:1:Column:8\nNo such column 'Foo' on entity 'Contact'. {COLUMN}"
+        ),
+        None,
     );
-    let (_, e) = app.query("SELECT SSN__c FROM Contact").await;
-    assert_eq!(
-        e[0]["errorCode"], "INVALID_FIELD",
-        "FLS-hidden fields are not queryable"
+    let (s, e) = app.query("SELECT Id, SSN__c FROM Contact").await;
+    assert_eq!(s, 400, "FLS-hidden fields are not queryable");
+    common::assert_error_body(
+        &e,
+        "INVALID_FIELD",
+        &format!(
+            "\nSELECT Id, SSN__c FROM Contact\n           ^\nERROR at Row:1:Column:12\nNo such column 'SSN__c' on entity 'Contact'. {COLUMN}"
+        ),
+        None,
     );
-    let (_, e) = app.query("SELECT Id FROM Contct").await;
-    assert_eq!(e[0]["errorCode"], "INVALID_TYPE");
-    assert!(
-        e[0]["message"]
-            .as_str()
-            .unwrap()
-            .contains("sObject type 'Contct' is not supported.")
+    let (s, e) = app.query("SELECT Id FROM Contct").await;
+    assert_eq!(s, 400);
+    common::assert_error_body(
+        &e,
+        "INVALID_TYPE",
+        "\nSELECT Id FROM Contct\n               ^\nERROR at Row:1:Column:16\nsObject type 'Contct' is not supported. If you are attempting to use a custom object, be sure to append the '__c' after the entity name. Please reference your WSDL or the describe call for the appropriate names.",
+        None,
     );
-    let (_, e) = app.query("SELECT Id FROM Contact WHERE").await;
-    assert_eq!(e[0]["errorCode"], "MALFORMED_QUERY");
+    // Past the end: the caret sits one column after the last character.
+    let (s, e) = app.query("SELECT Id FROM Contact WHERE").await;
+    assert_eq!(s, 400);
+    common::assert_error_body(
+        &e,
+        "MALFORMED_QUERY",
+        &format!(
+            "\nSELECT Id FROM Contact WHERE\n{}^\nERROR at Row:1:Column:29\nunexpected token: '<EOF>'",
+            " ".repeat(28)
+        ),
+        None,
+    );
+    let (s, e) = app.query("SELECT Id FROM Contact LIMIT x").await;
+    assert_eq!(s, 400);
+    common::assert_error_body(
+        &e,
+        "MALFORMED_QUERY",
+        &format!(
+            "\nSELECT Id FROM Contact LIMIT x\n{}^\nERROR at Row:1:Column:30\nunexpected token: 'x'",
+            " ".repeat(29)
+        ),
+        None,
+    );
     let (_, e) = app
         .query("SELECT Id FROM Contact WHERE Description = 'x'")
         .await;
@@ -482,6 +511,7 @@ async fn soql_errors_use_the_caret_form() {
         e[0]["errorCode"], "INVALID_FIELD",
         "long text areas cannot be filtered"
     );
+    assert!(e[0].get("fields").is_none(), "{e}");
     let (_, e) = app.query("SELECT Id FROM Contact WHERE Email = 5").await;
     assert!(
         e[0]["message"]
@@ -604,17 +634,24 @@ async fn rows_recycle_bin_and_query_all() {
         .send(Method::DELETE, &format!("sobjects/Contact/{id}"), None)
         .await;
     assert_eq!(s, 204);
+    // A record error: `fields` is there, empty (as a live org answers a second delete).
     let (s, e) = app
         .send(Method::DELETE, &format!("sobjects/Contact/{id}"), None)
         .await;
-    assert_eq!(
-        (s, e[0]["errorCode"].as_str()),
-        (404, Some("ENTITY_IS_DELETED"))
+    assert_eq!(s, 404);
+    common::assert_error_body(
+        &e,
+        "ENTITY_IS_DELETED",
+        "entity is deleted",
+        Some(json!([])),
     );
     let (s, e) = app.get(&format!("sobjects/Contact/{id}")).await;
-    assert_eq!(
-        (s, e[0]["errorCode"].as_str()),
-        (404, Some("ENTITY_IS_DELETED"))
+    assert_eq!(s, 404);
+    common::assert_error_body(
+        &e,
+        "ENTITY_IS_DELETED",
+        "entity is deleted",
+        Some(json!([])),
     );
     let (_, v) = app.query("SELECT Id FROM Contact").await;
     assert_eq!(v["totalSize"], 0);
@@ -629,11 +666,39 @@ async fn rows_recycle_bin_and_query_all() {
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["totalSize"], 1);
     assert_eq!(v["records"][0]["IsDeleted"], true);
-    let (s, e) = app.get("sobjects/Contact/not-an-id").await;
-    assert_eq!((s, e[0]["errorCode"].as_str()), (400, Some("MALFORMED_ID")));
+    // Not an id: Salesforce reads the segment as an external-id path.
+    for m in [Method::GET, Method::PATCH, Method::DELETE] {
+        let body = (m == Method::PATCH).then(|| json!({"LastName": "X"}));
+        let (s, e) = app
+            .send(m.clone(), "sobjects/Contact/not-an-id", body)
+            .await;
+        assert_eq!(s, 404, "{m}");
+        common::assert_error_body(
+            &e,
+            "NOT_FOUND",
+            "Provided external ID field does not exist or is not accessible: not-an-id",
+            None,
+        );
+    }
+    // An id of another object.
+    let acct = sf_emulator::org::ids::make_id("001", 1);
+    let (s, e) = app.get(&format!("sobjects/Contact/{acct}")).await;
+    assert_eq!(s, 400);
+    common::assert_error_body(
+        &e,
+        "MALFORMED_ID",
+        &format!("Contact ID: id value of incorrect type: {acct}"),
+        Some(json!(["Id"])),
+    );
     let missing = sf_emulator::org::ids::make_id("003", 999_999);
     let (s, e) = app.get(&format!("sobjects/Contact/{missing}")).await;
-    assert_eq!((s, e[0]["errorCode"].as_str()), (404, Some("NOT_FOUND")));
+    assert_eq!(s, 404);
+    common::assert_error_body(
+        &e,
+        "NOT_FOUND",
+        "The requested resource does not exist",
+        None,
+    );
 }
 
 #[tokio::test]
@@ -679,9 +744,12 @@ async fn collections_all_or_none() {
             Some(json!({"records": too_many})),
         )
         .await;
-    assert_eq!(
-        (s, e[0]["errorCode"].as_str()),
-        (400, Some("EXCEEDED_ID_LIMIT"))
+    assert_eq!(s, 400);
+    common::assert_error_body(
+        &e,
+        "EXCEEDED_ID_LIMIT",
+        "record limit reached. cannot submit more than 200 records into this call",
+        None,
     );
 
     let id = v[0].get("id").cloned();
