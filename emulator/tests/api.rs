@@ -890,6 +890,66 @@ async fn sosl_errors_phone_scope_row_cap_and_parameterized_get() {
         "\nFIND {jane} IN EMAIL\n                    ^\nERROR at Row:1:Column:21\nunexpected token: '<EOF>'",
     )
     .await;
+    // Errors inside RETURNING use the caret form too, pointing into the search text.
+    let caret = |q: &str, col: usize, detail: &str| {
+        format!(
+            "\n{q}\n{}^\nERROR at Row:1:Column:{col}\n{detail}",
+            " ".repeat(col - 1)
+        )
+    };
+    for (q, code, col, detail) in [
+        (
+            "FIND {jane} RETURNING",
+            "MALFORMED_SEARCH",
+            22,
+            "unexpected token: '<EOF>'".to_string(),
+        ),
+        (
+            "FIND {jane} RETURNING (Id)",
+            "MALFORMED_SEARCH",
+            23,
+            "unexpected token: '('".to_string(),
+        ),
+        (
+            "FIND {jane} RETURNING Contact(Id",
+            "MALFORMED_SEARCH",
+            33,
+            "unexpected token: '<EOF>'".to_string(),
+        ),
+        (
+            "FIND {jane} RETURNING Contact(Id WHERE Email = )",
+            "MALFORMED_SEARCH",
+            48,
+            "unexpected token: ')'".to_string(),
+        ),
+        (
+            "FIND {jane} RETURNING Contact(Id LIMIT x)",
+            "MALFORMED_SEARCH",
+            40,
+            "unexpected token: 'x'".to_string(),
+        ),
+        (
+            "FIND {jane} RETURNING Lead(Id), Contact(Id, Foo ORDER BY Name)",
+            "INVALID_FIELD",
+            45,
+            "No such column 'Foo' on entity 'Contact'. If you are attempting to use a custom field, be sure to append the '__c' after the custom field name. Please reference your WSDL or the describe call for the appropriate names.".to_string(),
+        ),
+        (
+            "FIND {jane} RETURNING Contact(Id WHERE Nope = 'x')",
+            "INVALID_FIELD",
+            40,
+            "No such column 'Nope' on entity 'Contact'. If you are attempting to use a custom field, be sure to append the '__c' after the custom field name. Please reference your WSDL or the describe call for the appropriate names.".to_string(),
+        ),
+        (
+            "FIND {jane} RETURNING Nope__c(Id)",
+            "INVALID_TYPE",
+            23,
+            "sObject type 'Nope__c' is not supported. If you are attempting to use a custom object, be sure to append the '__c' after the entity name. Please reference your WSDL or the describe call for the appropriate names.".to_string(),
+        ),
+    ] {
+        let r = search(q.into()).await;
+        common::assert_sf_error(r, 400, code, &caret(q, col, &detail)).await;
+    }
     let r = search("FIND {a}".into()).await;
     common::assert_sf_error(
         r,
