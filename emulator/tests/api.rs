@@ -229,6 +229,128 @@ async fn versions_and_describe() {
     assert_eq!((s, e[0]["errorCode"].as_str()), (404, Some("NOT_FOUND")));
 }
 
+/// The Account describe has the person-account fields (and Contact `IsPersonAccount`) only
+/// when person accounts are enabled, as in a real org; SOQL agrees with the describe.
+#[tokio::test]
+async fn person_account_fields_are_described_only_when_enabled() {
+    const PERSON: [&str; 9] = [
+        "IsPersonAccount",
+        "PersonContactId",
+        "PersonEmail",
+        "PersonMobilePhone",
+        "PersonHomePhone",
+        "PersonBirthdate",
+        "PersonMailingCity",
+        "PersonMailingAddress",
+        "LastName",
+    ];
+    for enabled in [false, true] {
+        let s = common::Session::start(
+            EmulatorConfig {
+                seed: 7,
+                size: 0,
+                person_accounts: enabled,
+                ..Default::default()
+            },
+            V,
+        )
+        .await;
+        let names = |d: &Value| -> Vec<String> {
+            d["fields"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| f["name"].as_str().unwrap().to_string())
+                .collect()
+        };
+        let (st, account) = s
+            .call(reqwest::Method::GET, "sobjects/Account/describe", None, &[])
+            .await;
+        assert_eq!(st, 200);
+        let account = names(&account);
+        assert!(account.iter().any(|n| n == "Name"), "{account:?}");
+        for f in PERSON {
+            assert_eq!(
+                account.iter().any(|n| n == f),
+                enabled,
+                "Account.{f} with person accounts {enabled}"
+            );
+        }
+        let (_, contact) = s
+            .call(reqwest::Method::GET, "sobjects/Contact/describe", None, &[])
+            .await;
+        assert_eq!(
+            names(&contact).iter().any(|n| n == "IsPersonAccount"),
+            enabled
+        );
+        let r = s
+            .app
+            .http
+            .get(s.url("query"))
+            .query(&[("q", "SELECT PersonEmail FROM Account")])
+            .bearer_auth(&s.token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            r.status() == 200,
+            enabled,
+            "SELECT PersonEmail, enabled {enabled}"
+        );
+    }
+}
+
+/// `unique` is true only for unique fields (User.Username, an external-id SKU); no field of
+/// the modelled schema is a formula, so `calculated` is false and `calculatedFormula` null.
+#[tokio::test]
+async fn describe_unique_and_calculated_flags() {
+    let app = App::start(0).await;
+    let flags = |d: &Value, name: &str| -> (Value, Value, Value) {
+        let f = d["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["name"] == name)
+            .unwrap_or_else(|| panic!("{name} not described"));
+        (
+            f["unique"].clone(),
+            f["calculated"].clone(),
+            f["calculatedFormula"].clone(),
+        )
+    };
+    let (_, user) = app.get("sobjects/User/describe").await;
+    assert_eq!(
+        flags(&user, "Username"),
+        (json!(true), json!(false), Value::Null)
+    );
+    assert_eq!(
+        flags(&user, "Email"),
+        (json!(false), json!(false), Value::Null)
+    );
+    let (_, item) = app.get("sobjects/Inventory_Item__c/describe").await;
+    assert_eq!(
+        flags(&item, "Sku__c"),
+        (json!(true), json!(false), Value::Null)
+    );
+    assert_eq!(
+        flags(&item, "Name"),
+        (json!(false), json!(false), Value::Null)
+    );
+    for object in ["Contact", "Account", "Lead", "Case"] {
+        let (_, d) = app.get(&format!("sobjects/{object}/describe")).await;
+        for f in d["fields"].as_array().unwrap() {
+            assert_eq!(f["unique"], false, "{object}.{}", f["name"]);
+            assert_eq!(f["calculated"], false, "{object}.{}", f["name"]);
+            assert_eq!(
+                f["calculatedFormula"],
+                Value::Null,
+                "{object}.{}",
+                f["name"]
+            );
+        }
+    }
+}
+
 #[tokio::test]
 async fn missing_session_is_invalid_session_id() {
     let app = App::start(0).await;
@@ -524,6 +646,109 @@ async fn soql_errors_use_the_caret_form() {
     let (s, v) = app.query("SELECT FIELDS(ALL) FROM Contact LIMIT 2").await;
     assert_eq!(s, 200);
     assert!(v["records"][0].get("MailingCity").is_some());
+}
+
+/// `< <= > >= NOT IN`, date and datetime literals and `LAST_N_DAYS:n` over HTTP, each
+/// returning exactly the matching rows.
+#[tokio::test]
+async fn soql_comparisons_and_date_literals_return_exactly_the_matching_rows() {
+    let app = App::start(0).await;
+    app.admin_insert(
+        "Contact",
+        json!([
+            {"LastName": "A", "Birthdate": "1980-01-01", "CreatedDate": "2019-06-01T00:00:00.000+0000"},
+            {"LastName": "B", "Birthdate": "1990-05-05", "CreatedDate": "2020-01-01T00:00:00.000+0000"},
+            {"LastName": "C", "Birthdate": "2000-12-31", "CreatedDate": "2021-03-01T12:30:00.000+0000"},
+            // Created now, by the emulator's clock; no birthdate.
+            {"LastName": "D"}
+        ]),
+        true,
+    )
+    .await;
+    let names = |where_: &'static str| {
+        let app = &app;
+        async move {
+            let (s, v) = app
+                .query(&format!(
+                    "SELECT LastName FROM Contact WHERE {where_} ORDER BY LastName"
+                ))
+                .await;
+            assert_eq!(s, 200, "{where_}: {v}");
+            let got: Vec<String> = v["records"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["LastName"].as_str().unwrap().to_string())
+                .collect();
+            assert_eq!(v["totalSize"], got.len(), "{where_}");
+            got
+        }
+    };
+    assert_eq!(names("Birthdate < 1990-05-05").await, ["A"]);
+    assert_eq!(names("Birthdate <= 1990-05-05").await, ["A", "B"]);
+    assert_eq!(
+        names("Birthdate >= 1990-05-05").await,
+        ["B", "C"],
+        "null is never >="
+    );
+    assert_eq!(names("Birthdate > 1990-05-05").await, ["C"]);
+    assert_eq!(names("LastName NOT IN ('A', 'c')").await, ["B", "D"]);
+    assert_eq!(names("LastName < 'C'").await, ["A", "B"]);
+    assert_eq!(
+        names("CreatedDate > 2020-01-01T00:00:00Z").await,
+        ["C", "D"],
+        "strictly after the instant"
+    );
+    assert_eq!(
+        names("CreatedDate >= 2020-01-01T00:00:00Z").await,
+        ["B", "C", "D"]
+    );
+    assert_eq!(names("CreatedDate < 2020-01-01T00:00:00Z").await, ["A"]);
+    assert_eq!(
+        names("CreatedDate <= 2021-03-01T12:30:00.000+0000").await,
+        ["A", "B", "C"]
+    );
+    assert_eq!(names("CreatedDate = LAST_N_DAYS:30").await, ["D"]);
+    assert_eq!(
+        names("CreatedDate < LAST_N_DAYS:30 AND Birthdate != null").await,
+        ["A", "B", "C"]
+    );
+}
+
+/// `FIELDS(STANDARD)` selects every visible standard field and no custom one, without the
+/// `LIMIT` that `FIELDS(ALL)` needs.
+#[tokio::test]
+async fn fields_standard_selects_standard_fields_only() {
+    let app = App::start(0).await;
+    let ids = app
+        .admin_insert(
+            "Project__c",
+            json!([
+                {"Name": "Apollo", "Notes__c": "n", "Budget__c": 10},
+                {"Name": "Gemini", "Budget__c": 20}
+            ]),
+            true,
+        )
+        .await;
+    let (s, v) = app
+        .query("SELECT FIELDS(STANDARD) FROM Project__c WHERE Budget__c < 15")
+        .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["totalSize"], 1);
+    let row = v["records"][0].as_object().unwrap();
+    assert_eq!(row["Id"], ids[0].as_str());
+    assert_eq!(row["Name"], "Apollo");
+    for f in ["OwnerId", "CreatedDate", "IsDeleted"] {
+        assert!(row.contains_key(f), "{f} missing: {v}");
+    }
+    let custom: Vec<&String> = row.keys().filter(|k| k.ends_with("__c")).collect();
+    assert!(custom.is_empty(), "custom fields selected: {custom:?}");
+    let (_, v) = app
+        .query("SELECT FIELDS(CUSTOM) FROM Project__c WHERE Budget__c >= 15 LIMIT 5")
+        .await;
+    assert_eq!(v["totalSize"], 1);
+    assert_eq!(v["records"][0]["Budget__c"], 20.0);
+    assert!(v["records"][0].get("Name").is_none(), "{v}");
 }
 
 #[tokio::test]
