@@ -78,7 +78,13 @@ impl FaultKind {
                 return resp;
             }
         };
-        let body = serde_json::json!([{"message": message, "errorCode": code, "fields": []}]);
+        // A lock failure is a record (DML) error and carries `fields`; the others do not,
+        // like the real limit and availability errors (see `crate::error`).
+        let body = if matches!(self, Self::UnableToLockRow) {
+            serde_json::json!([{"message": message, "errorCode": code, "fields": []}])
+        } else {
+            serde_json::json!([{"message": message, "errorCode": code}])
+        };
         (status, Json(body)).into_response()
     }
 }

@@ -8,6 +8,7 @@
 //! several terms are AND-ed unless joined by `OR`. Phone fields also match on digits.
 //! Rows written within the index lag are not searchable yet. Reserved characters must be
 //! escaped with `\`; an unescaped one is `MALFORMED_SEARCH` in Salesforce's caret form.
+//! A RETURNING clause is bound as SOQL; its errors are re-pointed at the search text.
 
 use chrono::Utc;
 use serde_json::{Value, json};
@@ -50,10 +51,24 @@ pub struct Returning {
     pub where_: Option<String>,
     pub order: Option<String>,
     pub limit: Option<usize>,
+    /// Where the clause sits in the search text (`None` for parameterized search), so an
+    /// error inside it points at the right column.
+    pub at: Option<Spans>,
+}
+
+/// Byte offsets in the search text of a RETURNING clause's parts, each with its raw text.
+#[derive(Debug, Clone, Default)]
+pub struct Spans {
+    pub object: usize,
+    pub fields: Option<(usize, String)>,
+    pub where_: Option<(usize, String)>,
+    pub order: Option<(usize, String)>,
 }
 
 #[derive(Debug, Clone)]
 pub struct Search {
+    /// The SOSL text (empty for parameterized search).
+    pub text: String,
     pub expr: Expr,
     pub scope: Scope,
     pub returning: Vec<Returning>,
@@ -335,6 +350,7 @@ pub fn parse(q: &str) -> Result<Search, ApiError> {
     // Suffixes of `q` from here on, so an error can point at its token.
     let mut t = rest[end + 1..].trim_start();
     let mut search = Search {
+        text: q.to_string(),
         expr,
         scope: Scope::All,
         returning: Vec::new(),
@@ -359,7 +375,7 @@ pub fn parse(q: &str) -> Result<Search, ApiError> {
     if t.get(..9)
         .is_some_and(|k| k.eq_ignore_ascii_case("RETURNING"))
     {
-        let (list, rest) = split_returning(&t[9..]);
+        let (list, rest) = split_returning(q, &t[9..]);
         search.returning = list?;
         t = rest.trim_start();
     }
@@ -398,8 +414,38 @@ fn unexpected(q: &str, tok: &str, after: &str) -> ApiError {
     )
 }
 
-/// Splits `Contact(Id, Name WHERE … LIMIT 5), Lead` into returning specs; returns the rest.
-fn split_returning(s: &str) -> (Result<Vec<Returning>, ApiError>, &str) {
+/// The token of `q` at byte `at` as Salesforce names it in `unexpected token: '…'`: a
+/// parenthesis or comma, else the word up to the next space or punctuation; `<EOF>` at the end.
+fn token_at(q: &str, at: usize) -> &str {
+    let s = q.get(at..).unwrap_or("").trim_start();
+    match s.chars().next() {
+        None => "<EOF>",
+        Some(c @ ('(' | ')' | ',')) => &s[..c.len_utf8()],
+        Some(_) => {
+            let end = s
+                .find(|c: char| c.is_whitespace() || "(),".contains(c))
+                .unwrap_or(s.len());
+            &s[..end]
+        }
+    }
+}
+
+/// `MALFORMED_SEARCH` `unexpected token` in caret form, pointing at the token at byte `at`.
+fn unexpected_at(q: &str, at: usize) -> ApiError {
+    let at = q.len() - q.get(at..).unwrap_or("").trim_start().len();
+    let tok = token_at(q, at);
+    let (row, col) = row_col(q, at);
+    ApiError::bad_request(
+        "MALFORMED_SEARCH",
+        caret_message(q, row, col, &format!("unexpected token: '{tok}'")),
+    )
+}
+
+/// Splits `Contact(Id, Name WHERE … LIMIT 5), Lead` (`s`, a suffix of the search text `q`)
+/// into returning specs; returns the rest.
+fn split_returning<'a>(q: &str, s: &'a str) -> (Result<Vec<Returning>, ApiError>, &'a str) {
+    // Byte offset in `q` of a suffix of it.
+    let off = |suffix: &str| q.len() - suffix.len();
     let mut out = Vec::new();
     let mut rest = s.trim_start();
     loop {
@@ -408,14 +454,12 @@ fn split_returning(s: &str) -> (Result<Vec<Returning>, ApiError>, &str) {
             .unwrap_or(rest.len());
         let object = rest[..name_end].to_string();
         if object.is_empty() {
-            return (
-                Err(ApiError::bad_request(
-                    "MALFORMED_SEARCH",
-                    "unexpected token: 'RETURNING'",
-                )),
-                rest,
-            );
+            return (Err(unexpected_at(q, off(rest))), rest);
         }
+        let mut at = Spans {
+            object: off(rest),
+            ..Spans::default()
+        };
         rest = rest[name_end..].trim_start();
         let mut spec = Returning {
             object,
@@ -423,6 +467,7 @@ fn split_returning(s: &str) -> (Result<Vec<Returning>, ApiError>, &str) {
             where_: None,
             order: None,
             limit: None,
+            at: None,
         };
         if rest.starts_with('(') {
             let mut depth = 0;
@@ -443,14 +488,9 @@ fn split_returning(s: &str) -> (Result<Vec<Returning>, ApiError>, &str) {
                 }
             }
             let Some(close) = close else {
-                return (
-                    Err(ApiError::bad_request(
-                        "MALFORMED_SEARCH",
-                        "unexpected token: '<EOF>'",
-                    )),
-                    "",
-                );
+                return (Err(unexpected_at(q, q.len())), "");
             };
+            let inner_at = off(rest) + 1;
             let inner = &rest[1..close];
             rest = rest[close + 1..].trim_start();
             let up = inner.to_ascii_uppercase();
@@ -464,7 +504,9 @@ fn split_returning(s: &str) -> (Result<Vec<Returning>, ApiError>, &str) {
                 .map(|f| f.trim().to_string())
                 .filter(|f| !f.is_empty())
                 .collect();
-            let section = |from: Option<usize>, kw_len: usize| -> Option<String> {
+            at.fields = Some((inner_at, inner[..first_kw].to_string()));
+            // The raw text of a section and its offset in `q`.
+            let section = |from: Option<usize>, kw_len: usize| -> Option<(usize, String)> {
                 let start = from? + kw_len;
                 let end = [w, o, l]
                     .into_iter()
@@ -472,12 +514,20 @@ fn split_returning(s: &str) -> (Result<Vec<Returning>, ApiError>, &str) {
                     .filter(|p| *p > start - kw_len)
                     .min()
                     .unwrap_or(inner.len());
-                Some(inner[start..end.max(start)].trim().to_string())
+                Some((inner_at + start, inner[start..end.max(start)].to_string()))
             };
-            spec.where_ = section(w, 7);
-            spec.order = section(o, 10);
-            spec.limit = section(l, 7).and_then(|s| s.parse().ok());
+            at.where_ = section(w, 7);
+            at.order = section(o, 10);
+            spec.where_ = at.where_.as_ref().map(|(_, t)| t.trim().to_string());
+            spec.order = at.order.as_ref().map(|(_, t)| t.trim().to_string());
+            if let Some((l_at, text)) = section(l, 7) {
+                match text.trim().parse() {
+                    Ok(n) => spec.limit = Some(n),
+                    Err(_) => return (Err(unexpected_at(q, l_at)), rest),
+                }
+            }
         }
+        spec.at = Some(at);
         out.push(spec);
         if let Some(r) = rest.strip_prefix(',') {
             rest = r.trim_start();
@@ -486,6 +536,72 @@ fn split_returning(s: &str) -> (Result<Vec<Returning>, ApiError>, &str) {
         }
     }
     (Ok(out), rest)
+}
+
+/// The SOQL a RETURNING clause is bound as, with the map from its byte offsets back to the
+/// search text: `(start in the SOQL, start in the search text, length)` per copied part.
+fn returning_soql(object: &str, spec: &Returning) -> (String, Vec<(usize, usize, usize)>) {
+    let mut soql = String::from("SELECT ");
+    let mut map = Vec::new();
+    let mut push = |soql: &mut String, text: &str, at: Option<usize>| {
+        if let Some(at) = at {
+            map.push((soql.len(), at, text.len()));
+        }
+        soql.push_str(text);
+    };
+    let at = spec.at.as_ref();
+    match at.and_then(|a| a.fields.as_ref()) {
+        Some((f_at, text)) if !text.trim().is_empty() => push(&mut soql, text, Some(*f_at)),
+        _ if !spec.fields.is_empty() => push(&mut soql, &spec.fields.join(", "), None),
+        _ => push(&mut soql, "Id", None),
+    }
+    push(&mut soql, " FROM ", None);
+    push(&mut soql, object, at.map(|a| a.object));
+    let parts = [
+        (" WHERE ", &spec.where_, at.and_then(|a| a.where_.as_ref())),
+        (" ORDER BY ", &spec.order, at.and_then(|a| a.order.as_ref())),
+    ];
+    for (kw, plain, raw) in parts {
+        match (plain, raw) {
+            (Some(_), Some((p_at, text))) => {
+                push(&mut soql, kw, None);
+                push(&mut soql, text, Some(*p_at));
+            }
+            (Some(text), None) => {
+                push(&mut soql, kw, None);
+                push(&mut soql, text, None);
+            }
+            _ => {}
+        }
+    }
+    (soql, map)
+}
+
+/// Re-points a SOQL caret error raised on a RETURNING clause's SOQL at the search text `q`:
+/// same detail (a syntax error becomes `MALFORMED_SEARCH`; an `'<EOF>'` of the clause names
+/// the token that follows it in `q`), caret at the matching column of `q`.
+fn in_search(q: &str, soql: &str, map: &[(usize, usize, usize)], e: ApiError) -> ApiError {
+    let Some((row, col, detail)) = crate::error::caret_parts(&e.message) else {
+        return e;
+    };
+    let pos = crate::error::offset_of(soql, row, col);
+    let Some(&(s_at, q_at, len)) = map.iter().rev().find(|(s_at, _, _)| *s_at <= pos) else {
+        return e;
+    };
+    let at = q_at + (pos - s_at).min(len);
+    let code = if e.code == "MALFORMED_QUERY" {
+        "MALFORMED_SEARCH"
+    } else {
+        e.code.as_str()
+    };
+    let detail = if detail == "unexpected token: '<EOF>'" {
+        format!("unexpected token: '{}'", token_at(q, at))
+    } else {
+        detail.to_string()
+    };
+    let at = q.len() - q.get(at..).unwrap_or("").trim_start().len();
+    let (row, col) = row_col(q, at);
+    ApiError::new(e.status, code, caret_message(q, row, col, &detail))
 }
 
 /// Runs a search against the org: `{"searchRecords":[…]}`.
@@ -508,6 +624,7 @@ pub fn execute(
                 where_: None,
                 order: None,
                 limit: None,
+                at: None,
             })
             .collect()
     } else {
@@ -516,36 +633,41 @@ pub fn execute(
     let mut out = Vec::new();
     for spec in &specs {
         let Some(oi) = org.object_index(&spec.object) else {
-            return Err(ApiError::bad_request(
-                "INVALID_TYPE",
-                format!(
-                    "sObject type '{}' is not supported. If you are attempting to use a custom object, be sure to append the '__c' after the entity name. Please reference your WSDL or the describe call for the appropriate names.",
-                    spec.object
-                ),
-            ));
+            let detail = format!(
+                "sObject type '{}' is not supported. If you are attempting to use a custom object, be sure to append the '__c' after the entity name. Please reference your WSDL or the describe call for the appropriate names.",
+                spec.object
+            );
+            return Err(match spec.at.as_ref() {
+                Some(at) => {
+                    let (row, col) = row_col(&search.text, at.object);
+                    ApiError::bad_request(
+                        "INVALID_TYPE",
+                        caret_message(&search.text, row, col, &detail),
+                    )
+                }
+                None => ApiError::bad_request("INVALID_TYPE", detail),
+            });
         };
         let obj = &org.schema.objects[oi];
-        // Bind fields / WHERE / ORDER BY as a SOQL query over the object.
-        let fields = if spec.fields.is_empty() {
-            "Id".to_string()
-        } else {
-            spec.fields.join(", ")
+        // Bind fields / WHERE / ORDER BY as a SOQL query over the object; errors point into
+        // the search text when there is one.
+        let (soql, map) = returning_soql(obj.name, spec);
+        let located = |e: ApiError| {
+            if spec.at.is_some() {
+                in_search(&search.text, &soql, &map, e)
+            } else {
+                e
+            }
         };
-        let mut soql = format!("SELECT {fields} FROM {}", obj.name);
-        if let Some(w) = &spec.where_ {
-            soql.push_str(&format!(" WHERE {w}"));
-        }
-        if let Some(o) = &spec.order {
-            soql.push_str(&format!(" ORDER BY {o}"));
-        }
-        let q = crate::soql::parser::parse(&soql)?;
+        let q = crate::soql::parser::parse(&soql).map_err(located)?;
         let bound = Binder {
             org,
             q: &soql,
             include_deleted: false,
             now,
         }
-        .bind(&q)?;
+        .bind(&q)
+        .map_err(located)?;
         let tree: &[Entry] = &bound.tree;
         let where_: Option<&BCond> = bound.where_.as_ref();
         let order: &[BOrder] = &bound.order;

@@ -229,6 +229,128 @@ async fn versions_and_describe() {
     assert_eq!((s, e[0]["errorCode"].as_str()), (404, Some("NOT_FOUND")));
 }
 
+/// The Account describe has the person-account fields (and Contact `IsPersonAccount`) only
+/// when person accounts are enabled, as in a real org; SOQL agrees with the describe.
+#[tokio::test]
+async fn person_account_fields_are_described_only_when_enabled() {
+    const PERSON: [&str; 9] = [
+        "IsPersonAccount",
+        "PersonContactId",
+        "PersonEmail",
+        "PersonMobilePhone",
+        "PersonHomePhone",
+        "PersonBirthdate",
+        "PersonMailingCity",
+        "PersonMailingAddress",
+        "LastName",
+    ];
+    for enabled in [false, true] {
+        let s = common::Session::start(
+            EmulatorConfig {
+                seed: 7,
+                size: 0,
+                person_accounts: enabled,
+                ..Default::default()
+            },
+            V,
+        )
+        .await;
+        let names = |d: &Value| -> Vec<String> {
+            d["fields"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| f["name"].as_str().unwrap().to_string())
+                .collect()
+        };
+        let (st, account) = s
+            .call(reqwest::Method::GET, "sobjects/Account/describe", None, &[])
+            .await;
+        assert_eq!(st, 200);
+        let account = names(&account);
+        assert!(account.iter().any(|n| n == "Name"), "{account:?}");
+        for f in PERSON {
+            assert_eq!(
+                account.iter().any(|n| n == f),
+                enabled,
+                "Account.{f} with person accounts {enabled}"
+            );
+        }
+        let (_, contact) = s
+            .call(reqwest::Method::GET, "sobjects/Contact/describe", None, &[])
+            .await;
+        assert_eq!(
+            names(&contact).iter().any(|n| n == "IsPersonAccount"),
+            enabled
+        );
+        let r = s
+            .app
+            .http
+            .get(s.url("query"))
+            .query(&[("q", "SELECT PersonEmail FROM Account")])
+            .bearer_auth(&s.token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            r.status() == 200,
+            enabled,
+            "SELECT PersonEmail, enabled {enabled}"
+        );
+    }
+}
+
+/// `unique` is true only for unique fields (User.Username, an external-id SKU); no field of
+/// the modelled schema is a formula, so `calculated` is false and `calculatedFormula` null.
+#[tokio::test]
+async fn describe_unique_and_calculated_flags() {
+    let app = App::start(0).await;
+    let flags = |d: &Value, name: &str| -> (Value, Value, Value) {
+        let f = d["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["name"] == name)
+            .unwrap_or_else(|| panic!("{name} not described"));
+        (
+            f["unique"].clone(),
+            f["calculated"].clone(),
+            f["calculatedFormula"].clone(),
+        )
+    };
+    let (_, user) = app.get("sobjects/User/describe").await;
+    assert_eq!(
+        flags(&user, "Username"),
+        (json!(true), json!(false), Value::Null)
+    );
+    assert_eq!(
+        flags(&user, "Email"),
+        (json!(false), json!(false), Value::Null)
+    );
+    let (_, item) = app.get("sobjects/Inventory_Item__c/describe").await;
+    assert_eq!(
+        flags(&item, "Sku__c"),
+        (json!(true), json!(false), Value::Null)
+    );
+    assert_eq!(
+        flags(&item, "Name"),
+        (json!(false), json!(false), Value::Null)
+    );
+    for object in ["Contact", "Account", "Lead", "Case"] {
+        let (_, d) = app.get(&format!("sobjects/{object}/describe")).await;
+        for f in d["fields"].as_array().unwrap() {
+            assert_eq!(f["unique"], false, "{object}.{}", f["name"]);
+            assert_eq!(f["calculated"], false, "{object}.{}", f["name"]);
+            assert_eq!(
+                f["calculatedFormula"],
+                Value::Null,
+                "{object}.{}",
+                f["name"]
+            );
+        }
+    }
+}
+
 #[tokio::test]
 async fn missing_session_is_invalid_session_id() {
     let app = App::start(0).await;
@@ -315,10 +437,8 @@ async fn query_pages_until_done_with_batch_size() {
     );
 
     let (s, e) = app.get("query/01g000000000zZZAAA-2000").await;
-    assert_eq!(
-        (s, e[0]["errorCode"].as_str()),
-        (400, Some("INVALID_QUERY_LOCATOR"))
-    );
+    assert_eq!(s, 400);
+    common::assert_error_body(&e, "INVALID_QUERY_LOCATOR", "invalid query locator", None);
 }
 
 /// `batchSize` is a hint: with `varyQueryPageSizes` pages differ in size (within 200-2000,
@@ -449,32 +569,63 @@ async fn an_empty_query_is_malformed() {
     }
 }
 
+/// Query errors are `[{"message","errorCode"}]` (no `fields`, as real orgs send them) with
+/// the whole caret-form message: the query, the caret under the column, the row and column.
 #[tokio::test]
 async fn soql_errors_use_the_caret_form() {
     let app = App::start(20).await;
+    const COLUMN: &str = "If you are attempting to use a custom field, be sure to append the '__c' after the custom field name. Please reference your WSDL or the describe call for the appropriate names.";
     let (s, e) = app.query("SELECT Foo FROM Contact").await;
     assert_eq!(s, 400);
-    assert_eq!(e[0]["errorCode"], "INVALID_FIELD");
-    assert!(
-        e[0]["message"].as_str().unwrap().starts_with("\nSELECT Foo FROM Contact\n       ^\nERROR at Row:1:Column:8\nNo such column 'Foo' on entity 'Contact'."),
-        "{}",
-        e[0]["message"]
+    common::assert_error_body(
+        &e,
+        "INVALID_FIELD",
+        &format!(
+            "\nSELECT Foo FROM Contact\n       ^\nERROR at Row:1:Column:8\nNo such column 'Foo' on entity 'Contact'. {COLUMN}"
+        ),
+        None,
     );
-    let (_, e) = app.query("SELECT SSN__c FROM Contact").await;
-    assert_eq!(
-        e[0]["errorCode"], "INVALID_FIELD",
-        "FLS-hidden fields are not queryable"
+    let (s, e) = app.query("SELECT Id, SSN__c FROM Contact").await;
+    assert_eq!(s, 400, "FLS-hidden fields are not queryable");
+    common::assert_error_body(
+        &e,
+        "INVALID_FIELD",
+        &format!(
+            "\nSELECT Id, SSN__c FROM Contact\n           ^\nERROR at Row:1:Column:12\nNo such column 'SSN__c' on entity 'Contact'. {COLUMN}"
+        ),
+        None,
     );
-    let (_, e) = app.query("SELECT Id FROM Contct").await;
-    assert_eq!(e[0]["errorCode"], "INVALID_TYPE");
-    assert!(
-        e[0]["message"]
-            .as_str()
-            .unwrap()
-            .contains("sObject type 'Contct' is not supported.")
+    let (s, e) = app.query("SELECT Id FROM Contct").await;
+    assert_eq!(s, 400);
+    common::assert_error_body(
+        &e,
+        "INVALID_TYPE",
+        "\nSELECT Id FROM Contct\n               ^\nERROR at Row:1:Column:16\nsObject type 'Contct' is not supported. If you are attempting to use a custom object, be sure to append the '__c' after the entity name. Please reference your WSDL or the describe call for the appropriate names.",
+        None,
     );
-    let (_, e) = app.query("SELECT Id FROM Contact WHERE").await;
-    assert_eq!(e[0]["errorCode"], "MALFORMED_QUERY");
+    // Past the end: the caret sits one column after the last character.
+    let (s, e) = app.query("SELECT Id FROM Contact WHERE").await;
+    assert_eq!(s, 400);
+    common::assert_error_body(
+        &e,
+        "MALFORMED_QUERY",
+        &format!(
+            "\nSELECT Id FROM Contact WHERE\n{}^\nERROR at Row:1:Column:29\nunexpected token: '<EOF>'",
+            " ".repeat(28)
+        ),
+        None,
+    );
+    let (s, e) = app.query("SELECT Id FROM Contact LIMIT x").await;
+    assert_eq!(s, 400);
+    common::assert_error_body(
+        &e,
+        "MALFORMED_QUERY",
+        &format!(
+            "\nSELECT Id FROM Contact LIMIT x\n{}^\nERROR at Row:1:Column:30\nunexpected token: 'x'",
+            " ".repeat(29)
+        ),
+        None,
+    );
     let (_, e) = app
         .query("SELECT Id FROM Contact WHERE Description = 'x'")
         .await;
@@ -482,6 +633,7 @@ async fn soql_errors_use_the_caret_form() {
         e[0]["errorCode"], "INVALID_FIELD",
         "long text areas cannot be filtered"
     );
+    assert!(e[0].get("fields").is_none(), "{e}");
     let (_, e) = app.query("SELECT Id FROM Contact WHERE Email = 5").await;
     assert!(
         e[0]["message"]
@@ -494,6 +646,109 @@ async fn soql_errors_use_the_caret_form() {
     let (s, v) = app.query("SELECT FIELDS(ALL) FROM Contact LIMIT 2").await;
     assert_eq!(s, 200);
     assert!(v["records"][0].get("MailingCity").is_some());
+}
+
+/// `< <= > >= NOT IN`, date and datetime literals and `LAST_N_DAYS:n` over HTTP, each
+/// returning exactly the matching rows.
+#[tokio::test]
+async fn soql_comparisons_and_date_literals_return_exactly_the_matching_rows() {
+    let app = App::start(0).await;
+    app.admin_insert(
+        "Contact",
+        json!([
+            {"LastName": "A", "Birthdate": "1980-01-01", "CreatedDate": "2019-06-01T00:00:00.000+0000"},
+            {"LastName": "B", "Birthdate": "1990-05-05", "CreatedDate": "2020-01-01T00:00:00.000+0000"},
+            {"LastName": "C", "Birthdate": "2000-12-31", "CreatedDate": "2021-03-01T12:30:00.000+0000"},
+            // Created now, by the emulator's clock; no birthdate.
+            {"LastName": "D"}
+        ]),
+        true,
+    )
+    .await;
+    let names = |where_: &'static str| {
+        let app = &app;
+        async move {
+            let (s, v) = app
+                .query(&format!(
+                    "SELECT LastName FROM Contact WHERE {where_} ORDER BY LastName"
+                ))
+                .await;
+            assert_eq!(s, 200, "{where_}: {v}");
+            let got: Vec<String> = v["records"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["LastName"].as_str().unwrap().to_string())
+                .collect();
+            assert_eq!(v["totalSize"], got.len(), "{where_}");
+            got
+        }
+    };
+    assert_eq!(names("Birthdate < 1990-05-05").await, ["A"]);
+    assert_eq!(names("Birthdate <= 1990-05-05").await, ["A", "B"]);
+    assert_eq!(
+        names("Birthdate >= 1990-05-05").await,
+        ["B", "C"],
+        "null is never >="
+    );
+    assert_eq!(names("Birthdate > 1990-05-05").await, ["C"]);
+    assert_eq!(names("LastName NOT IN ('A', 'c')").await, ["B", "D"]);
+    assert_eq!(names("LastName < 'C'").await, ["A", "B"]);
+    assert_eq!(
+        names("CreatedDate > 2020-01-01T00:00:00Z").await,
+        ["C", "D"],
+        "strictly after the instant"
+    );
+    assert_eq!(
+        names("CreatedDate >= 2020-01-01T00:00:00Z").await,
+        ["B", "C", "D"]
+    );
+    assert_eq!(names("CreatedDate < 2020-01-01T00:00:00Z").await, ["A"]);
+    assert_eq!(
+        names("CreatedDate <= 2021-03-01T12:30:00.000+0000").await,
+        ["A", "B", "C"]
+    );
+    assert_eq!(names("CreatedDate = LAST_N_DAYS:30").await, ["D"]);
+    assert_eq!(
+        names("CreatedDate < LAST_N_DAYS:30 AND Birthdate != null").await,
+        ["A", "B", "C"]
+    );
+}
+
+/// `FIELDS(STANDARD)` selects every visible standard field and no custom one, without the
+/// `LIMIT` that `FIELDS(ALL)` needs.
+#[tokio::test]
+async fn fields_standard_selects_standard_fields_only() {
+    let app = App::start(0).await;
+    let ids = app
+        .admin_insert(
+            "Project__c",
+            json!([
+                {"Name": "Apollo", "Notes__c": "n", "Budget__c": 10},
+                {"Name": "Gemini", "Budget__c": 20}
+            ]),
+            true,
+        )
+        .await;
+    let (s, v) = app
+        .query("SELECT FIELDS(STANDARD) FROM Project__c WHERE Budget__c < 15")
+        .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["totalSize"], 1);
+    let row = v["records"][0].as_object().unwrap();
+    assert_eq!(row["Id"], ids[0].as_str());
+    assert_eq!(row["Name"], "Apollo");
+    for f in ["OwnerId", "CreatedDate", "IsDeleted"] {
+        assert!(row.contains_key(f), "{f} missing: {v}");
+    }
+    let custom: Vec<&String> = row.keys().filter(|k| k.ends_with("__c")).collect();
+    assert!(custom.is_empty(), "custom fields selected: {custom:?}");
+    let (_, v) = app
+        .query("SELECT FIELDS(CUSTOM) FROM Project__c WHERE Budget__c >= 15 LIMIT 5")
+        .await;
+    assert_eq!(v["totalSize"], 1);
+    assert_eq!(v["records"][0]["Budget__c"], 20.0);
+    assert!(v["records"][0].get("Name").is_none(), "{v}");
 }
 
 #[tokio::test]
@@ -604,17 +859,24 @@ async fn rows_recycle_bin_and_query_all() {
         .send(Method::DELETE, &format!("sobjects/Contact/{id}"), None)
         .await;
     assert_eq!(s, 204);
+    // A record error: `fields` is there, empty (as a live org answers a second delete).
     let (s, e) = app
         .send(Method::DELETE, &format!("sobjects/Contact/{id}"), None)
         .await;
-    assert_eq!(
-        (s, e[0]["errorCode"].as_str()),
-        (404, Some("ENTITY_IS_DELETED"))
+    assert_eq!(s, 404);
+    common::assert_error_body(
+        &e,
+        "ENTITY_IS_DELETED",
+        "entity is deleted",
+        Some(json!([])),
     );
     let (s, e) = app.get(&format!("sobjects/Contact/{id}")).await;
-    assert_eq!(
-        (s, e[0]["errorCode"].as_str()),
-        (404, Some("ENTITY_IS_DELETED"))
+    assert_eq!(s, 404);
+    common::assert_error_body(
+        &e,
+        "ENTITY_IS_DELETED",
+        "entity is deleted",
+        Some(json!([])),
     );
     let (_, v) = app.query("SELECT Id FROM Contact").await;
     assert_eq!(v["totalSize"], 0);
@@ -629,11 +891,39 @@ async fn rows_recycle_bin_and_query_all() {
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["totalSize"], 1);
     assert_eq!(v["records"][0]["IsDeleted"], true);
-    let (s, e) = app.get("sobjects/Contact/not-an-id").await;
-    assert_eq!((s, e[0]["errorCode"].as_str()), (400, Some("MALFORMED_ID")));
+    // Not an id: Salesforce reads the segment as an external-id path.
+    for m in [Method::GET, Method::PATCH, Method::DELETE] {
+        let body = (m == Method::PATCH).then(|| json!({"LastName": "X"}));
+        let (s, e) = app
+            .send(m.clone(), "sobjects/Contact/not-an-id", body)
+            .await;
+        assert_eq!(s, 404, "{m}");
+        common::assert_error_body(
+            &e,
+            "NOT_FOUND",
+            "Provided external ID field does not exist or is not accessible: not-an-id",
+            None,
+        );
+    }
+    // An id of another object.
+    let acct = sf_emulator::org::ids::make_id("001", 1);
+    let (s, e) = app.get(&format!("sobjects/Contact/{acct}")).await;
+    assert_eq!(s, 400);
+    common::assert_error_body(
+        &e,
+        "MALFORMED_ID",
+        &format!("Contact ID: id value of incorrect type: {acct}"),
+        Some(json!(["Id"])),
+    );
     let missing = sf_emulator::org::ids::make_id("003", 999_999);
     let (s, e) = app.get(&format!("sobjects/Contact/{missing}")).await;
-    assert_eq!((s, e[0]["errorCode"].as_str()), (404, Some("NOT_FOUND")));
+    assert_eq!(s, 404);
+    common::assert_error_body(
+        &e,
+        "NOT_FOUND",
+        "The requested resource does not exist",
+        None,
+    );
 }
 
 #[tokio::test]
@@ -679,9 +969,12 @@ async fn collections_all_or_none() {
             Some(json!({"records": too_many})),
         )
         .await;
-    assert_eq!(
-        (s, e[0]["errorCode"].as_str()),
-        (400, Some("EXCEEDED_ID_LIMIT"))
+    assert_eq!(s, 400);
+    common::assert_error_body(
+        &e,
+        "EXCEEDED_ID_LIMIT",
+        "record limit reached. cannot submit more than 200 records into this call",
+        None,
     );
 
     let id = v[0].get("id").cloned();
@@ -822,6 +1115,66 @@ async fn sosl_errors_phone_scope_row_cap_and_parameterized_get() {
         "\nFIND {jane} IN EMAIL\n                    ^\nERROR at Row:1:Column:21\nunexpected token: '<EOF>'",
     )
     .await;
+    // Errors inside RETURNING use the caret form too, pointing into the search text.
+    let caret = |q: &str, col: usize, detail: &str| {
+        format!(
+            "\n{q}\n{}^\nERROR at Row:1:Column:{col}\n{detail}",
+            " ".repeat(col - 1)
+        )
+    };
+    for (q, code, col, detail) in [
+        (
+            "FIND {jane} RETURNING",
+            "MALFORMED_SEARCH",
+            22,
+            "unexpected token: '<EOF>'".to_string(),
+        ),
+        (
+            "FIND {jane} RETURNING (Id)",
+            "MALFORMED_SEARCH",
+            23,
+            "unexpected token: '('".to_string(),
+        ),
+        (
+            "FIND {jane} RETURNING Contact(Id",
+            "MALFORMED_SEARCH",
+            33,
+            "unexpected token: '<EOF>'".to_string(),
+        ),
+        (
+            "FIND {jane} RETURNING Contact(Id WHERE Email = )",
+            "MALFORMED_SEARCH",
+            48,
+            "unexpected token: ')'".to_string(),
+        ),
+        (
+            "FIND {jane} RETURNING Contact(Id LIMIT x)",
+            "MALFORMED_SEARCH",
+            40,
+            "unexpected token: 'x'".to_string(),
+        ),
+        (
+            "FIND {jane} RETURNING Lead(Id), Contact(Id, Foo ORDER BY Name)",
+            "INVALID_FIELD",
+            45,
+            "No such column 'Foo' on entity 'Contact'. If you are attempting to use a custom field, be sure to append the '__c' after the custom field name. Please reference your WSDL or the describe call for the appropriate names.".to_string(),
+        ),
+        (
+            "FIND {jane} RETURNING Contact(Id WHERE Nope = 'x')",
+            "INVALID_FIELD",
+            40,
+            "No such column 'Nope' on entity 'Contact'. If you are attempting to use a custom field, be sure to append the '__c' after the custom field name. Please reference your WSDL or the describe call for the appropriate names.".to_string(),
+        ),
+        (
+            "FIND {jane} RETURNING Nope__c(Id)",
+            "INVALID_TYPE",
+            23,
+            "sObject type 'Nope__c' is not supported. If you are attempting to use a custom object, be sure to append the '__c' after the entity name. Please reference your WSDL or the describe call for the appropriate names.".to_string(),
+        ),
+    ] {
+        let r = search(q.into()).await;
+        common::assert_sf_error(r, 400, code, &caret(q, col, &detail)).await;
+    }
     let r = search("FIND {a}".into()).await;
     common::assert_sf_error(
         r,

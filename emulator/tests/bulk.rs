@@ -340,9 +340,10 @@ async fn compound_fields_and_bad_soql_are_refused_at_create() {
         )
         .await;
     assert_eq!(s, 400);
+    // Bulk 2.0 errors carry no `fields`, as users of live orgs report them.
     assert_eq!(
         e,
-        json!([{"message": "Selecting compound data not supported in Bulk Query", "errorCode": "API_ERROR", "fields": []}])
+        json!([{"message": "Selecting compound data not supported in Bulk Query", "errorCode": "API_ERROR"}])
     );
     // A parent's compound field too.
     let (s, e) = t

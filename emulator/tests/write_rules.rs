@@ -85,8 +85,14 @@ async fn field_rules() {
         .await;
     assert_eq!(code(&e), "INVALID_CROSS_REFERENCE_KEY");
     let (s, e) = app.create("Campaign", json!({"Name": "C"})).await;
-    assert_eq!((s, code(&e)), (400, "INSUFFICIENT_ACCESS_OR_READONLY"));
-    let (_, e) = app
+    assert_eq!(s, 400);
+    common::assert_error_body(
+        &e,
+        "INSUFFICIENT_ACCESS_OR_READONLY",
+        "insufficient access rights on object id",
+        Some(json!([])),
+    );
+    let (s, e) = app
         .call(
             Method::DELETE,
             "sobjects/User/005000000000001AAA",
@@ -94,7 +100,13 @@ async fn field_rules() {
             &[],
         )
         .await;
-    assert_eq!(code(&e), "INSUFFICIENT_ACCESS_OR_READONLY");
+    assert_eq!(s, 400);
+    common::assert_error_body(
+        &e,
+        "INSUFFICIENT_ACCESS_OR_READONLY",
+        "insufficient access rights on object id",
+        Some(json!([])),
+    );
     let (_, ok) = app
         .create(
             "Inventory_Item__c",
@@ -331,7 +343,13 @@ async fn delete_rules_and_converted_leads() {
             &[],
         )
         .await;
-    assert_eq!((s, code(&e)), (404, "ENTITY_IS_DELETED"));
+    assert_eq!(s, 404);
+    common::assert_error_body(
+        &e,
+        "ENTITY_IS_DELETED",
+        "entity is deleted",
+        Some(json!([])),
+    );
 
     let ids: Value = app
         .call(Method::POST, "/__emulator/records/Lead", Some(json!({"LastName": "Conv", "Company": "C", "IsConverted": true, "Status": "Closed - Converted"})), &[])
@@ -346,7 +364,14 @@ async fn delete_rules_and_converted_leads() {
             &[],
         )
         .await;
-    assert_eq!((s, code(&e)), (400, "CANNOT_UPDATE_CONVERTED_LEAD"));
+    assert_eq!(s, 400);
+    common::assert_error_body(
+        &e,
+        "CANNOT_UPDATE_CONVERTED_LEAD",
+        "cannot reference converted lead",
+        Some(json!([])),
+    );
+    // Not an id at all: read as an external-id path, as Salesforce does.
     let (s, e) = app
         .call(
             Method::PATCH,
@@ -355,7 +380,29 @@ async fn delete_rules_and_converted_leads() {
             &[],
         )
         .await;
-    assert_eq!((s, code(&e)), (400, "MALFORMED_ID"));
+    assert_eq!(s, 404);
+    common::assert_error_body(
+        &e,
+        "NOT_FOUND",
+        "Provided external ID field does not exist or is not accessible: 00Qbad",
+        None,
+    );
+    // A well-formed id of another object is MALFORMED_ID naming the URL's object.
+    let (s, e) = app
+        .call(
+            Method::PATCH,
+            &format!("sobjects/Lead/{contact}"),
+            Some(json!({"Email": "x@example.com"})),
+            &[],
+        )
+        .await;
+    assert_eq!(s, 400);
+    common::assert_error_body(
+        &e,
+        "MALFORMED_ID",
+        &format!("Lead ID: id value of incorrect type: {contact}"),
+        Some(json!(["Id"])),
+    );
 }
 
 #[tokio::test]

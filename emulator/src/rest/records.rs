@@ -72,6 +72,7 @@ pub async fn create(
         .into_response())
 }
 
+/// A well-formed id of another object in a row URL.
 fn malformed_id(object: &str, id: &str) -> ApiError {
     ApiError::bad_request(
         "MALFORMED_ID",
@@ -89,7 +90,7 @@ pub async fn read(
     let org = state.org();
     let name = object_name(&org, &object)?;
     let fields = field_list(&org, name, params.get("fields").map(String::as_str))?;
-    let parsed = parse_id(&id).ok_or_else(|| malformed_id(name, &id))?;
+    let parsed = parse_id(&id).ok_or_else(|| ApiError::external_id_not_found(&id))?;
     if org.schema.object_by_prefix(&parsed.prefix).map(|o| o.name) != Some(name) {
         return Err(malformed_id(name, &id));
     }
@@ -117,7 +118,7 @@ pub async fn update(
     let mut org = state.org_mut();
     let name = object_name(&org, &object)?;
     if parse_id(&id).is_none() {
-        return Err(malformed_id(name, &id));
+        return Err(ApiError::external_id_not_found(&id));
     }
     if matches!(org.locate(&id), Some(Located::Missing)) {
         return Err(ApiError::not_found());
@@ -137,7 +138,7 @@ pub async fn delete(
     let mut org = state.org_mut();
     let name = object_name(&org, &object)?;
     if parse_id(&id).is_none() {
-        return Err(malformed_id(name, &id));
+        return Err(ApiError::external_id_not_found(&id));
     }
     if matches!(org.locate(&id), Some(Located::Missing)) {
         return Err(ApiError::not_found());

@@ -105,6 +105,7 @@ pub async fn parameterized_get(
                         where_: None,
                         order: None,
                         limit,
+                        at: None,
                     }
                 })
                 .collect()
@@ -116,6 +117,7 @@ pub async fn parameterized_get(
         .unwrap_or(sosl::MAX_ROWS)
         .min(sosl::MAX_ROWS);
     let search = Search {
+        text: String::new(),
         expr: expr_of(q)?,
         scope: scope(params.get("in").map(String::as_str))?,
         returning,
@@ -163,6 +165,7 @@ pub async fn parameterized_post(
                         where_,
                         order: None,
                         limit,
+                        at: None,
                     })
                 })
                 .collect()
@@ -174,6 +177,7 @@ pub async fn parameterized_post(
         .map_or(sosl::MAX_ROWS, |l| l as usize)
         .min(sosl::MAX_ROWS);
     let search = Search {
+        text: String::new(),
         expr: expr_of(q)?,
         scope: scope(v.get("in").and_then(Value::as_str))?,
         returning,

@@ -86,12 +86,22 @@ impl App {
     }
 }
 
-/// Asserts Salesforce's top-level error array shape with one entry.
+/// Asserts Salesforce's top-level error array with exactly one `{"message","errorCode"}`
+/// entry and no `fields` (request-level errors: query, search, session, limits, routing).
 pub async fn assert_sf_error(resp: reqwest::Response, status: u16, code: &str, message: &str) {
     assert_eq!(resp.status().as_u16(), status);
     let body: Value = resp.json().await.unwrap();
-    assert_eq!(body[0]["errorCode"], code, "{body}");
-    assert_eq!(body[0]["message"], message, "{body}");
+    assert_error_body(&body, code, message, None);
+}
+
+/// Asserts an error body is exactly `[{"message","errorCode"}]`, plus `"fields"` when given
+/// (Salesforce sends it on record (DML) errors only).
+pub fn assert_error_body(body: &Value, code: &str, message: &str, fields: Option<Value>) {
+    let mut entry = serde_json::json!({"message": message, "errorCode": code});
+    if let Some(f) = fields {
+        entry["fields"] = f;
+    }
+    assert_eq!(body, &Value::Array(vec![entry]), "{body}");
 }
 
 /// An emulator with the integration user logged in, for data API tests. A path that starts
