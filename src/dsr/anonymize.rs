@@ -852,6 +852,34 @@ pub fn history_object(object: &str) -> (String, String) {
     }
 }
 
+/// Objects whose history object every org has (ContactHistory, LeadHistory).
+const ALWAYS_HAS_HISTORY: [&str; 2] = ["Contact", "Lead"];
+
+#[derive(Debug, PartialEq, Eq)]
+enum HistoryVisibility {
+    Queryable,
+    /// No history to check: a custom object's exists only with field history tracking on.
+    Absent,
+    /// One every org has is missing or not queryable: the integration user cannot read it,
+    /// so the history is unproven, not empty.
+    Hidden,
+}
+
+/// Pure: whether `object`'s history object `history` can be checked, per the global describe.
+fn history_visibility(
+    object: &str,
+    history: &str,
+    global: &[crate::salesforce::SObjectSummary],
+) -> HistoryVisibility {
+    if global.iter().any(|s| s.name == history && s.queryable) {
+        HistoryVisibility::Queryable
+    } else if ALWAYS_HAS_HISTORY.contains(&object) {
+        HistoryVisibility::Hidden
+    } else {
+        HistoryVisibility::Absent
+    }
+}
+
 async fn field_history(
     client: &SalesforceClient,
     plan: &AnonymizePlan,
@@ -872,8 +900,16 @@ async fn field_history(
     }
     for (object, plans) in by_object {
         let (history, parent_field) = history_object(object);
-        if !global.iter().any(|s| s.name == history && s.queryable) {
-            continue;
+        match history_visibility(object, &history, &global) {
+            HistoryVisibility::Queryable => {}
+            HistoryVisibility::Absent => continue,
+            HistoryVisibility::Hidden => {
+                read_errors.push(serde_json::json!({
+                    "object": history, "error_code": "NOT_VISIBLE",
+                    "records": plans.len(),
+                }));
+                continue;
+            }
         }
         let ids: Vec<String> = plans.iter().map(|p| p.id.clone()).collect();
         let head = format!(
@@ -1015,6 +1051,20 @@ mod tests {
     use super::*;
     use crate::dsr::values::tests::field;
     use serde_json::json;
+
+    #[test]
+    fn a_history_object_every_org_has_but_the_user_cannot_see_is_unproven() {
+        let global: Vec<crate::salesforce::SObjectSummary> = serde_json::from_value(json!([
+            {"name": "LeadHistory", "queryable": true},
+            {"name": "Invoice__History", "queryable": false}
+        ]))
+        .unwrap();
+        let v = |o: &str| history_visibility(o, &history_object(o).0, &global);
+        assert_eq!(v("Lead"), HistoryVisibility::Queryable);
+        assert_eq!(v("Contact"), HistoryVisibility::Hidden);
+        assert_eq!(v("Invoice__c"), HistoryVisibility::Absent);
+        assert_eq!(v("Loyalty_Card__c"), HistoryVisibility::Absent);
+    }
 
     fn contact_describe() -> SObjectDescribe {
         let mut first = field("FirstName", "string", 40, true);
