@@ -11,6 +11,9 @@
 //!   read, the Delete From Field History permission, index lag, cursor TTL, varying query page
 //!   sizes, Bulk job delay, the integration user's Bulk API Hard Delete permission
 //! - `GET  /__emulator/clock`, `POST /__emulator/clock/advance {"seconds"|"ms"}`
+//!
+//! Bodies are strict and a refused call changes nothing; refusals share one shape
+//! ([`input::AdminError`]), also on the OAuth, limits and faults admin routes.
 
 pub mod input;
 
