@@ -131,10 +131,15 @@ async fn an_open_breaker_isolates_its_org_and_other_orgs_go_on() {
 // ---- The same, driven by a real Salesforce (the emulator) instead of the limit records ----
 
 async fn emulator() -> sf_emulator::RunningEmulator {
-    #[allow(clippy::needless_update)]
+    emulator_of(sf_emulator::oauth::ORG_ID).await
+}
+
+/// An emulator serving the org `org_id`.
+async fn emulator_of(org_id: &str) -> sf_emulator::RunningEmulator {
     let config = sf_emulator::EmulatorConfig {
         seed: 7,
         size: 20,
+        org_id: org_id.into(),
         ..Default::default()
     };
     sf_emulator::Emulator::new(config)
@@ -171,63 +176,6 @@ async fn emulator_calls(base_url: &str) -> u64 {
     v["total"].as_u64().unwrap()
 }
 
-/// The emulator has one fixed org id, and the worker keeps its limits per org (learned from the
-/// token's identity URL), so two emulators would look like one org. This TCP proxy makes the
-/// emulator behind it a second org: bytes pass through unchanged except the org id in what the
-/// emulator answers, replaced by another of the same length (so `Content-Length` holds).
-async fn as_another_org(upstream: &str) -> String {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    const FROM: &[u8] = sf_emulator::oauth::directory::ORG_ID.as_bytes();
-    const TO: &[u8] = b"00D000000000GLBAAA";
-    assert_eq!(FROM.len(), TO.len());
-    let upstream = upstream.trim_start_matches("http://").to_string();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        while let Ok((client, _)) = listener.accept().await {
-            let Ok(server) = tokio::net::TcpStream::connect(&upstream).await else {
-                continue;
-            };
-            let (mut cr, mut cw) = client.into_split();
-            let (mut sr, mut sw) = server.into_split();
-            tokio::spawn(async move {
-                let _ = tokio::io::copy(&mut cr, &mut sw).await;
-            });
-            tokio::spawn(async move {
-                let mut pending: Vec<u8> = Vec::new();
-                let mut buf = vec![0u8; 16 * 1024];
-                while let Ok(n) = sr.read(&mut buf).await {
-                    if n == 0 {
-                        break;
-                    }
-                    pending.extend_from_slice(&buf[..n]);
-                    let mut i = 0;
-                    while i + FROM.len() <= pending.len() {
-                        if &pending[i..i + FROM.len()] == FROM {
-                            pending[i..i + FROM.len()].copy_from_slice(TO);
-                            i += FROM.len();
-                        } else {
-                            i += 1;
-                        }
-                    }
-                    // Hold back a tail that may be the start of an id split across reads.
-                    let keep = (1..FROM.len())
-                        .rev()
-                        .find(|k| pending.len() >= *k && pending.ends_with(&FROM[..*k]))
-                        .unwrap_or(0);
-                    let send = pending.len() - keep;
-                    if cw.write_all(&pending[..send]).await.is_err() {
-                        break;
-                    }
-                    pending.drain(..send);
-                }
-                let _ = cw.write_all(&pending).await;
-            });
-        }
-    });
-    format!("http://{addr}")
-}
-
 fn emulator_opts(connections: Vec<sfprivacy::config::Connection>) -> AppOptions {
     let mut o = AppOptions::new(connections, None);
     o.retry_tiers = "200ms,400ms";
@@ -236,9 +184,9 @@ fn emulator_opts(connections: Vec<sfprivacy::config::Connection>) -> AppOptions 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn salesforce_failing_for_one_org_opens_its_breaker_and_the_other_org_goes_on() {
+    // Two orgs: the worker keeps its limits per org, learned from the token's identity URL.
     let failing = emulator().await;
-    let healthy = emulator().await;
-    let healthy_url = as_another_org(&healthy.base_url).await;
+    let healthy = emulator_of("00D000000000GLBAAA").await;
     // Every data API call to acme's Salesforce answers 503 SERVER_UNAVAILABLE; its login still
     // works, so the worker knows which org it is and keeps the breaker under that org.
     let rates: Vec<serde_json::Value> = [
@@ -263,7 +211,7 @@ async fn salesforce_failing_for_one_org_opens_its_breaker_and_the_other_org_goes
     .await;
     let mut opts = emulator_opts(vec![
         emulator_connection("acme", &failing.base_url),
-        emulator_connection("globex", &healthy_url),
+        emulator_connection("globex", &healthy.base_url),
     ]);
     // Two failed jobs open the breaker; no probe within the test.
     opts.extra_env = vec![

@@ -11,6 +11,11 @@
 //!   read, the Delete From Field History permission, index lag, cursor TTL, varying query page
 //!   sizes, Bulk job delay, the integration user's Bulk API Hard Delete permission
 //! - `GET  /__emulator/clock`, `POST /__emulator/clock/advance {"seconds"|"ms"}`
+//!
+//! Bodies are strict and a refused call changes nothing; refusals share one shape
+//! ([`input::AdminError`]), also on the OAuth, limits and faults admin routes.
+
+pub mod input;
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -21,15 +26,15 @@ use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value, json};
 
-use crate::error::ApiError;
 use crate::org::Org;
 use crate::org::rules::{FieldLength, FieldRef, ValidationRule};
 use crate::org::store::StoredRow;
 use crate::org::truth::ground_truth;
-use crate::rest::json_body;
 use crate::server::{AppState, Shared};
+use input::{AdminError, millis, parse, present};
 
 pub fn routes() -> Router<Arc<AppState>> {
     Router::new()
@@ -57,80 +62,121 @@ async fn reset(state: Shared) -> Json<Value> {
     Json(json!({"seed": c.seed, "size": c.size}))
 }
 
-async fn seed(state: Shared, body: Bytes) -> Result<Json<Value>, ApiError> {
-    let v = json_body(&body)?;
-    let seed = v
-        .get("seed")
-        .and_then(Value::as_u64)
-        .unwrap_or(state.config.seed);
-    let size = v
-        .get("size")
-        .and_then(Value::as_u64)
-        .unwrap_or(state.config.size as u64);
-    let pa = v
-        .get("personAccounts")
-        .and_then(Value::as_bool)
-        .unwrap_or(state.config.person_accounts);
-    let org = Org::new(seed, size, pa);
+/// Body of `POST /__emulator/seed`. `seed` and `size` are required: reseeding discards every
+/// record, so it is never done on defaults guessed from a body that names neither
+/// (`/__emulator/reset` is the call for the start seed and size).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct SeedBody {
+    seed: u64,
+    #[serde(deserialize_with = "org_size")]
+    size: u64,
+    #[serde(default, deserialize_with = "present")]
+    person_accounts: Option<bool>,
+}
+
+fn org_size<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    input::check_size(u64::deserialize(d)?).map_err(serde::de::Error::custom)
+}
+
+async fn seed(state: Shared, body: Bytes) -> Result<Json<Value>, AdminError> {
+    let b: SeedBody = parse(&body)?;
+    let pa = b.person_accounts.unwrap_or(state.config.person_accounts);
+    let org = Org::new(b.seed, b.size, pa);
     let counts = org.generator.counts.clone();
     replace_org(&state, org);
-    Ok(Json(json!({"seed": seed, "size": size, "counts": counts})))
+    Ok(Json(
+        json!({"seed": b.seed, "size": b.size, "personAccounts": pa, "counts": counts}),
+    ))
+}
+
+/// The wrapped body of `POST /__emulator/records/{object}`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Wrapped {
+    records: Vec<Map<String, Value>>,
+    #[serde(default)]
+    searchable: bool,
 }
 
 /// Inserts records exactly as given (any field the schema has, read-only ones included;
 /// `IsDeleted: true` puts the row in the recycle bin). Body: one record, an array, or
-/// `{"records":[…], "searchable": true}` (searchable = skip the index lag).
+/// `{"records":[…], "searchable": true}` (searchable = skip the index lag). Every record is
+/// checked before any is inserted.
 async fn insert(
     state: Shared,
     Path(object): Path<String>,
     body: Bytes,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let v = json_body(&body)?;
-    let (records, searchable) = match &v {
-        Value::Array(a) => (a.clone(), false),
-        Value::Object(m) if m.contains_key("records") => (
-            m.get("records")
-                .and_then(Value::as_array)
-                .cloned()
-                .unwrap_or_default(),
-            m.get("searchable")
-                .and_then(Value::as_bool)
-                .unwrap_or(false),
-        ),
-        Value::Object(_) => (vec![v.clone()], false),
+) -> Result<(StatusCode, Json<Value>), AdminError> {
+    let v: Value = parse(&body)?;
+    // An object with `records` is the wrapped form, strictly; any other object is a record.
+    let (records, searchable, key) = match v {
+        Value::Object(m) if m.contains_key("records") => {
+            let w: Wrapped = parse(&body)?;
+            (w.records, w.searchable, "records")
+        }
+        Value::Object(m) => (vec![m], false, "."),
+        Value::Array(items) => {
+            let records = items
+                .into_iter()
+                .enumerate()
+                .map(|(i, r)| match r {
+                    Value::Object(m) => Ok(m),
+                    _ => Err(AdminError::invalid(
+                        format!("[{i}]"),
+                        "expected a record object",
+                    )),
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            (records, false, "")
+        }
         _ => {
-            return Err(ApiError::json(
-                "expected a record, an array of records, or {\"records\":[…]}",
-            ));
+            return Err(AdminError {
+                status: StatusCode::BAD_REQUEST,
+                key: None,
+                message: "expected a record, an array of records, or {\"records\":[…]}".into(),
+            });
         }
     };
     let now = state.clock.now_ms();
     let mut org = state.org_mut();
-    let oi = org.object_index(&object).ok_or_else(ApiError::not_found)?;
-    let mut ids = Vec::new();
-    for rec in records {
-        let Value::Object(fields) = rec else {
-            return Err(ApiError::json("each record must be an object"));
-        };
-        ids.push(insert_exact(
-            &mut org,
-            oi,
-            &fields,
-            if searchable { 0 } else { now },
-            now,
-        )?);
-    }
+    let oi = org
+        .object_index(&object)
+        .ok_or_else(|| AdminError::not_found("object", format!("no object {object}")))?;
+    let rows = records
+        .iter()
+        .enumerate()
+        .map(|(i, fields)| {
+            let at = match key {
+                "." => String::new(),
+                k => format!("{k}[{i}]"),
+            };
+            record_values(&org, oi, fields, &at)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let written_ms = if searchable { 0 } else { now };
+    let ids: Vec<String> = rows
+        .into_iter()
+        .map(|(values, deleted)| insert_exact(&mut org, oi, values, deleted, written_ms, now))
+        .collect();
     Ok((StatusCode::CREATED, Json(json!({"ids": ids}))))
 }
 
-fn insert_exact(
-    org: &mut Org,
+/// A record's values in schema order, and whether it goes to the recycle bin.
+fn record_values(
+    org: &Org,
     oi: usize,
     fields: &Map<String, Value>,
-    written_ms: i64,
-    now_ms: i64,
-) -> Result<String, ApiError> {
-    let obj = org.schema.objects[oi].clone();
+    at: &str,
+) -> Result<(Vec<Value>, bool), AdminError> {
+    let obj = &org.schema.objects[oi];
+    let key = |k: &str| {
+        if at.is_empty() {
+            k.to_string()
+        } else {
+            format!("{at}.{k}")
+        }
+    };
     let mut values = vec![Value::Null; obj.fields.len()];
     let mut deleted = false;
     for (k, v) in fields {
@@ -138,17 +184,28 @@ fn insert_exact(
             continue;
         }
         if k.eq_ignore_ascii_case("IsDeleted") {
-            deleted = v.as_bool().unwrap_or(false);
+            deleted = v
+                .as_bool()
+                .ok_or_else(|| AdminError::invalid(key(k), "expected a boolean"))?;
             continue;
         }
-        let fi = obj.field_index_any(k).ok_or_else(|| {
-            ApiError::bad_request(
-                "INVALID_FIELD",
-                format!("No such column '{k}' on sobject of type {}", obj.name),
-            )
-        })?;
+        let fi = obj
+            .field_index_any(k)
+            .ok_or_else(|| AdminError::invalid(key(k), format!("no field {k} on {}", obj.name)))?;
         values[fi] = v.clone();
     }
+    Ok((values, deleted))
+}
+
+fn insert_exact(
+    org: &mut Org,
+    oi: usize,
+    mut values: Vec<Value>,
+    deleted: bool,
+    written_ms: i64,
+    now_ms: i64,
+) -> String {
+    let obj = org.schema.objects[oi].clone();
     let number = org.tables[oi].allocate();
     let id = crate::org::ids::make_id(obj.key_prefix, number);
     let stamp = Value::String(crate::clock::sf_datetime(
@@ -180,7 +237,7 @@ fn insert_exact(
             cascade_root: None,
         },
     );
-    Ok(id)
+    id
 }
 
 async fn counters(state: Shared) -> Json<Value> {
@@ -218,105 +275,178 @@ async fn settings(state: Shared) -> Json<Value> {
     Json(settings_json(&state))
 }
 
-async fn put_settings(state: Shared, body: Bytes) -> Result<Json<Value>, ApiError> {
-    let v = json_body(&body)?;
-    if let Some(ms) = v.get("indexLagMs").and_then(Value::as_u64) {
-        state.index_lag_ms.store(ms, Ordering::Relaxed);
-    }
-    if let Some(ms) = v.get("cursorTtlMs").and_then(Value::as_u64) {
-        state.cursors.ttl_ms.store(ms, Ordering::Relaxed);
-    }
-    if let Some(b) = v.get("varyQueryPageSizes").and_then(Value::as_bool) {
-        state.cursors.vary_page_sizes.store(b, Ordering::Relaxed);
-    }
-    if let Some(ms) = v.get("bulkJobDelayMs").and_then(Value::as_u64) {
-        state.bulk.delay_ms.store(ms, Ordering::Relaxed);
-    }
-    if let Some(b) = v.get("bulkApiHardDelete").and_then(Value::as_bool) {
-        state
-            .bulk
-            .hard_delete_permission
-            .store(b, Ordering::Relaxed);
-    }
+/// Body of `PUT /__emulator/settings`: every key optional, none `null`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct SettingsUpdate {
+    #[serde(default, deserialize_with = "present")]
+    duplicate_rules: Option<bool>,
+    #[serde(default, deserialize_with = "present")]
+    duplicate_rule_fields: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "present")]
+    validation_rules: Option<Vec<ValidationRule>>,
+    #[serde(default, deserialize_with = "present")]
+    read_only_fields: Option<Vec<FieldRef>>,
+    #[serde(default, deserialize_with = "present")]
+    field_lengths: Option<Vec<FieldLength>>,
+    #[serde(default, deserialize_with = "present")]
+    unreadable_objects: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "present")]
+    delete_field_history: Option<bool>,
+    #[serde(default, deserialize_with = "millis")]
+    index_lag_ms: Option<u64>,
+    #[serde(default, deserialize_with = "millis")]
+    cursor_ttl_ms: Option<u64>,
+    #[serde(default, deserialize_with = "present")]
+    vary_query_page_sizes: Option<bool>,
+    #[serde(default, deserialize_with = "millis")]
+    bulk_job_delay_ms: Option<u64>,
+    #[serde(default, deserialize_with = "present")]
+    bulk_api_hard_delete: Option<bool>,
+}
+
+/// Checks the whole update against the org, then applies it: a refused update changes nothing.
+async fn put_settings(state: Shared, body: Bytes) -> Result<Json<Value>, AdminError> {
+    let u: SettingsUpdate = parse(&body)?;
     {
         let mut org = state.org_mut();
-        if let Some(b) = v.get("duplicateRules").and_then(Value::as_bool) {
+        let dup_fields = match u.duplicate_rule_fields {
+            Some(fields) => Some(duplicate_rule_fields(&org, fields)?),
+            None => None,
+        };
+        let lengths = match u.field_lengths {
+            Some(list) => Some(
+                list.into_iter()
+                    .enumerate()
+                    .map(|(i, l)| {
+                        let key = format!("fieldLengths[{i}]");
+                        let r = canonical_field(&org, &key, &l.object, &l.field)?;
+                        Ok(FieldLength {
+                            object: r.object,
+                            field: r.field,
+                            length: l.length,
+                        })
+                    })
+                    .collect::<Result<Vec<_>, AdminError>>()?,
+            ),
+            None => None,
+        };
+        if let Some(list) = &u.unreadable_objects {
+            for (i, o) in list.iter().enumerate() {
+                if org.schema.object(o).is_none() {
+                    return Err(AdminError::invalid(
+                        format!("unreadableObjects[{i}]"),
+                        format!("no object {o}"),
+                    ));
+                }
+            }
+        }
+        if let Some(rules) = &u.validation_rules {
+            for (i, r) in rules.iter().enumerate() {
+                let key = format!("validationRules[{i}]");
+                let obj = org.schema.object(&r.object).ok_or_else(|| {
+                    AdminError::invalid(format!("{key}.object"), format!("no object {}", r.object))
+                })?;
+                if obj.field_index_any(&r.field).is_none() {
+                    return Err(AdminError::invalid(
+                        format!("{key}.field"),
+                        format!("no field {} on {}", r.field, obj.name),
+                    ));
+                }
+                if let Some(p) = &r.pattern {
+                    regex::Regex::new(p).map_err(|e| {
+                        AdminError::invalid(format!("validationRules[{i}].pattern"), e.to_string())
+                    })?;
+                }
+            }
+        }
+        let read_only = match &u.read_only_fields {
+            Some(list) => Some(
+                list.iter()
+                    .enumerate()
+                    .map(|(i, r)| canonical_read_only(&org, &format!("readOnlyFields[{i}]"), r))
+                    .collect::<Result<Vec<_>, _>>()?,
+            ),
+            None => None,
+        };
+
+        // Everything is valid: apply.
+        if let Some(b) = u.duplicate_rules {
             org.settings.duplicate_rules = b;
         }
-        if let Some(b) = v.get("deleteFieldHistory").and_then(Value::as_bool) {
+        if let Some(b) = u.delete_field_history {
             org.settings.delete_field_history = b;
         }
-        if let Some(fields) = v.get("duplicateRuleFields") {
-            let fields: Vec<String> = serde_json::from_value(fields.clone())
-                .map_err(|e| ApiError::json(format!("duplicateRuleFields: {e}")))?;
-            org.settings.duplicate_rule_fields = fields;
+        if let Some(f) = dup_fields {
+            org.settings.duplicate_rule_fields = f;
         }
-        if let Some(list) = v.get("fieldLengths") {
-            let list: Vec<FieldLength> = serde_json::from_value(list.clone())
-                .map_err(|e| ApiError::json(format!("fieldLengths: {e}")))?;
-            let list = list
-                .into_iter()
-                .map(|l| {
-                    let r = canonical_field(&org, "fieldLengths", &l.object, &l.field)?;
-                    Ok(FieldLength {
-                        object: r.object,
-                        field: r.field,
-                        length: l.length,
-                    })
-                })
-                .collect::<Result<Vec<_>, ApiError>>()?;
-            org.settings.field_lengths = list;
+        if let Some(l) = lengths {
+            org.settings.field_lengths = l;
         }
-        if let Some(list) = v.get("unreadableObjects") {
-            let list: Vec<String> = serde_json::from_value(list.clone())
-                .map_err(|e| ApiError::json(format!("unreadableObjects: {e}")))?;
-            for o in &list {
-                if org.schema.object(o).is_none() {
-                    return Err(ApiError::json(format!("unreadableObjects: no object {o}")));
-                }
-            }
-            org.settings.unreadable_objects = list;
+        if let Some(l) = u.unreadable_objects {
+            org.settings.unreadable_objects = l;
         }
-        if let Some(rules) = v.get("validationRules") {
-            let rules: Vec<ValidationRule> = serde_json::from_value(rules.clone())
-                .map_err(|e| ApiError::json(format!("validationRules: {e}")))?;
-            for r in &rules {
-                if let Some(p) = &r.pattern {
-                    regex::Regex::new(p)
-                        .map_err(|e| ApiError::json(format!("validationRules pattern: {e}")))?;
-                }
-            }
-            org.settings.validation_rules = rules;
+        if let Some(r) = u.validation_rules {
+            org.settings.validation_rules = r;
         }
-        if let Some(list) = v.get("readOnlyFields") {
-            let list: Vec<FieldRef> = serde_json::from_value(list.clone())
-                .map_err(|e| ApiError::json(format!("readOnlyFields: {e}")))?;
-            let list = list
-                .iter()
-                .map(|r| canonical_read_only(&org, r))
-                .collect::<Result<Vec<_>, _>>()?;
-            org.settings.read_only_fields = list;
+        if let Some(r) = read_only {
+            org.settings.read_only_fields = r;
+        }
+        if let Some(ms) = u.index_lag_ms {
+            state.index_lag_ms.store(ms, Ordering::Relaxed);
+        }
+        if let Some(ms) = u.cursor_ttl_ms {
+            state.cursors.ttl_ms.store(ms, Ordering::Relaxed);
+        }
+        if let Some(b) = u.vary_query_page_sizes {
+            state.cursors.vary_page_sizes.store(b, Ordering::Relaxed);
+        }
+        if let Some(ms) = u.bulk_job_delay_ms {
+            state.bulk.delay_ms.store(ms, Ordering::Relaxed);
+        }
+        if let Some(b) = u.bulk_api_hard_delete {
+            state
+                .bulk
+                .hard_delete_permission
+                .store(b, Ordering::Relaxed);
         }
     }
     Ok(Json(settings_json(&state)))
 }
 
-/// A visible field of a setting, as the schema spells it.
+/// The duplicate rule runs on Contact and Lead: each field must be one of theirs.
+fn duplicate_rule_fields(org: &Org, fields: Vec<String>) -> Result<Vec<String>, AdminError> {
+    for (i, f) in fields.iter().enumerate() {
+        let known = ["Contact", "Lead"].iter().any(|o| {
+            org.schema
+                .object(o)
+                .is_some_and(|obj| obj.field_index_any(f).is_some())
+        });
+        if !known {
+            return Err(AdminError::invalid(
+                format!("duplicateRuleFields[{i}]"),
+                format!("no field {f} on Contact or Lead"),
+            ));
+        }
+    }
+    Ok(fields)
+}
+
+/// A visible field named by the setting entry at `key`, as the schema spells it.
 fn canonical_field(
     org: &Org,
-    setting: &str,
+    key: &str,
     object: &str,
     field: &str,
-) -> Result<FieldRef, ApiError> {
-    let obj = org
-        .schema
-        .object(object)
-        .ok_or_else(|| ApiError::json(format!("{setting}: no object {object}")))?;
+) -> Result<FieldRef, AdminError> {
+    let obj = org.schema.object(object).ok_or_else(|| {
+        AdminError::invalid(format!("{key}.object"), format!("no object {object}"))
+    })?;
     let fd = obj.field(field).ok_or_else(|| {
-        ApiError::json(format!(
-            "{setting}: no field {field} visible on {}",
-            obj.name
-        ))
+        AdminError::invalid(
+            format!("{key}.field"),
+            format!("no field {field} visible on {}", obj.name),
+        )
     })?;
     Ok(FieldRef {
         object: obj.name.to_string(),
@@ -327,27 +457,23 @@ fn canonical_field(
 /// A `readOnlyFields` entry as the schema spells it. The field must be visible (a hidden one
 /// is not readable at all) and not required: Salesforce does not let field-level security
 /// restrict universally required fields.
-fn canonical_read_only(org: &Org, r: &FieldRef) -> Result<FieldRef, ApiError> {
-    let obj = org
+fn canonical_read_only(org: &Org, key: &str, r: &FieldRef) -> Result<FieldRef, AdminError> {
+    let c = canonical_field(org, key, &r.object, &r.field)?;
+    let fd = org
         .schema
-        .object(&r.object)
-        .ok_or_else(|| ApiError::json(format!("readOnlyFields: no object {}", r.object)))?;
-    let fd = obj.field(&r.field).ok_or_else(|| {
-        ApiError::json(format!(
-            "readOnlyFields: no field {} visible on {}",
-            r.field, obj.name
-        ))
-    })?;
+        .object(&c.object)
+        .and_then(|o| o.field(&c.field))
+        .ok_or_else(|| AdminError::invalid(format!("{key}.field"), "no such field"))?;
     if !fd.nillable && !fd.defaulted_on_create && fd.createable {
-        return Err(ApiError::json(format!(
-            "readOnlyFields: {}.{} is required; field-level security cannot make it read-only",
-            obj.name, fd.name
-        )));
+        return Err(AdminError::invalid(
+            format!("{key}.field"),
+            format!(
+                "{}.{} is required; field-level security cannot make it read-only",
+                c.object, c.field
+            ),
+        ));
     }
-    Ok(FieldRef {
-        object: obj.name.to_string(),
-        field: fd.name.to_string(),
-    })
+    Ok(c)
 }
 
 async fn clock(state: Shared) -> Json<Value> {
@@ -357,13 +483,32 @@ async fn clock(state: Shared) -> Json<Value> {
     }))
 }
 
-async fn advance(state: Shared, body: Bytes) -> Result<Json<Value>, ApiError> {
-    let v = json_body(&body)?;
-    let ms = v
-        .get("ms")
-        .and_then(Value::as_u64)
-        .or_else(|| v.get("seconds").and_then(Value::as_u64).map(|s| s * 1000))
-        .ok_or_else(|| ApiError::json("expected {\"seconds\": n} or {\"ms\": n}"))?;
+/// Body of `POST /__emulator/clock/advance`: exactly one of `seconds`, `ms`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Advance {
+    #[serde(default, deserialize_with = "present")]
+    seconds: Option<u64>,
+    #[serde(default, deserialize_with = "millis")]
+    ms: Option<u64>,
+}
+
+async fn advance(state: Shared, body: Bytes) -> Result<Json<Value>, AdminError> {
+    let a: Advance = parse(&body)?;
+    let ms = match (a.seconds, a.ms) {
+        (Some(s), None) => s
+            .checked_mul(1000)
+            .ok_or_else(|| "overflow".to_string())
+            .and_then(input::check_ms)
+            .map_err(|e| AdminError::invalid("seconds", e))?,
+        (None, Some(ms)) => ms,
+        _ => {
+            return Err(AdminError::invalid(
+                "seconds",
+                "expected exactly one of seconds, ms",
+            ));
+        }
+    };
     state.clock.advance(Duration::from_millis(ms));
     Ok(clock(state).await)
 }

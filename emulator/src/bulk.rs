@@ -263,6 +263,32 @@ fn bad_state(message: impl Into<String>) -> ApiError {
     ApiError::bad_request("INVALIDJOBSTATE", message)
 }
 
+/// `DELETE /jobs/query/{id}` and `/jobs/ingest/{id}` (`query` says which): only a job that
+/// has ended can be deleted; 204. A job of the other kind is not found, as on every job route.
+fn delete_job(
+    state: &AppState,
+    version: &str,
+    id: &str,
+    query: bool,
+) -> Result<axum::http::StatusCode, ApiError> {
+    crate::rest::check_version(version)?;
+    settle(state, id);
+    let mut jobs = state.bulk.jobs();
+    match jobs.get(id) {
+        Some(job) if job.is_query() == query => {
+            if !job.is_final() {
+                return Err(bad_state(format!(
+                    "InvalidJobState : Cannot delete a job whose state is {}",
+                    job.state()
+                )));
+            }
+        }
+        _ => return Err(no_job()),
+    }
+    jobs.remove(id);
+    Ok(axum::http::StatusCode::NO_CONTENT)
+}
+
 /// `vNN.0` → `NN.0`, after the version check every data route makes.
 fn api_version(v: &str) -> Result<String, ApiError> {
     crate::rest::check_version(v)?;

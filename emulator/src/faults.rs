@@ -24,14 +24,18 @@ use axum::routing::get;
 use axum::{Json, Router};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use serde::{Deserialize, Serialize};
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::admin::input::{AdminError, check_rate, parse, present};
 
 use crate::listener::DropConnection;
 use crate::server::AppState;
 
 /// An injected failure.
+/// Read from the admin API as from flags (one parser): the names below in any case, or `503`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE", try_from = "String")]
 pub enum FaultKind {
     ServerUnavailable,
     UnableToLockRow,
@@ -49,8 +53,41 @@ impl FromStr for FaultKind {
             "UNABLE_TO_LOCK_ROW" => Ok(Self::UnableToLockRow),
             "REQUEST_LIMIT_EXCEEDED" => Ok(Self::RequestLimitExceeded),
             "DROP" => Ok(Self::Drop),
-            other => Err(format!("unknown fault kind {other}")),
+            other => Err(format!(
+                "unknown fault kind {other} (SERVER_UNAVAILABLE, UNABLE_TO_LOCK_ROW, \
+                 REQUEST_LIMIT_EXCEEDED, DROP)"
+            )),
         }
+    }
+}
+
+impl TryFrom<String> for FaultKind {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        s.parse()
+    }
+}
+
+/// An endpoint pattern: not blank (see the module docs for the names).
+fn check_endpoint(endpoint: &str) -> Result<String, String> {
+    if endpoint.trim().is_empty() {
+        return Err("the endpoint is blank (use * for every endpoint)".into());
+    }
+    Ok(endpoint.to_string())
+}
+
+fn endpoint<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    check_endpoint(&String::deserialize(d)?).map_err(D::Error::custom)
+}
+
+fn rate<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    check_rate(f64::deserialize(d)?).map_err(D::Error::custom)
+}
+
+fn count<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+    match u32::deserialize(d)? {
+        0 => Err(D::Error::custom("count must be at least 1")),
+        n => Ok(n),
     }
 }
 
@@ -91,10 +128,13 @@ impl FaultKind {
 
 /// Fail a share of requests to an endpoint.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ErrorRate {
+    #[serde(deserialize_with = "endpoint")]
     pub endpoint: String,
     pub kind: FaultKind,
     /// 0.0..=1.0
+    #[serde(deserialize_with = "rate")]
     pub rate: f64,
 }
 
@@ -107,22 +147,22 @@ impl FromStr for ErrorRate {
         let kind = parts.next().ok_or("expected endpoint:KIND:rate")?;
         let endpoint = parts.next().ok_or("expected endpoint:KIND:rate")?;
         let rate: f64 = rate.parse().map_err(|_| format!("bad rate {rate}"))?;
-        if !(0.0..=1.0).contains(&rate) {
-            return Err(format!("rate {rate} is outside 0..=1"));
-        }
         Ok(Self {
-            endpoint: endpoint.to_string(),
+            endpoint: check_endpoint(endpoint)?,
             kind: kind.parse()?,
-            rate,
+            rate: check_rate(rate)?,
         })
     }
 }
 
 /// Fail exactly the next `count` requests to an endpoint (deterministic, for tests).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct FailNext {
+    #[serde(deserialize_with = "endpoint")]
     pub endpoint: String,
     pub kind: FaultKind,
+    #[serde(deserialize_with = "count")]
     pub count: u32,
     /// Let this many matching requests through first ("fail after N more calls").
     #[serde(default)]
@@ -131,18 +171,23 @@ pub struct FailNext {
 
 /// Everything settable about faults.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct FaultSettings {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "millis")]
     pub latency_ms: u64,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "millis")]
     pub jitter_ms: u64,
     #[serde(default)]
     pub error_rates: Vec<ErrorRate>,
     #[serde(default)]
     pub fail_next: Vec<FailNext>,
-    /// Seed of the random draws; `None` seeds from entropy.
+    /// Seed of the random draws; `None` (or `null`) seeds from entropy.
     #[serde(default)]
     pub seed: Option<u64>,
+}
+
+fn millis<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    crate::admin::input::check_ms(u64::deserialize(d)?).map_err(D::Error::custom)
 }
 
 /// Faults of one emulator.
@@ -249,14 +294,26 @@ pub async fn layer(State(state): State<Arc<AppState>>, req: Request, next: Next)
 }
 
 /// Admin body of `PUT /__emulator/faults`: the fault settings plus two one-shot actions.
+/// The settings' keys are repeated rather than flattened: serde cannot refuse unknown keys
+/// through `flatten`.
 #[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct FaultUpdate {
-    #[serde(flatten)]
-    settings: FaultSettings,
+    #[serde(default, deserialize_with = "millis")]
+    latency_ms: u64,
+    #[serde(default, deserialize_with = "millis")]
+    jitter_ms: u64,
+    #[serde(default)]
+    error_rates: Vec<ErrorRate>,
+    #[serde(default)]
+    fail_next: Vec<FailNext>,
+    #[serde(default)]
+    seed: Option<u64>,
     /// Expire every session now.
     #[serde(default)]
     expire_sessions: bool,
     /// Set the daily API allocation.
+    #[serde(default, deserialize_with = "present")]
     daily_api_requests: Option<u64>,
 }
 
@@ -274,9 +331,16 @@ async fn get_faults(State(state): State<Arc<AppState>>) -> Json<FaultSettings> {
 
 async fn put_faults(
     State(state): State<Arc<AppState>>,
-    Json(update): Json<FaultUpdate>,
-) -> Json<serde_json::Value> {
-    state.faults.set(update.settings);
+    body: axum::body::Bytes,
+) -> Result<Json<serde_json::Value>, AdminError> {
+    let update: FaultUpdate = parse(&body)?;
+    state.faults.set(FaultSettings {
+        latency_ms: update.latency_ms,
+        jitter_ms: update.jitter_ms,
+        error_rates: update.error_rates,
+        fail_next: update.fail_next,
+        seed: update.seed,
+    });
     let expired = update
         .expire_sessions
         .then(|| state.oauth.expire_all_sessions());
@@ -286,11 +350,11 @@ async fn put_faults(
             ..Default::default()
         });
     }
-    Json(serde_json::json!({
+    Ok(Json(serde_json::json!({
         "faults": state.faults.settings(),
         "expired_sessions": expired,
         "limits": state.limits.settings(),
-    }))
+    })))
 }
 
 async fn clear_faults(State(state): State<Arc<AppState>>) -> StatusCode {
@@ -385,10 +449,10 @@ pub struct EdgeFlags {
     #[arg(long, env = "SF_EMULATOR_LONG_REQUEST_CAP", default_value_t = crate::limits::DEFAULT_LONG_REQUEST_CAP)]
     pub long_request_cap: u64,
     /// Added latency of every API response, in milliseconds.
-    #[arg(long, env = "SF_EMULATOR_LATENCY_MS", default_value_t = 0)]
+    #[arg(long, env = "SF_EMULATOR_LATENCY_MS", default_value_t = 0, value_parser = crate::admin::input::flag::ms)]
     pub latency_ms: u64,
     /// Random extra latency, 0..=jitter milliseconds.
-    #[arg(long, env = "SF_EMULATOR_JITTER_MS", default_value_t = 0)]
+    #[arg(long, env = "SF_EMULATOR_JITTER_MS", default_value_t = 0, value_parser = crate::admin::input::flag::ms)]
     pub jitter_ms: u64,
     /// Error rate `endpoint:KIND:rate` (KIND: SERVER_UNAVAILABLE, UNABLE_TO_LOCK_ROW,
     /// REQUEST_LIMIT_EXCEEDED, DROP); repeatable; env is comma-separated.

@@ -21,6 +21,8 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
+use crate::admin::input::{AdminError, millis, parse, present};
+
 use crate::server::AppState;
 
 /// Default daily allocation (an Enterprise Edition org's base allocation).
@@ -53,12 +55,18 @@ impl Default for LimitsState {
     }
 }
 
-/// Settable limits (admin API, flags); `None` leaves a value unchanged.
+/// Settable limits (admin API, flags); `None` leaves a value unchanged. The admin API refuses
+/// unknown keys and `null` (see [`crate::admin::input`]).
 #[derive(Debug, Default, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct LimitSettings {
+    #[serde(default, deserialize_with = "present")]
     pub daily_api_requests: Option<u64>,
+    #[serde(default, deserialize_with = "present")]
     pub used: Option<u64>,
+    #[serde(default, deserialize_with = "present")]
     pub long_request_cap: Option<u64>,
+    #[serde(default, deserialize_with = "millis")]
     pub long_request_threshold_ms: Option<u64>,
 }
 
@@ -223,10 +231,11 @@ async fn get_settings(State(state): State<Arc<AppState>>) -> Json<LimitSettings>
 
 async fn put_settings(
     State(state): State<Arc<AppState>>,
-    Json(s): Json<LimitSettings>,
-) -> Json<LimitSettings> {
+    body: axum::body::Bytes,
+) -> Result<Json<LimitSettings>, AdminError> {
+    let s: LimitSettings = parse(&body)?;
     state.limits.apply(&s);
-    Json(state.limits.settings())
+    Ok(Json(state.limits.settings()))
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! `sf-emulator` binary: serve an emulated Salesforce org.
 
 use clap::Parser;
+use sf_emulator::admin::input;
 
 #[derive(Parser)]
 #[command(name = "sf-emulator", about = "A Salesforce REST API emulator")]
@@ -12,11 +13,14 @@ struct Cli {
     #[arg(long, env = "SF_EMULATOR_SEED", default_value_t = 42)]
     seed: u64,
     /// Approximate number of seeded records (0: no records but the three directory users).
-    #[arg(long, env = "SF_EMULATOR_SIZE", default_value_t = 1000)]
+    #[arg(long, env = "SF_EMULATOR_SIZE", default_value_t = 1000, value_parser = input::flag::size)]
     size: usize,
     /// Search index lag in milliseconds: rows written more recently are not searchable.
-    #[arg(long, env = "SF_EMULATOR_INDEX_LAG_MS", default_value_t = 3000)]
+    #[arg(long, env = "SF_EMULATOR_INDEX_LAG_MS", default_value_t = 3000, value_parser = input::flag::ms)]
     index_lag_ms: u64,
+    /// The org's 18-character id (`00D…`): identity URLs, access tokens, userinfo, introspect.
+    #[arg(long, env = "SF_EMULATOR_ORG_ID", default_value = sf_emulator::oauth::ORG_ID, value_parser = input::flag::org_id)]
+    org_id: String,
     /// Disable person accounts.
     #[arg(long, env = "SF_EMULATOR_NO_PERSON_ACCOUNTS")]
     no_person_accounts: bool,
@@ -37,6 +41,7 @@ async fn main() -> anyhow::Result<()> {
         person_accounts: !cli.no_person_accounts,
         index_lag_ms: cli.index_lag_ms,
         vary_query_page_sizes: cli.vary_query_page_sizes,
+        org_id: cli.org_id.clone(),
     };
     let started = std::time::Instant::now();
     let emulator = sf_emulator::Emulator::new(config);
@@ -46,8 +51,9 @@ async fn main() -> anyhow::Result<()> {
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {} (--addr): {e}", cli.addr))?;
     println!(
-        "sf-emulator listening on {} (seed {}, size {}, ready in {} ms)",
+        "sf-emulator listening on {} (org {}, seed {}, size {}, ready in {} ms)",
         running.base_url,
+        cli.org_id,
         cli.seed,
         cli.size,
         started.elapsed().as_millis()

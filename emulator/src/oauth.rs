@@ -48,10 +48,19 @@ struct Inner {
     sessions: sessions::SessionStore,
     /// Who "logs in" on the authorize page when the request names no `login_hint`.
     authorize_user: String,
+    /// The org's id, for what the token grants issue.
+    org_id: String,
 }
 
 impl Default for OAuthState {
     fn default() -> Self {
+        Self::new(ORG_ID)
+    }
+}
+
+impl OAuthState {
+    /// The identity side of the org `org_id`.
+    pub fn new(org_id: &str) -> Self {
         let mut sessions = sessions::SessionStore::default();
         sessions.insert_refresh(
             INTEGRATION_REFRESH_TOKEN.into(),
@@ -66,12 +75,11 @@ impl Default for OAuthState {
                 directory: directory::Directory::default(),
                 sessions,
                 authorize_user: INTEGRATION_USERNAME.into(),
+                org_id: org_id.to_string(),
             }),
         }
     }
-}
 
-impl OAuthState {
     fn lock(&self) -> MutexGuard<'_, Inner> {
         // A panic while holding the lock leaves plain maps behind; keep serving.
         self.inner.lock().unwrap_or_else(|e| e.into_inner())

@@ -30,6 +30,10 @@ pub struct EmulatorConfig {
     /// Query pages vary in size around `batchSize`, as Salesforce allows (see
     /// [`crate::soql::page_size`]); off by default so page counts are predictable.
     pub vary_query_page_sizes: bool,
+    /// The org's 18-character id (`00D…`), in identity URLs, access tokens, userinfo and
+    /// introspect. Two emulators with different ids look like two orgs to a client that keys
+    /// anything per org. See [`crate::admin::input::check_org_id`] for what the flag accepts.
+    pub org_id: String,
 }
 
 impl Default for EmulatorConfig {
@@ -40,6 +44,7 @@ impl Default for EmulatorConfig {
             person_accounts: true,
             index_lag_ms: 3000,
             vary_query_page_sizes: false,
+            org_id: crate::oauth::ORG_ID.to_string(),
         }
     }
 }
@@ -69,8 +74,8 @@ impl AppState {
             .store(config.vary_query_page_sizes, Ordering::Relaxed);
         Self {
             index_lag_ms: AtomicU64::new(config.index_lag_ms),
+            oauth: crate::oauth::OAuthState::new(&config.org_id),
             config,
-            oauth: Default::default(),
             limits: Default::default(),
             faults: Default::default(),
             composite: Default::default(),

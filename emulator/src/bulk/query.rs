@@ -292,18 +292,7 @@ pub async fn delete(
     state: Shared,
     Path((version, id)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    with_job(&state, &version, &id, |job| {
-        if job.is_final() {
-            Ok(())
-        } else {
-            Err(bad_state(format!(
-                "InvalidJobState : Cannot delete a job whose state is {}",
-                job.state()
-            )))
-        }
-    })?;
-    state.bulk.jobs().remove(&id);
-    Ok(StatusCode::NO_CONTENT)
+    super::delete_job(&state, &version, &id, true)
 }
 
 fn invalid_locator(loc: &str) -> ApiError {

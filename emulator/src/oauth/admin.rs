@@ -5,6 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -13,6 +14,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 
 use super::sessions::RefreshGrant;
+use crate::admin::input::{AdminError, parse, present};
 use crate::server::AppState;
 
 pub fn routes() -> Router<Arc<AppState>> {
@@ -28,44 +30,43 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/__emulator/oauth/apps/{client_id}", patch(update_app))
 }
 
-fn not_found(what: &str) -> Response {
-    (
-        StatusCode::NOT_FOUND,
-        Json(serde_json::json!({"error": format!("unknown {what}")})),
-    )
-        .into_response()
+fn not_found(what: &str) -> AdminError {
+    AdminError::not_found(what, format!("unknown {what}"))
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct NewRefresh {
     username: String,
+    #[serde(default, deserialize_with = "present")]
     client_id: Option<String>,
 }
 
 async fn create_refresh_token(
     State(state): State<Arc<AppState>>,
-    Json(req): Json<NewRefresh>,
-) -> Response {
+    body: Bytes,
+) -> Result<Response, AdminError> {
+    let req: NewRefresh = parse(&body)?;
     let mut inner = state.oauth.lock();
     let client_id = req
         .client_id
         .unwrap_or_else(|| super::DEFAULT_CLIENT_ID.to_string());
     let Some(app) = inner.directory.apps.get(&client_id).cloned() else {
-        return not_found("client_id");
+        return Err(not_found("client_id"));
     };
     let Some(user) = inner.directory.user(&req.username).cloned() else {
-        return not_found("username");
+        return Err(not_found("username"));
     };
     let token = inner.sessions.new_refresh(RefreshGrant {
         username: user.username,
         client_id: app.client_id,
         scope: app.scope,
     });
-    (
+    Ok((
         StatusCode::CREATED,
         Json(serde_json::json!({"refresh_token": token})),
     )
-        .into_response()
+        .into_response())
 }
 
 async fn expire_sessions(State(state): State<Arc<AppState>>) -> Response {
@@ -74,59 +75,80 @@ async fn expire_sessions(State(state): State<Arc<AppState>>) -> Response {
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Revoke {
     token: String,
 }
 
-async fn revoke(State(state): State<Arc<AppState>>, Json(req): Json<Revoke>) -> Response {
-    Json(serde_json::json!({"revoked": state.oauth.revoke(&req.token)})).into_response()
+async fn revoke(State(state): State<Arc<AppState>>, body: Bytes) -> Result<Response, AdminError> {
+    let req: Revoke = parse(&body)?;
+    Ok(Json(serde_json::json!({"revoked": state.oauth.revoke(&req.token)})).into_response())
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Timeout {
     seconds: u64,
 }
 
-async fn session_timeout(State(state): State<Arc<AppState>>, Json(req): Json<Timeout>) -> Response {
+async fn session_timeout(
+    State(state): State<Arc<AppState>>,
+    body: Bytes,
+) -> Result<Response, AdminError> {
+    let req: Timeout = parse(&body)?;
     state
         .oauth
         .set_session_timeout(Duration::from_secs(req.seconds));
-    Json(serde_json::json!({"seconds": req.seconds})).into_response()
+    Ok(Json(serde_json::json!({"seconds": req.seconds})).into_response())
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct AuthorizeUser {
     username: String,
 }
 
 async fn authorize_user(
     State(state): State<Arc<AppState>>,
-    Json(req): Json<AuthorizeUser>,
-) -> Response {
+    body: Bytes,
+) -> Result<Response, AdminError> {
+    let req: AuthorizeUser = parse(&body)?;
     let mut inner = state.oauth.lock();
     if inner.directory.user(&req.username).is_none() {
-        return not_found("username");
+        return Err(not_found("username"));
     }
     inner.authorize_user = req.username.clone();
-    Json(serde_json::json!({"username": req.username})).into_response()
+    Ok(Json(serde_json::json!({"username": req.username})).into_response())
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct AppUpdate {
+    #[serde(default, deserialize_with = "present")]
     rotate_refresh_tokens: Option<bool>,
     /// `""` disables the client credentials flow.
+    #[serde(default, deserialize_with = "present")]
     client_credentials_user: Option<String>,
+    #[serde(default, deserialize_with = "present")]
     callback_urls: Option<Vec<String>>,
 }
 
 async fn update_app(
     State(state): State<Arc<AppState>>,
     Path(client_id): Path<String>,
-    Json(req): Json<AppUpdate>,
-) -> Response {
+    body: Bytes,
+) -> Result<Response, AdminError> {
+    let req: AppUpdate = parse(&body)?;
     let mut inner = state.oauth.lock();
+    // A named user must exist; checked before anything changes.
+    if let Some(u) = req.client_credentials_user.as_deref()
+        && !u.is_empty()
+        && inner.directory.user(u).is_none()
+    {
+        return Err(not_found("client_credentials_user"));
+    }
     let Some(app) = inner.directory.apps.get_mut(&client_id) else {
-        return not_found("client_id");
+        return Err(not_found("client_id"));
     };
     if let Some(r) = req.rotate_refresh_tokens {
         app.rotate_refresh_tokens = r;
@@ -137,11 +159,11 @@ async fn update_app(
     if let Some(c) = req.callback_urls {
         app.callback_urls = c;
     }
-    Json(serde_json::json!({
+    Ok(Json(serde_json::json!({
         "client_id": app.client_id,
         "rotate_refresh_tokens": app.rotate_refresh_tokens,
         "client_credentials_user": app.client_credentials_user,
         "callback_urls": app.callback_urls,
     }))
-    .into_response()
+    .into_response())
 }

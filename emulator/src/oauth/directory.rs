@@ -6,7 +6,8 @@
 
 use std::collections::HashMap;
 
-/// The emulated org's id (18 characters, as the identity URL carries it).
+/// The emulated org's default id (18 characters, as the identity URL carries it); another one
+/// is set with `EmulatorConfig::org_id` or `--org-id`.
 pub const ORG_ID: &str = "00D000000000EMUAAA";
 /// The default connected app's consumer key.
 pub const DEFAULT_CLIENT_ID: &str = "sfprivacy-emulator-client";

@@ -13,7 +13,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 
-use super::directory::{DirectoryUser, ORG_ID};
+use super::directory::DirectoryUser;
 use super::errors;
 use super::token::{client_credentials, parse_form};
 use super::{Session, base_url, bearer, is_tls};
@@ -51,6 +51,7 @@ pub async fn introspect(
     let form = parse_form(&body);
     let (client_id, secret) = client_credentials(&form, &headers);
     let base = base_url(&headers, is_tls(conn.as_deref()));
+    let org = &state.config.org_id;
     let now = super::now(&state);
     let inner = state.oauth.lock();
     let authenticated = client_id
@@ -71,7 +72,7 @@ pub async fn introspect(
             "scope": s.scope,
             "client_id": s.client_id,
             "username": s.username,
-            "sub": format!("{base}/id/{ORG_ID}/{}", s.user_id),
+            "sub": format!("{base}/id/{}/{}", s.org_id, s.user_id),
             "token_type": "access_token",
             "exp": expires.timestamp(),
             "iat": s.issued_at.timestamp(),
@@ -90,7 +91,7 @@ pub async fn introspect(
             "scope": g.scope,
             "client_id": g.client_id,
             "username": g.username,
-            "sub": format!("{base}/id/{ORG_ID}/{user_id}"),
+            "sub": format!("{base}/id/{org}/{user_id}"),
             "token_type": "refresh_token",
         }))
         .into_response();
@@ -124,10 +125,11 @@ pub async fn userinfo(
         return bad_token();
     };
     let base = base_url(&headers, is_tls(conn.as_deref()));
+    let org = &state.config.org_id;
     Json(serde_json::json!({
-        "sub": format!("{base}/id/{ORG_ID}/{}", user.id),
+        "sub": format!("{base}/id/{org}/{}", user.id),
         "user_id": user.id,
-        "organization_id": ORG_ID,
+        "organization_id": org,
         "preferred_username": user.username,
         "nickname": user.username.split('@').next().unwrap_or_default(),
         "name": user.display_name(),
@@ -156,15 +158,16 @@ pub async fn identity(
     let Some((session, user)) = authenticated(&state, &headers) else {
         return bad_token();
     };
-    if org_id != ORG_ID || user_id != session.user_id {
+    let org = &state.config.org_id;
+    if org_id != *org || user_id != session.user_id {
         return (StatusCode::FORBIDDEN, "Bad_Id").into_response();
     }
     let base = base_url(&headers, is_tls(conn.as_deref()));
     Json(serde_json::json!({
-        "id": format!("{base}/id/{ORG_ID}/{}", user.id),
+        "id": format!("{base}/id/{org}/{}", user.id),
         "asserted_user": true,
         "user_id": user.id,
-        "organization_id": ORG_ID,
+        "organization_id": org,
         "username": user.username,
         "nick_name": user.username.split('@').next().unwrap_or_default(),
         "display_name": user.display_name(),

@@ -13,8 +13,6 @@ use base64::Engine;
 use chrono::{DateTime, Utc};
 use rand::RngCore;
 
-use super::directory::ORG_ID;
-
 /// Default idle timeout (Salesforce's default session setting is 2 hours).
 pub const DEFAULT_SESSION_TIMEOUT: Duration = Duration::from_secs(2 * 60 * 60);
 /// Authorization codes are valid for 15 minutes and single use.
@@ -95,14 +93,16 @@ pub fn random_token(bytes: usize) -> String {
 }
 
 impl SessionStore {
-    /// Mints an access token shaped like Salesforce's (`<15-char org id>!<opaque>`).
+    /// Mints an access token shaped like Salesforce's (`<15-char org id>!<opaque>`), for the
+    /// session's org.
     pub fn create_session(
         &mut self,
         session: Session,
         parent_refresh: Option<String>,
         now: DateTime<Utc>,
     ) -> String {
-        let token = format!("{}!{}", &ORG_ID[..15], random_token(72));
+        let org = session.org_id.get(..15).unwrap_or(&session.org_id);
+        let token = format!("{org}!{}", random_token(72));
         self.sessions.insert(
             token.clone(),
             SessionEntry {
@@ -202,7 +202,7 @@ mod tests {
 
     fn session() -> Session {
         Session {
-            org_id: ORG_ID.into(),
+            org_id: super::super::directory::ORG_ID.into(),
             user_id: "005000000000001AAA".into(),
             username: "u@example.com".into(),
             client_id: "c".into(),

@@ -19,7 +19,7 @@ use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
-use super::directory::{ConnectedApp, DirectoryUser, ORG_ID};
+use super::directory::{ConnectedApp, DirectoryUser};
 use super::errors::{self, OAuthError};
 use super::sessions::{RefreshGrant, Session};
 use super::{Inner, base_url, is_tls};
@@ -265,7 +265,7 @@ fn issue(
     returned_refresh: Option<String>,
 ) -> serde_json::Value {
     let session = Session {
-        org_id: ORG_ID.into(),
+        org_id: inner.org_id.clone(),
         user_id: user.id.clone(),
         username: user.username.clone(),
         client_id: app.client_id.clone(),
@@ -273,7 +273,7 @@ fn issue(
         issued_at: now,
     };
     let access_token = inner.sessions.create_session(session, parent_refresh, now);
-    let id = format!("{base}/id/{ORG_ID}/{}", user.id);
+    let id = format!("{base}/id/{}/{}", inner.org_id, user.id);
     let issued_at = now.timestamp_millis().to_string();
     let mut body = serde_json::json!({
         "access_token": access_token,

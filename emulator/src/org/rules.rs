@@ -14,6 +14,7 @@ use crate::error::RecordError;
 
 /// A configurable validation rule: a field must (not) match a pattern.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ValidationRule {
     pub object: String,
     pub field: String,
@@ -25,6 +26,7 @@ pub struct ValidationRule {
 
 /// A field the integration user can see but not edit (field-level security "Read-Only").
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct FieldRef {
     pub object: String,
     pub field: String,
@@ -32,6 +34,7 @@ pub struct FieldRef {
 
 /// A field length set by the admin API in place of the schema's.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct FieldLength {
     pub object: String,
     pub field: String,
