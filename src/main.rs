@@ -95,7 +95,14 @@ struct ReplayArgs {
     )]
     amqp_url: String,
     /// Prefix of exchange and queue names.
-    #[arg(long, env = "SFPRIVACY_QUEUE_PREFIX", default_value = "sfprivacy")]
+    // Without hide_env_values clap prints `[env: SFPRIVACY_QUEUE_PREFIX=]` when the variable is
+    // unset, which reads as "set to empty".
+    #[arg(
+        long,
+        env = "SFPRIVACY_QUEUE_PREFIX",
+        default_value = "sfprivacy",
+        hide_env_values = true
+    )]
     queue_prefix: String,
     /// Only dead letters with this error code (repeatable; `broker:<reason>` for broker ones).
     #[arg(long = "error-code")]
