@@ -197,7 +197,8 @@ impl TokenKey {
         use base64::Engine;
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(raw.trim())
-            .map_err(|e| invalid(setting, format!("not base64: {e}")))?;
+            // Not the decoder's message: it quotes the offending character of the key.
+            .map_err(|_| invalid(setting, "not base64 (try `openssl rand -base64 32`)"))?;
         let arr: [u8; 32] = bytes.try_into().map_err(|b: Vec<u8>| {
             invalid(
                 setting,
@@ -416,9 +417,10 @@ impl Settings {
         let mut raw = BTreeMap::new();
         let mut from_file = std::collections::BTreeSet::new();
         if let Some(text) = file {
+            let path = env.get("SFPRIVACY_CONFIG").map(String::as_str);
             let table: toml::Table = toml::from_str(text).map_err(|e| ConfigError::Invalid {
                 setting: "SFPRIVACY_CONFIG".into(),
-                reason: e.to_string(),
+                reason: toml_error_text(path, text, &e),
             })?;
             for (k, v) in table {
                 let key = k.to_ascii_uppercase();
@@ -802,6 +804,38 @@ fn invalid(setting: &str, reason: impl Into<String>) -> ConfigError {
     }
 }
 
+/// A TOML error as `FILE line L, column C: message`. Never `toml`'s own Display: it quotes
+/// the offending source line, which in these files may hold a secret (an unterminated
+/// `client_secret = "…`, a duplicate `refresh_token = "…"`).
+pub(crate) fn toml_error_text(path: Option<&str>, text: &str, e: &toml::de::Error) -> String {
+    let whence = match e.span() {
+        Some(span) => {
+            let before = text.get(..span.start).unwrap_or(text);
+            let line = before.matches('\n').count() + 1;
+            let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+            format!(" line {line}, column {column}")
+        }
+        None => String::new(),
+    };
+    let path = path.unwrap_or("the file");
+    format!(
+        "{path}{whence}: {}",
+        redact_serde_values(e.message().trim())
+    )
+}
+
+/// serde's type errors quote the value (`invalid type: integer `123456`, expected a string`);
+/// the value may be a secret, so it goes, and the kinds stay.
+pub(crate) fn redact_serde_values(message: &str) -> String {
+    static VALUE: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
+    match VALUE.get_or_init(|| {
+        regex::Regex::new(r#"(invalid (?:type|value|length): [a-z ]+?) (?:`[^`]*`|"[^"]*")"#).ok()
+    }) {
+        Some(re) => re.replace_all(message, "$1").into_owned(),
+        None => message.to_string(),
+    }
+}
+
 /// A TOML value as the string the env var would hold (arrays joined with commas).
 fn toml_scalar(key: &str, v: toml::Value) -> Result<String, ConfigError> {
     Ok(match v {
@@ -1136,6 +1170,60 @@ mod tests {
             assert!(e.contains("SFPRIVACY_AMQP_URL is invalid"), "{e}");
             assert!(!e.contains("hunter2"), "{e}");
         }
+    }
+
+    /// A file in a temporary directory; the error loading it as `load` would.
+    fn file_error(name: &str, text: &str, load: impl Fn(&str) -> String) -> (String, String) {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        let path = p.to_str().unwrap().to_string();
+        (load(&path), path)
+    }
+
+    fn connections_error(text: &str) -> (String, String) {
+        file_error("connections.toml", text, |p| {
+            connections::load_file(std::path::Path::new(p))
+                .unwrap_err()
+                .to_string()
+        })
+    }
+
+    const CONN_HEAD: &str =
+        "[[connection]]\nid = \"prod\"\nenvironment = \"production\"\nclient_id = \"cid\"\n";
+
+    #[test]
+    fn toml_errors_name_file_line_and_column_and_never_quote_the_secret() {
+        // An unterminated secret in the connections file.
+        let (e, path) = connections_error(&format!("{CONN_HEAD}client_secret = \"TOPSECRET-123\n"));
+        assert!(!e.contains("TOPSECRET"), "{e}");
+        assert!(e.contains(&path) && e.contains("line 5"), "{e}");
+        // A duplicate key: toml quotes the second occurrence's line.
+        let (e, path) = connections_error(&format!(
+            "{CONN_HEAD}refresh_token = \"5Aep-REAL-TOKEN\"\nrefresh_token = \"5Aep-REAL-TOKEN\"\n"
+        ));
+        assert!(!e.contains("5Aep"), "{e}");
+        assert!(e.contains(&path) && e.contains("line 6"), "{e}");
+        // An unterminated token key in the settings file.
+        let (e, path) = file_error(
+            "settings.toml",
+            "concurrency = 3\ntoken_key = \"SECRETKEYMATERIAL\n",
+            |p| {
+                let text = std::fs::read_to_string(p).unwrap();
+                Settings::from_sources(Some(&text), &env(&[("CONFIG", p)]))
+                    .unwrap_err()
+                    .to_string()
+            },
+        );
+        assert!(!e.contains("SECRETKEYMATERIAL"), "{e}");
+        assert!(e.contains(&path) && e.contains("line 2"), "{e}");
+    }
+
+    #[test]
+    fn a_secret_of_the_wrong_type_is_not_quoted() {
+        let (e, _) = connections_error(&format!("{CONN_HEAD}client_secret = 918273645\n"));
+        assert!(!e.contains("918273645"), "{e}");
+        assert!(e.contains("invalid type: integer"), "{e}");
     }
 
     #[test]

@@ -95,7 +95,14 @@ struct ReplayArgs {
     )]
     amqp_url: String,
     /// Prefix of exchange and queue names.
-    #[arg(long, env = "SFPRIVACY_QUEUE_PREFIX", default_value = "sfprivacy")]
+    // Without hide_env_values clap prints `[env: SFPRIVACY_QUEUE_PREFIX=]` when the variable is
+    // unset, which reads as "set to empty".
+    #[arg(
+        long,
+        env = "SFPRIVACY_QUEUE_PREFIX",
+        default_value = "sfprivacy",
+        hide_env_values = true
+    )]
     queue_prefix: String,
     /// Only dead letters with this error code (repeatable; `broker:<reason>` for broker ones).
     #[arg(long = "error-code")]
@@ -202,7 +209,8 @@ fn main() -> std::process::ExitCode {
     match real_main() {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {}", chain_text(&e));
+            // Not `eprintln!`: with stderr closed it would panic and exit 101.
+            sfprivacy::telemetry::eprint_line(&format!("error: {}", chain_text(&e)));
             std::process::ExitCode::FAILURE
         }
     }
@@ -219,8 +227,7 @@ fn real_main() -> anyhow::Result<()> {
             settings()?;
             let email = sfprivacy::message::SubjectEmail::check(&email)
                 .map_err(|why| anyhow::anyhow!("not an email address: {why}"))?;
-            println!("{}", email.hashed());
-            return Ok(());
+            return print_out(&email.hashed());
         }
         Cli::Classify { file, confidence } => {
             let report = sfprivacy::classify::offline::classify_file(&file, confidence.into())?;
@@ -314,25 +321,27 @@ async fn connect(id: &str, port: u16, callback_path: String) -> anyhow::Result<(
         ..ConnectOptions::default()
     };
     let pending = connect::start(connection, &options).await?;
-    println!(
+    print_out(&format!(
         "Open this URL in a browser and approve access (redirect URI: {}):\n\n{}\n",
         pending.redirect_uri(),
         pending.authorize_url()
-    );
+    ))?;
     let http = sfprivacy::salesforce::http_client()?;
     let done = pending.finish(&http).await?;
-    println!(
+    print_out(&format!(
         "Connected {id} ({}); refresh token written to {}",
         done.instance_url,
         done.refresh_token_file.display()
-    );
+    ))?;
     Ok(())
 }
 
 async fn worker() -> anyhow::Result<()> {
     let settings = settings()?;
     settings.require_connections().context("invalid settings")?;
-    sfprivacy::telemetry::init(settings.log_format == sfprivacy::config::LogFormat::Json);
+    // An invalid RUST_LOG stops the worker like an invalid SFPRIVACY_* setting: an operator who
+    // asked for debug logs must not get info logs silently.
+    sfprivacy::telemetry::init(settings.log_format == sfprivacy::config::LogFormat::Json)?;
     if settings.insecure_dev_token_key {
         tracing::warn!(
             "SFPRIVACY_INSECURE_DEV_TOKEN_KEY is set: cached tokens are encrypted with a public key"
@@ -366,7 +375,7 @@ async fn demo(
     timeout: u64,
 ) -> anyhow::Result<()> {
     // Quiet logs: the demo talks through its progress bar and summary.
-    sfprivacy::telemetry::init_with_default(false, "error");
+    sfprivacy::telemetry::init_with_default(false, "error")?;
     let opts = sfprivacy::demo::DemoOptions {
         emulator_url: emulator,
         run_worker: !no_worker,
@@ -393,7 +402,7 @@ async fn run_one(path: &std::path::Path) -> anyhow::Result<()> {
     // Plain text for a person at a terminal, unless JSON was asked for explicitly.
     let json = std::env::var_os("SFPRIVACY_LOG_FORMAT").is_some()
         && settings.log_format == sfprivacy::config::LogFormat::Json;
-    sfprivacy::telemetry::init(json);
+    sfprivacy::telemetry::init(json)?;
     let store = sfprivacy::store::Store::connect(settings.redis_url.expose(), &settings.redis_prefix)
         .await
         .with_context(|| {
@@ -407,9 +416,13 @@ async fn run_one(path: &std::path::Path) -> anyhow::Result<()> {
         &store,
         sfprivacy::salesforce::ClientOptions::default(),
     )?;
+    // Ctrl-C (or SIGTERM) stops the run but still deletes a scan's private Redis scope; a
+    // second one exits at once.
+    let interrupt = tokio_util::sync::CancellationToken::new();
+    tokio::spawn(interrupt_on_signal(interrupt.clone()));
     // No job state: `run` is for operators and debugging and always does the work; a scan's
     // parts run here too (`jobs::local`).
-    let run = sfprivacy::jobs::local::run(
+    let run = sfprivacy::jobs::local::run_until(
         settings.connections.clone(),
         sfprivacy::jobs::ClientRegistry::new(factory),
         store,
@@ -418,6 +431,7 @@ async fn run_one(path: &std::path::Path) -> anyhow::Result<()> {
         },
         &body,
         usize::from(settings.concurrency),
+        &interrupt,
     )
     .await
     .context("Redis failed while running the request")?;
@@ -426,7 +440,10 @@ async fn run_one(path: &std::path::Path) -> anyhow::Result<()> {
         print_json(&v)?;
     }
     if let Some(n) = &run.stopped {
-        eprintln!("{n}");
+        sfprivacy::telemetry::eprint_line(n);
+    }
+    if run.interrupted {
+        std::process::exit(130);
     }
     // Exit 0 only for a `completed` result: scripts must not read `partial` or `failed` as done.
     let completed = run.ended()
@@ -443,9 +460,32 @@ async fn run_one(path: &std::path::Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Cancels `token` on the first SIGINT or SIGTERM; exits 130 on a second one (cleanup hung).
+async fn interrupt_on_signal(token: tokio_util::sync::CancellationToken) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut int), Ok(mut term)) = (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    ) else {
+        tracing::warn!("cannot install signal handlers: Ctrl-C will not clean up");
+        return;
+    };
+    tokio::select! {
+        _ = int.recv() => {}
+        _ = term.recv() => {}
+    }
+    tracing::warn!("interrupted: stopping and cleaning up (again to exit at once)");
+    token.cancel();
+    tokio::select! {
+        _ = int.recv() => {}
+        _ = term.recv() => {}
+    }
+    std::process::exit(130);
+}
+
 async fn replay(args: ReplayArgs) -> anyhow::Result<()> {
     use sfprivacy::broker::replay;
-    sfprivacy::telemetry::init(true);
+    sfprivacy::telemetry::init(true)?;
     let filter = replay::Filter {
         error_codes: args.error_codes.into_iter().collect(),
         connections: args.connections.into_iter().collect(),

@@ -299,13 +299,18 @@ impl TaskCtx {
         async move {
             let timer = crate::ops::job_metrics::JobTimer::start(routing_key);
             let outcome = self.jobs.handle(&delivery.data, &meta).await;
-            let label = outcome.label();
+            // What is done with the delivery, not what the job asked for: a retry past the
+            // last tier is dead-lettered, and is logged and timed as such.
+            let exhausted = matches!(outcome, Outcome::Retry { .. })
+                && self.names.tiers.get(meta.attempts as usize).is_none();
+            let mut label = if exhausted { "dead_letter" } else { outcome.label() };
             let mut counted = crate::ops::job_metrics::OutcomeCount::of(routing_key, &outcome, meta.attempts, &self.names);
             match self.apply(routing_key, &delivery, &meta, outcome).await {
                 Ok(rerouted) => match delivery.acker.ack(BasicAckOptions::default()).await {
                     Ok(true) => {
                         if let Some(code) = rerouted {
                             counted = crate::ops::job_metrics::OutcomeCount::dead_lettered(routing_key, code);
+                            label = "dead_letter";
                         }
                         counted.record();
                         timer.finish(label);

@@ -77,14 +77,19 @@ pub fn load_file(path: &Path) -> Result<Vec<Connection>, ConfigError> {
         path: path.display().to_string(),
         reason: e.to_string(),
     })?;
-    parse(&text)
+    parse_file(&text, Some(&path.display().to_string()))
 }
 
 /// Parses and validates the text of a connections file.
 pub fn parse(text: &str) -> Result<Vec<Connection>, ConfigError> {
+    parse_file(text, None)
+}
+
+/// [`parse`], naming `path` in a syntax error (line and column, never the line's text).
+fn parse_file(text: &str, path: Option<&str>) -> Result<Vec<Connection>, ConfigError> {
     let file: File = toml::from_str(text).map_err(|e| ConfigError::Invalid {
         setting: "SFPRIVACY_CONNECTIONS_FILE".into(),
-        reason: e.to_string(),
+        reason: super::toml_error_text(path, text, &e),
     })?;
     let mut out: Vec<Connection> = Vec::new();
     for (i, table) in file.connection.into_iter().enumerate() {
@@ -98,7 +103,7 @@ pub fn parse(text: &str) -> Result<Vec<Connection>, ConfigError> {
                 .try_into()
                 .map_err(|e: toml::de::Error| ConfigError::Invalid {
                     setting: format!("SFPRIVACY_CONNECTIONS_FILE: connection {entry}"),
-                    reason: e.message().to_string(),
+                    reason: super::redact_serde_values(e.message()),
                 })?;
         let c = validate(raw)?;
         if out.iter().any(|o| o.id == c.id) {

@@ -25,6 +25,8 @@ pub struct LocalRun {
     pub messages: Vec<OutMessage>,
     /// Why the request did not come to an end (a retry, dead letter, deferral), if it did not.
     pub stopped: Option<String>,
+    /// Stopped by the caller's cancellation (Ctrl-C) rather than by the request itself.
+    pub interrupted: bool,
 }
 
 impl LocalRun {
@@ -78,6 +80,30 @@ pub async fn run(
     body: &[u8],
     parts_at_once: usize,
 ) -> Result<LocalRun, StoreError> {
+    let never = tokio_util::sync::CancellationToken::new();
+    run_until(
+        connections,
+        clients,
+        store,
+        options,
+        body,
+        parts_at_once,
+        &never,
+    )
+    .await
+}
+
+/// [`run`], stopped early when `cancel` fires (Ctrl-C): the work in flight is dropped, the
+/// run is marked [`LocalRun::interrupted`], and a scan's private scope is still deleted.
+pub async fn run_until(
+    connections: Vec<Connection>,
+    clients: ClientRegistry,
+    store: Store,
+    options: JobOptions,
+    body: &[u8],
+    parts_at_once: usize,
+    cancel: &tokio_util::sync::CancellationToken,
+) -> Result<LocalRun, StoreError> {
     let scan = match Request::parse(body) {
         Ok(Request::Scan(s)) => Some(s),
         _ => None,
@@ -88,28 +114,45 @@ pub async fn run(
     };
     let jobs = Jobs::new(connections, clients, Some(scope.clone()), None, options);
     let meta = DeliveryMeta::default();
-    let mut run = LocalRun::default();
-    let parts = run.take(jobs.handle(body, &meta).await);
-    // Parts never fan out further: one round runs the whole scan.
-    let mut outcomes = futures::stream::iter(parts)
-        .map(|p| {
-            let jobs = &jobs;
-            let meta = &meta;
-            async move { jobs.handle(p.body.as_bytes(), meta).await }
-        })
-        .buffer_unordered(parts_at_once.max(1));
-    while let Some(outcome) = outcomes.next().await {
-        run.take(outcome);
-    }
-    run.terminal_last();
+    let work = async {
+        let mut run = LocalRun::default();
+        let parts = run.take(jobs.handle(body, &meta).await);
+        // Parts never fan out further: one round runs the whole scan.
+        let mut outcomes = futures::stream::iter(parts)
+            .map(|p| {
+                let jobs = &jobs;
+                let meta = &meta;
+                async move { jobs.handle(p.body.as_bytes(), meta).await }
+            })
+            .buffer_unordered(parts_at_once.max(1));
+        while let Some(outcome) = outcomes.next().await {
+            run.take(outcome);
+        }
+        run.terminal_last();
+        run
+    };
+    let run = tokio::select! {
+        run = work => run,
+        _ = cancel.cancelled() => LocalRun {
+            stopped: Some("interrupted before the request came to an end".into()),
+            interrupted: true,
+            ..LocalRun::default()
+        },
+    };
     if let Some(s) = scan {
+        let kept = if run.ended() {
+            latest_personal_fields(&scope, &s.connection_id).await
+        } else {
+            Ok(Vec::new())
+        };
+        // The scope goes whatever happened above: it is private to this run.
+        scope.delete_all().await?;
+        let fields = kept?;
         if run.ended() {
-            let fields = latest_personal_fields(&scope, &s.connection_id).await?;
             ScanState::new(store)
                 .set_personal_fields(&s.connection_id, &fields)
                 .await?;
         }
-        scope.delete_all().await?;
     }
     Ok(run)
 }
@@ -138,6 +181,7 @@ mod tests {
                 msg("progress-2", false),
             ],
             stopped: None,
+            interrupted: false,
         };
         run.terminal_last();
         let order: Vec<&str> = run.messages.iter().map(|m| m.kind.as_str()).collect();

@@ -323,23 +323,27 @@ impl Jobs {
                 }
             })
         });
-        let (end, calls) = AssertUnwindSafe(self.execute(&request, &connection, meta, &started_at))
-            .catch_unwind()
-            .await
-            .unwrap_or_else(|panic| {
-                let what = panic
-                    .downcast_ref::<&str>()
-                    .map(|s| s.to_string())
-                    .or_else(|| panic.downcast_ref::<String>().cloned())
-                    .unwrap_or_else(|| "unknown panic".into());
-                tracing::error!(panic = %what, "job panicked");
-                // The job's client went down with it: its call count is lost.
-                let end = JobEnd::Failed {
-                    code: "internal_error".into(),
-                    message: "the job panicked; see the worker logs".into(),
-                };
-                (end, 0)
-            });
+        // The panic is caught here and becomes the result: the worker's panic hook must not
+        // shut the process down for it.
+        let (end, calls) = AssertUnwindSafe(crate::ops::shutdown::panics_caught_by_caller(
+            self.execute(&request, &connection, meta, &started_at),
+        ))
+        .catch_unwind()
+        .await
+        .unwrap_or_else(|panic| {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".into());
+            tracing::error!(panic = %what, "job panicked");
+            // The job's client went down with it: its call count is lost.
+            let end = JobEnd::Failed {
+                code: "internal_error".into(),
+                message: "the job panicked; see the worker logs".into(),
+            };
+            (end, 0)
+        });
         if let Some(r) = renewer {
             r.abort();
         }

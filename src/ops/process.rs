@@ -55,6 +55,7 @@ where
     let shutdown = Shutdown::new(readiness.clone());
     let mut sup = Supervisor::new(shutdown.clone());
     sup.handle_signals();
+    sup.handle_panics();
     // The health port outlives the drain: it stops on its own token, after the report.
     let health_stop = CancellationToken::new();
     let health = tokio::spawn(server.run(health_stop.clone()));

@@ -11,6 +11,12 @@
 //! A task that ends on its own before shutdown (a consumer that gave up, the health server
 //! failing to serve) is treated as the trigger: the token is cancelled and the others drain,
 //! so a half-working replica exits and is restarted instead of lingering unready.
+//!
+//! A panic anywhere else (a delivery task, the signal handler, the health server) would kill
+//! only its own task and leave the process running but no longer doing that part of its work
+//! (a delivery unacked for good, signals ignored). [`Supervisor::handle_panics`] turns such a
+//! panic into the same orderly shutdown, so the replica exits non-zero and is restarted. Only
+//! code whose caller catches its panics ([`panics_caught_by_caller`], a job) is exempt.
 
 use super::health::Readiness;
 use std::fmt;
@@ -28,6 +34,8 @@ pub enum Trigger {
     TaskEnded(String),
     /// Someone cancelled the token directly (tests, the `run` command finishing).
     Cancelled,
+    /// A panic nobody catches, in any task of the process.
+    Panic(String),
 }
 
 impl fmt::Display for Trigger {
@@ -36,6 +44,7 @@ impl fmt::Display for Trigger {
             Trigger::Signal(s) => write!(f, "signal {s}"),
             Trigger::TaskEnded(t) => write!(f, "task {t} ended"),
             Trigger::Cancelled => f.write_str("cancelled"),
+            Trigger::Panic(p) => write!(f, "a panic ({p})"),
         }
     }
 }
@@ -62,7 +71,7 @@ impl Report {
     /// A clean exit: shutdown was asked for (signal or token) and every task finished in time
     /// without error. `main` exits 0 exactly then.
     pub fn is_clean(&self) -> bool {
-        !matches!(self.trigger, Trigger::TaskEnded(_))
+        !matches!(self.trigger, Trigger::TaskEnded(_) | Trigger::Panic(_))
             && self.tasks.iter().all(|(_, e)| *e == TaskEnd::Finished)
     }
 }
@@ -128,12 +137,33 @@ impl Shutdown {
 
 type TaskResult = (String, Result<(), String>);
 
+tokio::task_local! {
+    /// Set while code runs whose caller catches its panics (see [`panics_caught_by_caller`]).
+    static PANICS_CAUGHT: ();
+}
+
+/// Runs `fut` as code whose panics the caller catches and handles (a job's `catch_unwind`
+/// turns a panic into an `internal_error` result): the panic hook leaves the process running.
+pub async fn panics_caught_by_caller<F: Future>(fut: F) -> F::Output {
+    PANICS_CAUGHT.scope((), fut).await
+}
+
+/// The text of a panic payload.
+fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "panic".into())
+}
+
 /// Runs named tasks and waits for them with a deadline once shutdown begins.
 pub struct Supervisor {
     shutdown: Shutdown,
     set: JoinSet<TaskResult>,
     names: std::collections::HashMap<tokio::task::Id, String>,
     signal_seen: std::sync::Arc<std::sync::Mutex<Option<&'static str>>>,
+    panic_seen: std::sync::Arc<std::sync::Mutex<Option<String>>>,
 }
 
 impl Supervisor {
@@ -143,7 +173,34 @@ impl Supervisor {
             set: JoinSet::new(),
             names: Default::default(),
             signal_seen: Default::default(),
+            panic_seen: Default::default(),
         }
+    }
+
+    /// Installs a process-wide panic hook (after the existing one, which prints the panic):
+    /// a panic not caught by its caller begins shutdown, readiness first, and the report
+    /// names it. For the worker process; later hooks chain onto earlier ones.
+    pub fn handle_panics(&mut self) {
+        let sd = self.shutdown.clone();
+        let seen = self.panic_seen.clone();
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            previous(info);
+            if PANICS_CAUGHT.try_with(|_| ()).is_ok() {
+                return;
+            }
+            let text = panic_text(info.payload());
+            let first = {
+                let mut seen = seen.lock().unwrap_or_else(|p| p.into_inner());
+                let first = seen.is_none();
+                seen.get_or_insert(text.clone());
+                first
+            };
+            if first {
+                tracing::error!(panic = %text, "a task panicked: shutting down");
+            }
+            sd.begin();
+        }));
     }
 
     /// Installs the SIGTERM/SIGINT handler (not itself a supervised task).
@@ -205,7 +262,12 @@ impl Supervisor {
                 },
             }
         }
-        let trigger = trigger.unwrap_or_else(|| {
+        let panicked = self
+            .panic_seen
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        let trigger = trigger.or(panicked.map(Trigger::Panic)).unwrap_or_else(|| {
             match *self.signal_seen.lock().unwrap_or_else(|p| p.into_inner()) {
                 Some(s) => Trigger::Signal(s),
                 None => Trigger::Cancelled,
@@ -250,12 +312,7 @@ impl Supervisor {
                 if e.is_cancelled() {
                     (name, TaskEnd::Aborted)
                 } else {
-                    let msg = e
-                        .into_panic()
-                        .downcast_ref::<&str>()
-                        .map(|s| s.to_string())
-                        .unwrap_or_else(|| "panic".into());
-                    (name, TaskEnd::Panicked(msg))
+                    (name, TaskEnd::Panicked(panic_text(&*e.into_panic())))
                 }
             }
         }

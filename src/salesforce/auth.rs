@@ -64,6 +64,7 @@ pub fn authorize_url(login_url: &str) -> String {
 /// POSTs a token request form and reads the answer.
 pub async fn request_token(
     http: &reqwest::Client,
+    connection_id: &str,
     login_url: &str,
     form: &[(&str, &str)],
 ) -> Result<TokenResponse, SfError> {
@@ -74,12 +75,12 @@ pub async fn request_token(
         .timeout(TOKEN_TIMEOUT)
         .send()
         .await
-        .map_err(|e| SfError::Transport(e.without_url().to_string()))?;
+        .map_err(|e| super::http::transport_error(e, connection_id))?;
     let status = resp.status();
     let body = resp
         .bytes()
         .await
-        .map_err(|e| SfError::Transport(e.without_url().to_string()))?;
+        .map_err(|e| super::http::transport_error(e, connection_id))?;
     if status.is_success() {
         return serde_json::from_slice(&body)
             .map_err(|e| SfError::Decode(format!("token response: {e}")));
@@ -147,7 +148,7 @@ pub async fn grant(
             if let Some(secret) = client_secret(conn) {
                 form.push(("client_secret", secret));
             }
-            request_token(http, &login, &form).await
+            request_token(http, &conn.id, &login, &form).await
         }
         Grant::JwtBearer {
             username,
@@ -158,7 +159,7 @@ pub async fn grant(
                 ("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"),
                 ("assertion", assertion.as_str()),
             ];
-            request_token(http, &login, &form).await
+            request_token(http, &conn.id, &login, &form).await
         }
         Grant::ClientCredentials => {
             let secret = client_secret(conn).ok_or_else(|| {
@@ -172,7 +173,7 @@ pub async fn grant(
                 ("client_id", conn.client_id.as_str()),
                 ("client_secret", secret),
             ];
-            request_token(http, &login, &form).await
+            request_token(http, &conn.id, &login, &form).await
         }
     }
 }
@@ -237,7 +238,7 @@ pub async fn exchange_code(
     if let Some(secret) = client_secret(conn) {
         form.push(("client_secret", secret));
     }
-    request_token(http, &conn.environment.login_url(), &form).await
+    request_token(http, &conn.id, &conn.environment.login_url(), &form).await
 }
 
 #[cfg(test)]

@@ -392,11 +392,18 @@ impl SalesforceClient {
         self.job_calls.fetch_add(1, Ordering::Relaxed);
         let started = std::time::Instant::now();
         let outcome = async {
-            let resp = rb.send().await.map_err(http::transport_error)?;
+            let resp = rb
+                .send()
+                .await
+                .map_err(|e| http::transport_error(e, self.connection_id()))?;
             let status = resp.status().as_u16();
             let headers = resp.headers().clone();
             self.shared.limits.observe(&headers);
-            let body = resp.bytes().await.map_err(http::transport_error)?.to_vec();
+            let body = resp
+                .bytes()
+                .await
+                .map_err(|e| http::transport_error(e, self.connection_id()))?
+                .to_vec();
             Ok::<_, SfError>((status, headers, body))
         }
         .await;

@@ -67,6 +67,7 @@ impl RetryPolicy {
         Fut: Future<Output = Result<T, SfError>>,
     {
         let mut delays = self.delays();
+        let mut retry = 0;
         loop {
             match op().await {
                 // A full per-org cap already waited its turn; waiting again here would hold
@@ -82,7 +83,17 @@ impl RetryPolicy {
                         .retry_after()
                         .map(|d| d.min(MAX_RETRY_AFTER))
                         .unwrap_or(delay);
-                    tracing::debug!(code = %e.code(), ?delay, "transient Salesforce error; retrying");
+                    retry += 1;
+                    // At warn: an unreachable org otherwise spends half a minute in silence.
+                    // The error names the server, never the path or query (SOQL).
+                    tracing::warn!(
+                        code = %e.code(),
+                        error = %e,
+                        attempt = retry,
+                        max_retries = self.max_retries,
+                        delay_ms = delay.as_millis() as u64,
+                        "transient Salesforce error; retrying in-process"
+                    );
                     tokio::time::sleep(delay).await;
                 }
                 other => return other,
@@ -109,8 +120,11 @@ impl Response {
     }
 }
 
-/// Transport failures: never carry the URL (it holds SOQL).
-pub fn transport_error(e: reqwest::Error) -> SfError {
+/// Transport failures name the connection and the server (`scheme://host:port`) with the
+/// causes (`tcp connect error: Connection refused`), never the URL's path or query: the query
+/// holds SOQL with personal data.
+pub fn transport_error(e: reqwest::Error, connection_id: &str) -> SfError {
+    let server = e.url().map(origin).unwrap_or_else(|| "the server".into());
     let kind = if e.is_timeout() {
         "timeout"
     } else if e.is_connect() {
@@ -120,7 +134,30 @@ pub fn transport_error(e: reqwest::Error) -> SfError {
     } else {
         "request"
     };
-    SfError::Transport(format!("{kind}: {}", e.without_url()))
+    let e = e.without_url();
+    // The causes, each once (hyper's errors often repeat their source's text).
+    let mut causes = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !causes.contains(&text) {
+            causes.push_str(": ");
+            causes.push_str(&text);
+        }
+        source = cause.source();
+    }
+    SfError::Transport(format!(
+        "{kind} to {server} (connection {connection_id}): {causes}"
+    ))
+}
+
+/// `scheme://host:port` of a URL: no user info, path, query or fragment.
+pub fn origin(url: &reqwest::Url) -> String {
+    match (url.host(), url.port_or_known_default()) {
+        (Some(host), Some(port)) => format!("{}://{host}:{port}", url.scheme()),
+        (Some(host), None) => format!("{}://{host}", url.scheme()),
+        (None, _) => format!("{}://", url.scheme()),
+    }
 }
 
 fn retry_after(headers: &HeaderMap) -> Option<Duration> {
@@ -192,6 +229,37 @@ mod tests {
             min_delay: Duration::from_millis(1),
             max_delay: Duration::from_millis(4),
         }
+    }
+
+    /// A real transport failure: nothing listens on port 1.
+    async fn refused(url: &str) -> reqwest::Error {
+        reqwest::Client::new().get(url).send().await.unwrap_err()
+    }
+
+    #[tokio::test]
+    async fn transport_errors_name_server_and_connection_but_not_path_or_query() {
+        let e = refused(
+            "http://127.0.0.1:1/services/data/v62.0/query?q=SELECT+Id+FROM+Contact+WHERE+Email='jane@example.com'",
+        )
+        .await;
+        let text = transport_error(e, "prod-eu").to_string();
+        assert!(text.contains("http://127.0.0.1:1"), "{text}");
+        assert!(text.contains("connection prod-eu"), "{text}");
+        assert!(text.contains("connect"), "{text}");
+        for leak in ["services", "query", "SELECT", "jane", "q="] {
+            assert!(!text.contains(leak), "{leak} in {text}");
+        }
+    }
+
+    #[test]
+    fn origin_keeps_scheme_host_and_port_only() {
+        let u = reqwest::Url::parse(
+            "https://user:pw@acme.my.salesforce.com/services/oauth2/token?x=1#f",
+        )
+        .unwrap();
+        assert_eq!(origin(&u), "https://acme.my.salesforce.com:443");
+        let u = reqwest::Url::parse("http://[::1]:8080/a?b").unwrap();
+        assert_eq!(origin(&u), "http://[::1]:8080");
     }
 
     #[test]

@@ -94,6 +94,16 @@ impl WorkerProcess {
         }
     }
 
+    /// Closes the read end of the worker's stderr, as `2>&1 | head -3` does once `head` has
+    /// its lines: every later log write fails with EPIPE. Stdout is still read.
+    pub async fn close_stderr(&mut self) {
+        if let Some(reader) = self.readers.pop() {
+            reader.abort();
+            // Awaited so the pipe's read end is dropped before the caller goes on.
+            let _ = reader.await;
+        }
+    }
+
     /// Its process id.
     pub fn id(&self) -> u32 {
         self.child.id().expect("process still running")
