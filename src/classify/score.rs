@@ -20,6 +20,76 @@ pub enum ScoreError {
     Shape(&'static str, &'static str),
     #[error("fetching ground truth: {0}")]
     Http(String),
+    #[error("{0}")]
+    NoReport(String),
+    #[error(
+        "{} different scans' results ({}): score one at a time",
+        .0.len(),
+        .0.join(", ")
+    )]
+    SeveralScans(Vec<String>),
+}
+
+/// The report to score from a file holding one JSON value or several one after another (what
+/// `sfprivacy run --request` prints for a scan: `progress` messages, then the `scan.result`,
+/// each pretty-printed). One value is the report itself (a scan result or `classify` output);
+/// from several, the `scan.result`: none, or results of different scans, is an error (the same
+/// scan's result given again counts once, the last kept).
+pub fn report_from_stream(bytes: &[u8]) -> Result<serde_json::Value, ScoreError> {
+    let values = serde_json::Deserializer::from_slice(bytes)
+        .into_iter::<serde_json::Value>()
+        .collect::<Result<Vec<_>, _>>()?;
+    let kind = |v: &serde_json::Value| v.get("type").and_then(|t| t.as_str()).map(str::to_string);
+    if let [only] = values.as_slice()
+        && kind(only).is_none_or(|k| k == "scan.result")
+    {
+        return Ok(only.clone());
+    }
+    let mut scans: Vec<String> = Vec::new();
+    let mut last = None;
+    for v in &values {
+        if kind(v).as_deref() == Some("scan.result") {
+            let id = v
+                .get("scan_id")
+                .and_then(|i| i.as_str())
+                .unwrap_or("(no scan_id)")
+                .to_string();
+            if !scans.contains(&id) {
+                scans.push(id);
+            }
+            last = Some(v);
+        }
+    }
+    match (last, scans.len()) {
+        (Some(v), 1) => Ok(v.clone()),
+        (Some(_), _) => Err(ScoreError::SeveralScans(
+            scans
+                .iter()
+                .map(|s| crate::message::redact_value(s).into_owned())
+                .collect(),
+        )),
+        (None, _) if values.is_empty() => Err(ScoreError::NoReport("no JSON value in it".into())),
+        (None, _) => {
+            let mut types: Vec<String> = Vec::new();
+            for t in values
+                .iter()
+                .map(|v| kind(v).unwrap_or_else(|| "(no type)".into()))
+            {
+                if !types.contains(&t) {
+                    types.push(t);
+                }
+            }
+            Err(ScoreError::NoReport(format!(
+                "no scan.result among the {} JSON values read ({})",
+                values.len(),
+                types
+                    .iter()
+                    .map(|t| crate::message::redact_value(t).into_owned())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )))
+        }
+    }
 }
 
 /// Ground truth from a running emulator's admin API.
@@ -251,6 +321,49 @@ mod tests {
         assert!((s.overall.precision - 2.0 / 3.0).abs() < 1e-9);
         assert!((s.overall.recall - 0.5).abs() < 1e-9);
         assert_eq!(s.mismatches.len(), 2);
+    }
+
+    #[test]
+    fn a_stream_of_messages_gives_its_scan_result() {
+        let progress = json!({"type":"progress","version":1,"correlation_id":"s-1","phase":"scan"});
+        let result = |id: &str| json!({"type":"scan.result","scan_id":id,"objects":[]});
+        let pretty = |vs: &[serde_json::Value]| {
+            vs.iter()
+                .map(|v| serde_json::to_string_pretty(v).unwrap() + "\n")
+                .collect::<String>()
+        };
+        let stream = pretty(&[progress.clone(), progress.clone(), result("s-1")]);
+        assert_eq!(
+            report_from_stream(stream.as_bytes()).unwrap(),
+            result("s-1")
+        );
+        // One document, as before: a scan result or a file report.
+        let file = json!({"records":1,"fields":[]});
+        assert_eq!(
+            report_from_stream(pretty(std::slice::from_ref(&file)).as_bytes()).unwrap(),
+            file
+        );
+        // The same scan's result twice counts once.
+        let twice = pretty(&[result("s-1"), progress.clone(), result("s-1")]);
+        assert!(report_from_stream(twice.as_bytes()).is_ok());
+        let err = report_from_stream(pretty(&[result("s-1"), result("s-2")]).as_bytes())
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "2 different scans' results (s-1, s-2): score one at a time"
+        );
+        let dsr = json!({"type":"dsr.result","request_id":"r"});
+        let err = report_from_stream(pretty(&[progress.clone(), dsr.clone(), progress]).as_bytes())
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "no scan.result among the 3 JSON values read (progress, dsr.result)"
+        );
+        assert!(report_from_stream(pretty(&[dsr]).as_bytes()).is_err());
+        assert!(report_from_stream(b"  ").is_err());
+        assert!(report_from_stream(b"{} {").is_err());
     }
 
     #[test]
