@@ -1172,7 +1172,11 @@ pub struct DsrResult {
     pub error: Option<ErrorInfo>,
     /// Salesforce API calls this request used (all attempts).
     pub api_calls: u64,
+    /// RFC 3339, UTC, milliseconds: `2026-12-04T16:43:07.286Z`.
+    #[schemars(pattern(TIMESTAMP_PATTERN))]
     pub started_at: String,
+    /// RFC 3339, UTC, milliseconds: `2026-12-04T16:43:07.286Z`.
+    #[schemars(pattern(TIMESTAMP_PATTERN))]
     pub finished_at: String,
 }
 
@@ -1245,9 +1249,30 @@ pub struct ScanResult {
     pub error: Option<ErrorInfo>,
     pub api_calls: u64,
     pub records_scanned: u64,
+    /// RFC 3339, UTC, milliseconds: `2026-12-04T16:43:07.286Z`.
+    #[schemars(pattern(TIMESTAMP_PATTERN))]
     pub started_at: String,
+    /// RFC 3339, UTC, milliseconds: `2026-12-04T16:43:07.286Z`.
+    #[schemars(pattern(TIMESTAMP_PATTERN))]
     pub finished_at: String,
 }
+
+/// A message timestamp (`started_at`, `finished_at`): RFC 3339 in UTC with `Z` and
+/// milliseconds, `2026-12-04T16:43:07.286Z`. The one format of every message.
+pub fn timestamp(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// [`timestamp`] of the current time.
+pub fn now() -> String {
+    timestamp(chrono::Utc::now())
+}
+
+/// [`timestamp`]'s form as a JSON Schema pattern.
+const TIMESTAMP_PATTERN: &str = concat!(
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z",
+    end_of_text!()
+);
 
 /// JSON Schemas of every message type, by type name.
 pub fn schemas() -> serde_json::Value {
@@ -1747,6 +1772,23 @@ mod tests {
         // What the worker emits is not tightened.
         assert!(s["dsr.result"].get("additionalProperties").is_none());
         assert!(s["progress"].get("additionalProperties").is_none());
+    }
+
+    #[test]
+    fn timestamps_are_utc_with_z_and_milliseconds() {
+        use chrono::TimeZone;
+        let t = chrono::Utc
+            .with_ymd_and_hms(2026, 12, 4, 16, 43, 7)
+            .unwrap()
+            .checked_add_signed(chrono::TimeDelta::nanoseconds(286_795_033))
+            .unwrap();
+        assert_eq!(timestamp(t), "2026-12-04T16:43:07.286Z");
+        let whole = chrono::Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).unwrap();
+        assert_eq!(timestamp(whole), "2026-01-02T03:04:05.000Z");
+        let now = now();
+        assert_eq!(now.len(), "2026-12-04T16:43:07.286Z".len(), "{now}");
+        assert!(now.ends_with('Z'), "{now}");
+        assert!(chrono::DateTime::parse_from_rfc3339(&now).is_ok(), "{now}");
     }
 
     #[test]

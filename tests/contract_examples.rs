@@ -111,6 +111,19 @@ fn every_readme_example_is_a_valid_contract_message() {
             "scan.result" => deserializes::<ScanResult>(ex),
             other => panic!("README shows a message type the contract lacks: {other}"),
         }
+        // Timestamps in the one form the worker writes (`message::timestamp`).
+        for key in ["started_at", "finished_at"] {
+            if let Some(t) = ex.get(key) {
+                let t = t.as_str().unwrap_or_default();
+                let parsed = chrono::DateTime::parse_from_rfc3339(t)
+                    .unwrap_or_else(|e| panic!("{kind} {key} {t:?}: {e}"));
+                assert_eq!(
+                    message::timestamp(parsed.to_utc()),
+                    t,
+                    "{kind} {key} is not written as the worker writes it"
+                );
+            }
+        }
         let schema = &schemas[kind];
         let mut extra = Vec::new();
         undeclared(schema, schema, ex, kind, &mut extra);

@@ -45,6 +45,14 @@ async fn score_reads_the_scan_result_in_what_run_printed() {
     assert!(printed.len() > 1, "{printed:#?}");
     assert!(String::from_utf8_lossy(&run.stdout).contains("{\n  \"type\""));
     assert_eq!(printed.last().unwrap()["type"], "scan.result");
+    // Its timestamps in the contract's form, as a dsr.result's (tests/run_command.rs).
+    for key in ["started_at", "finished_at"] {
+        let t = printed.last().unwrap()[key].as_str().unwrap().to_string();
+        assert!(
+            t.ends_with('Z') && t.len() == 24 && t.as_bytes()[19] == b'.',
+            "{t}"
+        );
+    }
 
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("run-output.json");
