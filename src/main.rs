@@ -57,7 +57,9 @@ enum Cli {
         timeout: u64,
     },
     /// Classify every column of a CSV (header row) or JSON Lines file; prints field verdicts.
+    /// The format is read from the content: JSON Lines when it starts with `{`.
     Classify {
+        /// The file, or `-` for stdin.
         file: std::path::PathBuf,
         /// Lowest confidence level reported.
         #[arg(long, value_enum, default_value = "medium")]
