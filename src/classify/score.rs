@@ -111,34 +111,37 @@ pub async fn fetch_truth(emulator_url: &str) -> Result<Labels, ScoreError> {
     truth_from_json(&v)
 }
 
-/// Counts and rates for one data type (or overall).
+/// Counts and rates for one data type (or overall). A rate with nothing to divide by is
+/// `None` (`null`): precision of a type never reported, recall of a type the truth lacks;
+/// not 1.0, which read as perfect.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Counts {
     pub tp: u64,
     pub fp: u64,
     #[serde(rename = "fn")]
     pub fn_: u64,
-    pub precision: f64,
-    pub recall: f64,
-    pub f1: f64,
+    pub precision: Option<f64>,
+    pub recall: Option<f64>,
+    /// 2·tp / (2·tp + fp + fn): defined whenever the type appears on either side.
+    pub f1: Option<f64>,
 }
 
 impl Counts {
     fn finish(&mut self) {
         let (tp, fp, fn_) = (self.tp as f64, self.fp as f64, self.fn_ as f64);
-        self.precision = if tp + fp == 0.0 { 1.0 } else { tp / (tp + fp) };
-        self.recall = if tp + fn_ == 0.0 {
-            1.0
-        } else {
-            tp / (tp + fn_)
-        };
-        self.f1 = if self.precision + self.recall == 0.0 {
-            0.0
-        } else {
-            2.0 * self.precision * self.recall / (self.precision + self.recall)
-        };
+        let ratio = |num: f64, den: f64| (den > 0.0).then(|| num / den);
+        self.precision = ratio(tp, tp + fp);
+        self.recall = ratio(tp, tp + fn_);
+        self.f1 = ratio(2.0 * tp, 2.0 * tp + fp + fn_);
+    }
+
+    fn has_undefined(&self) -> bool {
+        self.precision.is_none() || self.recall.is_none() || self.f1.is_none()
     }
 }
+
+/// Said in the output when a rate is `null`.
+pub const UNDEFINED_NOTE: &str = "null: undefined, nothing to divide by (precision of a type never reported, tp + fp = 0; recall of a type the truth lacks, tp + fn = 0)";
 
 /// One field where the report and the truth disagree.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -154,6 +157,9 @@ pub struct Score {
     pub overall: Counts,
     pub per_type: BTreeMap<String, Counts>,
     pub mismatches: Vec<Mismatch>,
+    /// [`UNDEFINED_NOTE`] when some rate is `null`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<&'static str>,
 }
 
 /// Ground truth: `{"objects":{"Obj":{"Field":["type",…]}}}`.
@@ -286,10 +292,12 @@ pub fn score(report: &Labels, truth: &Labels, only_reported_objects: bool) -> Sc
         c.finish();
     }
     overall.finish();
+    let undefined = overall.has_undefined() || per_type.values().any(Counts::has_undefined);
     Score {
         overall,
         per_type,
         mismatches,
+        note: undefined.then_some(UNDEFINED_NOTE),
     }
 }
 
@@ -318,9 +326,47 @@ mod tests {
         assert_eq!((phone.tp, phone.fn_), (0, 2));
         assert_eq!(s.per_type["url"].fp, 1);
         assert_eq!((s.overall.tp, s.overall.fp, s.overall.fn_), (2, 1, 2));
-        assert!((s.overall.precision - 2.0 / 3.0).abs() < 1e-9);
-        assert!((s.overall.recall - 0.5).abs() < 1e-9);
+        assert!((s.overall.precision.unwrap() - 2.0 / 3.0).abs() < 1e-9);
+        assert!((s.overall.recall.unwrap() - 0.5).abs() < 1e-9);
+        assert!((s.overall.f1.unwrap() - 4.0 / 7.0).abs() < 1e-9);
         assert_eq!(s.mismatches.len(), 2);
+    }
+
+    #[test]
+    fn a_rate_with_nothing_to_divide_by_is_null_and_said_so() {
+        let truth = truth_from_json(&json!({"objects":{"User":{
+            "Email":["email"], "Password__c":["credential"]}}}))
+        .unwrap();
+        let report = report_from_json(
+            &json!({"objects":[{"object":"User","fields":[
+                {"field":"Email","data_types":[{"data_type":"email"}]},
+                {"field":"Notes__c","data_types":[{"data_type":"phone"}]}]}]}),
+            "",
+        )
+        .unwrap();
+        let s = score(&report, &truth, false);
+        // Never reported: no precision (it was 1.0), recall and F1 0.
+        let credential = &s.per_type["credential"];
+        assert_eq!(
+            (credential.precision, credential.recall, credential.f1),
+            (None, Some(0.0), Some(0.0))
+        );
+        // Not in the truth: no recall, precision and F1 0.
+        let phone = &s.per_type["phone"];
+        assert_eq!(
+            (phone.precision, phone.recall, phone.f1),
+            (Some(0.0), None, Some(0.0))
+        );
+        let out = serde_json::to_value(&s).unwrap();
+        assert_eq!(out["per_type"]["credential"]["precision"], json!(null));
+        assert_eq!(out["note"], UNDEFINED_NOTE);
+        // Every rate defined: no note.
+        let all = score(&truth, &truth, false);
+        assert_eq!(all.overall.precision, Some(1.0));
+        assert!(serde_json::to_value(&all).unwrap().get("note").is_none());
+        // Nothing on either side: nothing defined.
+        let none = score(&Labels::new(), &Labels::new(), false);
+        assert_eq!((none.overall.precision, none.overall.f1), (None, None));
     }
 
     #[test]
@@ -374,7 +420,7 @@ mod tests {
             "people",
         )
         .unwrap();
-        assert_eq!(score(&report, &truth, false).overall.f1, 1.0);
+        assert_eq!(score(&report, &truth, false).overall.f1, Some(1.0));
         assert!(report_from_json(&json!({"x":1}), "").is_err());
         assert!(truth_from_json(&json!([])).is_err());
     }
