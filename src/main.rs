@@ -57,7 +57,9 @@ enum Cli {
         timeout: u64,
     },
     /// Classify every column of a CSV (header row) or JSON Lines file; prints field verdicts.
+    /// The format is read from the content: JSON Lines when it starts with `{`.
     Classify {
+        /// The file, or `-` for stdin.
         file: std::path::PathBuf,
         /// Lowest confidence level reported.
         #[arg(long, value_enum, default_value = "medium")]
@@ -66,6 +68,8 @@ enum Cli {
     /// Score a report (scan result or `classify` output) against ground truth: field-level
     /// precision, recall and F1 per data type and overall.
     Score {
+        /// A scan result, `classify` output, or what `run --request` printed for a scan
+        /// (several JSON values: the scan.result among them is scored).
         #[arg(long)]
         report: std::path::PathBuf,
         /// Ground truth JSON file (`{"objects":{"Obj":{"Field":["type"]}}}`).
@@ -249,7 +253,12 @@ fn real_main() -> anyhow::Result<()> {
                     .block_on(score::fetch_truth(&url))?,
                 (None, None) => anyhow::bail!("give --truth FILE or --emulator URL"),
             };
-            let report = read_json(&report)?;
+            let report = std::fs::read(&report)
+                .with_context(|| format!("cannot read {}", report.display()))
+                .and_then(|bytes| {
+                    score::report_from_stream(&bytes)
+                        .with_context(|| format!("--report {}", report.display()))
+                })?;
             let file_report = report.get("objects").is_none();
             let known = || truth.keys().cloned().collect::<Vec<_>>().join(", ");
             let object = match object {

@@ -65,12 +65,9 @@ const EMAIL_REASONS: [&str; 5] = [
 /// An email address that passed validation, trimmed and lowercased (Salesforce compares email
 /// fields case-insensitively). Its `Debug` and `Display` never show the address: use
 /// [`SubjectEmail::hashed`] in logs and [`SubjectEmail::as_str`] only where Salesforce needs it.
-#[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
-#[schemars(
-    description = "An email address, at most 254 characters; matched case-insensitively and exactly"
-)]
-pub struct SubjectEmail(#[schemars(length(min = 3, max = 254))] String);
+pub struct SubjectEmail(String);
 
 impl SubjectEmail {
     pub fn parse(raw: &str) -> Option<Self> {
@@ -80,7 +77,8 @@ impl SubjectEmail {
     /// The address, or what is wrong with it (never the address itself: errors reach logs).
     pub fn check(raw: &str) -> Result<Self, &'static str> {
         let s = raw.trim();
-        if s.len() > 254 {
+        // Characters, not bytes: what JSON Schema's lengths count, so the schema can say it.
+        if s.chars().count() > 254 {
             return Err(EMAIL_TOO_LONG);
         }
         if s.chars().any(|c| c.is_whitespace() || c.is_control()) {
@@ -89,19 +87,17 @@ impl SubjectEmail {
         let Some((local, domain)) = s.rsplit_once('@') else {
             return Err(EMAIL_NO_AT);
         };
-        if local.is_empty() || local.len() > 64 {
+        if local.is_empty() || local.chars().count() > 64 {
             return Err(EMAIL_LOCAL);
         }
         let labels_ok = domain.split('.').all(|l| {
             !l.is_empty()
-                && l.len() <= 63
+                && l.chars().count() <= 63
                 && !l.starts_with('-')
                 && !l.ends_with('-')
                 && l.chars().all(|c| c.is_alphanumeric() || c == '-')
         });
-        let ok = !local.is_empty()
-            && local.len() <= 64
-            && !local.contains('@')
+        let ok = !local.contains('@')
             && !local.starts_with('.')
             && !local.ends_with('.')
             && !local.contains("..")
@@ -132,6 +128,51 @@ impl fmt::Debug for SubjectEmail {
     }
 }
 
+/// The wire form as a JSON Schema: [`SubjectEmail::check`]'s rules as a pattern.
+impl JsonSchema for SubjectEmail {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "SubjectEmail".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "An email address, matched case-insensitively and exactly: once surrounding whitespace is trimmed, at most 254 characters, no whitespace or control characters, exactly one @; before it 1 to 64 characters, not starting or ending with a dot nor holding two in a row; after it two or more dot-separated labels of 1 to 63 letters, digits and hyphens, not starting or ending with a hyphen (a non-ASCII character in the domain must be a letter or digit, which the pattern cannot say portably)",
+            "type": "string",
+            "pattern": EMAIL_PATTERN
+        })
+    }
+}
+
+/// End of text. Not `$`: Python's `re` (python-jsonschema) lets `$` match before a final
+/// newline, so `"a\n"` would pass a pattern the worker's rule refuses.
+macro_rules! end_of_text {
+    () => {
+        r"(?![\s\S])"
+    };
+}
+
+/// [`is_contract_id`] as a JSON Schema pattern.
+const ID_PATTERN: &str = concat!(r"^[A-Za-z0-9_.:-]{1,128}", end_of_text!());
+
+/// [`check_api_name`] as a JSON Schema pattern.
+const API_NAME_PATTERN: &str = concat!(r"^[A-Za-z][A-Za-z0-9_]{0,79}", end_of_text!());
+
+/// [`SubjectEmail::check`] as a JSON Schema pattern (ECMA-262 and Python `re` alike): trimmed
+/// length, local-part length, the local part's dots, then the dotted domain.
+const EMAIL_PATTERN: &str = concat!(
+    r"^\s*",
+    r"(?=\S{1,254}\s*",
+    end_of_text!(),
+    ")",
+    r"(?=[^@]{1,64}@)",
+    r"[^\s\x00-\x1f\x7f-\x9f@.]+(?:\.[^\s\x00-\x1f\x7f-\x9f@.]+)*",
+    "@",
+    r"[A-Za-z0-9\u00a0-\uffff](?:[-A-Za-z0-9\u00a0-\uffff]{0,61}[A-Za-z0-9\u00a0-\uffff])?",
+    r"(?:\.[A-Za-z0-9\u00a0-\uffff](?:[-A-Za-z0-9\u00a0-\uffff]{0,61}[A-Za-z0-9\u00a0-\uffff])?)+",
+    r"\s*",
+    end_of_text!()
+);
+
 impl TryFrom<String> for SubjectEmail {
     type Error = String;
     fn try_from(s: String) -> Result<Self, String> {
@@ -156,7 +197,8 @@ pub enum Request {
 impl Request {
     /// Validates a delivery body. The only way raw bytes become a request.
     pub fn parse(body: &[u8]) -> Result<Self, ContractError> {
-        let value = strict_value(body)?;
+        let mut value = strict_value(body)?;
+        whole_numbers_as_integers(&mut value);
         let obj = value
             .as_object()
             .ok_or_else(|| ContractError::InvalidJson("top-level value is not an object".into()))?;
@@ -172,14 +214,35 @@ impl Request {
             Some(v) => match v.as_u64() {
                 Some(n) if n == u64::from(VERSION) => {}
                 Some(n) => return Err(ContractError::UnsupportedVersion(n)),
-                None => return Err(ContractError::field("version", "must be an integer")),
+                // 1e30, -1, 1.5, "1": say what is accepted rather than what the value is not.
+                None => {
+                    return Err(ContractError::field(
+                        "version",
+                        format!("must be {VERSION}, the only contract version this worker speaks"),
+                    ));
+                }
             },
             None => return Err(ContractError::field("version", "missing")),
         }
         let request = match kind.as_str() {
-            "dsr.request" => Request::Dsr(from_value(value)?),
-            "scan.request" => Request::Scan(from_value(value)?),
-            _ => Request::ScanPart(from_value(value)?),
+            "dsr.request" => {
+                // serde would also take a struct from a list of its fields in order
+                // (`"options": [true, null, false]`); the contract (and its schema) says object.
+                for field in ["subject", "options"] {
+                    if obj.get(field).is_some_and(|v| !v.is_object()) {
+                        return Err(ContractError::field(field, "must be an object"));
+                    }
+                }
+                Request::Dsr(from_value(value)?)
+            }
+            "scan.request" => {
+                check_count(obj, "max_records_per_object")?;
+                Request::Scan(from_value(value)?)
+            }
+            _ => {
+                check_count(obj, "max_records")?;
+                Request::ScanPart(from_value(value)?)
+            }
         };
         request.validate()?;
         Ok(request)
@@ -258,12 +321,6 @@ impl Request {
                 check_id("scan_id", &r.scan_id)?;
                 if let Some(list) = &r.objects {
                     check_object_list("objects", list)?;
-                }
-                if r.max_records_per_object == Some(0) {
-                    return Err(ContractError::field(
-                        "max_records_per_object",
-                        "must be positive",
-                    ));
                 }
                 Ok(())
             }
@@ -466,6 +523,32 @@ impl<'de> serde::de::Visitor<'de> for StrictValue<'_> {
         }
         Ok(serde_json::Value::Object(out))
     }
+}
+
+/// Whole numbers written with a fraction or exponent (`1.0`, `2e3`) as the integers they are,
+/// when they fit one: JSON (and JSON Schema's `integer`) does not tell 1.0 from 1.
+fn whole_numbers_as_integers(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Number(n) => {
+            if let Some(f) = n.as_f64().filter(|f| n.is_f64() && f.fract() == 0.0) {
+                if (0.0..18_446_744_073_709_551_616.0).contains(&f) {
+                    *n = (f as u64).into();
+                } else if (-9_223_372_036_854_775_808.0..0.0).contains(&f) {
+                    *n = (f as i64).into();
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(whole_numbers_as_integers),
+        serde_json::Value::Object(map) => map.values_mut().for_each(whole_numbers_as_integers),
+        _ => {}
+    }
+}
+
+/// One JSON document that names no key twice in any object, or an error naming the first
+/// such key's path (as [`redact_value`] shows each key) and never a value: for other readers
+/// of untrusted JSON (`classify`'s JSON Lines).
+pub fn json_without_duplicate_keys(text: &[u8]) -> Result<serde_json::Value, ContractError> {
+    strict_value(text)
 }
 
 fn from_value<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> Result<T, ContractError> {
@@ -687,6 +770,22 @@ fn check_id(field: &str, id: &str) -> Result<(), ContractError> {
     Ok(())
 }
 
+/// A record limit: `null`, absent, or a whole number from 1 to `u64::MAX` (serde's own errors
+/// for -1, 1.5 or 1e30 would say `expected u64` and hide the value).
+fn check_count(
+    obj: &serde_json::Map<String, serde_json::Value>,
+    field: &str,
+) -> Result<(), ContractError> {
+    match obj.get(field) {
+        None | Some(serde_json::Value::Null) => Ok(()),
+        Some(v) if v.as_u64().is_some_and(|n| n >= 1) => Ok(()),
+        Some(_) => Err(ContractError::field(
+            field,
+            format!("must be null or a whole number from 1 to {}", u64::MAX),
+        )),
+    }
+}
+
 /// Objects named in a request beyond which a list is surely a mistake (each costs API calls).
 pub const MAX_LISTED_OBJECTS: usize = 200;
 
@@ -740,9 +839,9 @@ pub struct DsrRequest {
     pub kind: String,
     #[schemars(range(min = 1, max = 1))]
     pub version: u32,
-    #[schemars(length(min = 1, max = 128), pattern(r"^[A-Za-z0-9_.:-]+$"))]
+    #[schemars(length(min = 1, max = 128), pattern(ID_PATTERN))]
     pub request_id: String,
-    #[schemars(length(min = 1, max = 128), pattern(r"^[A-Za-z0-9_.:-]+$"))]
+    #[schemars(length(min = 1, max = 128), pattern(ID_PATTERN))]
     pub connection_id: String,
     pub action: DsrAction,
     pub subject: Subject,
@@ -820,7 +919,7 @@ impl JsonSchema for ObjectSelection {
                 {"const": "all"},
                 {
                     "type": "array",
-                    "items": {"type": "string", "pattern": "^[A-Za-z][A-Za-z0-9_]{0,79}$"},
+                    "items": {"type": "string", "pattern": API_NAME_PATTERN},
                     "minItems": 1,
                     "maxItems": MAX_LISTED_OBJECTS,
                     "uniqueItems": true
@@ -869,16 +968,44 @@ pub struct ScanRequest {
     pub kind: String,
     #[schemars(range(min = 1, max = 1))]
     pub version: u32,
-    #[schemars(length(min = 1, max = 128), pattern(r"^[A-Za-z0-9_.:-]+$"))]
+    #[schemars(length(min = 1, max = 128), pattern(ID_PATTERN))]
     pub scan_id: String,
-    #[schemars(length(min = 1, max = 128), pattern(r"^[A-Za-z0-9_.:-]+$"))]
+    #[schemars(length(min = 1, max = 128), pattern(ID_PATTERN))]
     pub connection_id: String,
     #[serde(default)]
     pub confidence: ConfidenceLevel,
+    /// `null`: every object the scan can read; a list: those objects.
     #[serde(default)]
+    #[schemars(schema_with = "object_list_or_null")]
     pub objects: Option<Vec<String>>,
+    /// `null`: every record.
     #[serde(default)]
+    #[schemars(schema_with = "count_or_null")]
     pub max_records_per_object: Option<u64>,
+}
+
+/// A listed selection as [`check_object_list`] accepts it, or `null`. Names are compared
+/// case-insensitively by the worker; `uniqueItems` compares exactly, so `["Contact","contact"]`
+/// passes the schema and is refused.
+fn object_list_or_null(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "type": ["array", "null"],
+        "items": {"type": "string", "pattern": API_NAME_PATTERN},
+        "minItems": 1,
+        "maxItems": MAX_LISTED_OBJECTS,
+        "uniqueItems": true,
+        "default": null
+    })
+}
+
+/// A record limit as [`check_count`] accepts it, or `null`.
+fn count_or_null(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "type": ["integer", "null"],
+        "minimum": 1,
+        "maximum": u64::MAX,
+        "default": null
+    })
 }
 
 #[derive(JsonSchema)]
@@ -897,11 +1024,13 @@ pub struct ScanPart {
     pub kind: String,
     #[schemars(range(min = 1, max = 1))]
     pub version: u32,
-    #[schemars(length(min = 1, max = 128), pattern(r"^[A-Za-z0-9_.:-]+$"))]
+    #[schemars(length(min = 1, max = 128), pattern(ID_PATTERN))]
     pub scan_id: String,
+    #[schemars(length(min = 1, max = 128), pattern(ID_PATTERN))]
     pub part_id: String,
-    #[schemars(length(min = 1, max = 128), pattern(r"^[A-Za-z0-9_.:-]+$"))]
+    #[schemars(length(min = 1, max = 128), pattern(ID_PATTERN))]
     pub connection_id: String,
+    #[schemars(length(min = 1, max = 80), pattern(API_NAME_PATTERN))]
     pub object: String,
     /// Exclusive lower bound on `Id` for a slice; `None` from the start.
     #[serde(default)]
@@ -910,6 +1039,7 @@ pub struct ScanPart {
     #[serde(default)]
     pub id_upto: Option<String>,
     #[serde(default)]
+    #[schemars(schema_with = "count_or_null")]
     pub max_records: Option<u64>,
     pub confidence: ConfidenceLevel,
     /// Where the final report goes (the scan request's `reply_to`), if set.
@@ -1059,7 +1189,11 @@ pub struct DsrResult {
     pub error: Option<ErrorInfo>,
     /// Salesforce API calls this request used (all attempts).
     pub api_calls: u64,
+    /// RFC 3339, UTC, milliseconds: `2026-12-04T16:43:07.286Z`.
+    #[schemars(pattern(TIMESTAMP_PATTERN))]
     pub started_at: String,
+    /// RFC 3339, UTC, milliseconds: `2026-12-04T16:43:07.286Z`.
+    #[schemars(pattern(TIMESTAMP_PATTERN))]
     pub finished_at: String,
 }
 
@@ -1132,9 +1266,30 @@ pub struct ScanResult {
     pub error: Option<ErrorInfo>,
     pub api_calls: u64,
     pub records_scanned: u64,
+    /// RFC 3339, UTC, milliseconds: `2026-12-04T16:43:07.286Z`.
+    #[schemars(pattern(TIMESTAMP_PATTERN))]
     pub started_at: String,
+    /// RFC 3339, UTC, milliseconds: `2026-12-04T16:43:07.286Z`.
+    #[schemars(pattern(TIMESTAMP_PATTERN))]
     pub finished_at: String,
 }
+
+/// A message timestamp (`started_at`, `finished_at`): RFC 3339 in UTC with `Z` and
+/// milliseconds, `2026-12-04T16:43:07.286Z`. The one format of every message.
+pub fn timestamp(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// [`timestamp`] of the current time.
+pub fn now() -> String {
+    timestamp(chrono::Utc::now())
+}
+
+/// [`timestamp`]'s form as a JSON Schema pattern.
+const TIMESTAMP_PATTERN: &str = concat!(
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z",
+    end_of_text!()
+);
 
 /// JSON Schemas of every message type, by type name.
 pub fn schemas() -> serde_json::Value {
@@ -1219,6 +1374,37 @@ mod tests {
             let err = Request::parse(body).unwrap_err();
             assert_eq!(err.code(), code, "{}", String::from_utf8_lossy(body));
         }
+    }
+
+    #[test]
+    fn a_number_out_of_range_says_what_is_accepted() {
+        let reason = |body: &str| match Request::parse(body.as_bytes()).unwrap_err() {
+            ContractError::InvalidField { field, reason } => format!("{field}: {reason}"),
+            other => panic!("{other:?}"),
+        };
+        for v in ["1e30", "-1", "1.5", r#""1""#] {
+            assert_eq!(
+                reason(&format!(r#"{{"type":"dsr.request","version":{v}}}"#)),
+                "version: must be 1, the only contract version this worker speaks",
+                "{v}"
+            );
+        }
+        for v in ["0", "-1", "1.5", "1e30", "18446744073709551616", r#""10""#] {
+            let scan = format!(
+                r#"{{"type":"scan.request","version":1,"scan_id":"s","connection_id":"c","max_records_per_object":{v}}}"#
+            );
+            assert_eq!(
+                reason(&scan),
+                "max_records_per_object: must be null or a whole number from 1 to 18446744073709551615",
+                "{v}"
+            );
+        }
+        // A whole number written with a fraction or exponent is that number.
+        let scan = br#"{"type":"scan.request","version":1.0,"scan_id":"s","connection_id":"c","max_records_per_object":2e3}"#;
+        let Request::Scan(r) = Request::parse(scan).unwrap() else {
+            panic!("not a scan")
+        };
+        assert_eq!(r.max_records_per_object, Some(2000));
     }
 
     #[test]
@@ -1603,6 +1789,23 @@ mod tests {
         // What the worker emits is not tightened.
         assert!(s["dsr.result"].get("additionalProperties").is_none());
         assert!(s["progress"].get("additionalProperties").is_none());
+    }
+
+    #[test]
+    fn timestamps_are_utc_with_z_and_milliseconds() {
+        use chrono::TimeZone;
+        let t = chrono::Utc
+            .with_ymd_and_hms(2026, 12, 4, 16, 43, 7)
+            .unwrap()
+            .checked_add_signed(chrono::TimeDelta::nanoseconds(286_795_033))
+            .unwrap();
+        assert_eq!(timestamp(t), "2026-12-04T16:43:07.286Z");
+        let whole = chrono::Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).unwrap();
+        assert_eq!(timestamp(whole), "2026-01-02T03:04:05.000Z");
+        let now = now();
+        assert_eq!(now.len(), "2026-12-04T16:43:07.286Z".len(), "{now}");
+        assert!(now.ends_with('Z'), "{now}");
+        assert!(chrono::DateTime::parse_from_rfc3339(&now).is_ok(), "{now}");
     }
 
     #[test]

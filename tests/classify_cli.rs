@@ -1,6 +1,6 @@
 //! `sfprivacy classify FILE` as an operator runs it: the real binary on a CSV and a JSON Lines
-//! file prints one JSON report of field verdicts; a file it cannot open is a non-zero exit that
-//! names the file.
+//! file (or stdin) prints one JSON report of field verdicts; a file it cannot open, or cannot
+//! read without misreading it, is a non-zero exit that names the file or line and no value.
 
 use std::process::Command;
 
@@ -12,6 +12,56 @@ fn classify(args: &[&std::ffi::OsStr]) -> std::process::Output {
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .output()
         .expect("run sfprivacy classify")
+}
+
+/// `sfprivacy classify -` with `input` on stdin.
+fn classify_stdin(input: &str) -> std::process::Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sfprivacy"))
+        .args(["classify", "-"])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run sfprivacy classify -");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// A file named `name` holding `text`, classified; the directory lives as long as the output
+/// is needed.
+fn classify_text(name: &str, text: &str) -> std::process::Output {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(name);
+    std::fs::write(&path, text).unwrap();
+    classify(&[path.as_os_str()])
+}
+
+/// A refusal: non-zero exit, nothing on stdout, stderr holding `expected` and none of `values`.
+fn refused(out: &std::process::Output, expected: &str, values: &[&str]) {
+    assert!(!out.status.success(), "{out:?}");
+    assert!(out.stdout.is_empty(), "no report printed: {out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains(expected), "{expected:?} in {stderr}");
+    for v in values {
+        assert!(!stderr.contains(v), "{v:?} shown in {stderr}");
+    }
+}
+
+fn field_names(report: &serde_json::Value) -> Vec<String> {
+    report["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap().to_string())
+        .collect()
 }
 
 fn report(out: &std::process::Output) -> serde_json::Value {
@@ -129,4 +179,101 @@ fn a_missing_file_exits_non_zero_naming_it() {
         stderr.contains(&path.display().to_string()),
         "stderr names the file: {stderr}"
     );
+}
+
+#[test]
+fn json_lines_named_csv_are_read_as_json_lines() {
+    // The first line would have become the header: an address printed as a field name.
+    let out = classify_text(
+        "export.csv",
+        "\n{\"contact\":\"jane@example.com\",\"n\":1}\n{\"contact\":\"x@example.io\",\"n\":2}\n",
+    );
+    let r = report(&out);
+    assert_eq!(r["records"], 2, "{r}");
+    assert_eq!(field_names(&r), ["contact", "n"]);
+    assert_eq!(types(&r, "contact"), ["email"]);
+    assert!(
+        !String::from_utf8_lossy(&out.stdout).contains("jane"),
+        "{r}"
+    );
+}
+
+#[test]
+fn a_file_named_json_lines_that_is_not_is_refused() {
+    let out = classify_text("export.jsonl", "Name,Email\nJane,jane@example.com\n");
+    refused(
+        &out,
+        "is named as JSON Lines but does not start with `{`",
+        &["jane"],
+    );
+}
+
+#[test]
+fn a_csv_without_a_header_row_is_refused_without_showing_its_first_row() {
+    let out = classify_text(
+        "contacts.csv",
+        "Jane Doe,jane.doe@example.com,(415) 555-2671\nCarlos Garcia,carlos@example.org,+44 20 7946 0958\n",
+    );
+    refused(
+        &out,
+        "CSV, line 1: header 2 of 3 is an email address, not a field name",
+        &["jane", "Jane", "555"],
+    );
+    let out = classify_text("keys.jsonl", "{\"id\":1}\n{\"jane@example.com\":\"x\"}\n");
+    refused(
+        &out,
+        "JSON Lines, line 2: a key is an email address",
+        &["jane"],
+    );
+}
+
+#[test]
+fn a_csv_row_with_more_values_than_headers_is_refused_naming_its_line() {
+    // Line 3's unquoted comma would have cut "Smith" off silently.
+    let out = classify_text(
+        "people.csv",
+        "Name,Email\nJane Doe,jane@example.com\nSmith, John,john@example.com\nAl,al@example.com\n",
+    );
+    refused(
+        &out,
+        "CSV, line 3: 3 values for 2 columns in the header row",
+        &["Smith", "john"],
+    );
+    // Leading blank lines still count.
+    let out = classify_text("people.csv", "\n\nName,Email\nA,a@example.com,extra\n");
+    refused(&out, "CSV, line 4: 3 values", &["extra"]);
+    // A short row is read: its missing trailing values are empty.
+    let r = report(&classify_text(
+        "people.csv",
+        "Name,Email\nJane Doe,jane@example.com\nCarlos Garcia\n",
+    ));
+    assert_eq!(r["records"], 2, "{r}");
+}
+
+#[test]
+fn a_json_lines_key_given_twice_is_refused_naming_the_line() {
+    let out = classify_text(
+        "export.jsonl",
+        "{\"email\":\"a@example.com\"}\n\n{\"email\":\"jane@example.com\",\"email\":\"john@example.com\"}\n",
+    );
+    refused(
+        &out,
+        "JSON Lines, line 3: key `email` given twice",
+        &["jane", "john"],
+    );
+}
+
+#[test]
+fn a_dash_reads_stdin_in_either_format() {
+    let r = report(&classify_stdin(
+        "Name,Email\nJane Doe,jane@example.com\nCarlos Garcia,carlos@example.org\n",
+    ));
+    assert_eq!(r["records"], 2, "{r}");
+    assert_eq!(types(&r, "Email"), ["email"]);
+    let r = report(&classify_stdin(
+        "{\"ip\":\"10.1.2.3\"}\n{\"ip\":\"192.168.0.7\"}\n",
+    ));
+    assert_eq!(types(&r, "ip"), ["ip_address"]);
+    let out = classify_stdin("{\"a\":1,\"a\":2}\n");
+    refused(&out, "JSON Lines, line 1: key `a` given twice", &[]);
 }

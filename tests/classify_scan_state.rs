@@ -19,7 +19,7 @@ fn meta(scan_id: &str) -> ScanMeta {
         connection_id: "acme".into(),
         confidence: ConfidenceLevel::Medium,
         reply_to: None,
-        started_at: "2026-01-01T00:00:00Z".into(),
+        started_at: "2026-01-01T00:00:00.000Z".into(),
         total_parts: 3,
         objects: vec![("Contact".into(), 2), ("Lead".into(), 1)],
         missing: vec![],

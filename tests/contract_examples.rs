@@ -111,6 +111,19 @@ fn every_readme_example_is_a_valid_contract_message() {
             "scan.result" => deserializes::<ScanResult>(ex),
             other => panic!("README shows a message type the contract lacks: {other}"),
         }
+        // Timestamps in the one form the worker writes (`message::timestamp`).
+        for key in ["started_at", "finished_at"] {
+            if let Some(t) = ex.get(key) {
+                let t = t.as_str().unwrap_or_default();
+                let parsed = chrono::DateTime::parse_from_rfc3339(t)
+                    .unwrap_or_else(|e| panic!("{kind} {key} {t:?}: {e}"));
+                assert_eq!(
+                    message::timestamp(parsed.to_utc()),
+                    t,
+                    "{kind} {key} is not written as the worker writes it"
+                );
+            }
+        }
         let schema = &schemas[kind];
         let mut extra = Vec::new();
         undeclared(schema, schema, ex, kind, &mut extra);
@@ -143,4 +156,80 @@ fn a_key_the_schema_lacks_is_found() {
     let mut extra = Vec::new();
     undeclared(schema, schema, &ex, "scan.result", &mut extra);
     assert_eq!(extra, vec!["scan.result.objects[0].fields[0].verdict"]);
+}
+
+/// `tests/contract/requests.json`: the cases the schemas and the worker must agree on, each
+/// built from its base as [`build_case`] does (the Python test builds them the same way).
+fn request_cases() -> Value {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/contract/requests.json"
+    ))
+    .expect("tests/contract/requests.json");
+    serde_json::from_str(&text).expect("requests.json is JSON")
+}
+
+/// A case's body: `body` as given, else its base with `set` (JSON Pointer → value) applied and
+/// `remove` deleted.
+fn build_case(doc: &Value, case: &Value) -> Value {
+    if let Some(body) = case.get("body") {
+        return body.clone();
+    }
+    let mut body = doc["bases"][case["base"].as_str().unwrap()].clone();
+    let split = |ptr: &str| {
+        let (parent, key) = ptr.rsplit_once('/').unwrap();
+        (parent.to_string(), key.to_string())
+    };
+    for (ptr, value) in case["set"].as_object().unwrap() {
+        let (parent, key) = split(ptr);
+        let slot = body.pointer_mut(&parent).unwrap_or_else(|| panic!("{ptr}"));
+        slot.as_object_mut().unwrap().insert(key, value.clone());
+    }
+    for ptr in case["remove"].as_array().into_iter().flatten() {
+        let (parent, key) = split(ptr.as_str().unwrap());
+        let slot = body.pointer_mut(&parent).unwrap();
+        slot.as_object_mut().unwrap().remove(&key);
+    }
+    body
+}
+
+/// The field a refusal names, as the cases write it.
+fn refused_field(e: &message::ContractError) -> Option<String> {
+    match e {
+        message::ContractError::InvalidField { field, .. } => Some(field.clone()),
+        message::ContractError::InvalidEmail { index, .. } => {
+            Some(format!("subject.emails[{index}]"))
+        }
+        _ => None,
+    }
+}
+
+#[test]
+fn the_worker_accepts_and_refuses_what_the_schema_cases_say() {
+    let doc = request_cases();
+    for case in doc["accepted"].as_array().unwrap() {
+        let body = build_case(&doc, case);
+        if let Err(e) = Request::parse(body.to_string().as_bytes()) {
+            panic!("{}: refused ({e}): {body}", case["rule"]);
+        }
+    }
+    // The rules the schema can say and those it cannot: the worker refuses both, each for the
+    // reason the case names.
+    let refused = doc["refused"].as_array().unwrap();
+    let gaps = doc["schema_gaps"].as_array().unwrap();
+    assert!(refused.len() > 100 && !gaps.is_empty());
+    let mut wrong = Vec::new();
+    for case in refused.iter().chain(gaps) {
+        let body = build_case(&doc, case);
+        match Request::parse(body.to_string().as_bytes()) {
+            Ok(_) => wrong.push(format!("{}: accepted", case["rule"])),
+            Err(e) => {
+                let field = refused_field(&e);
+                if e.code() != case["code"] || field.as_deref() != case["field"].as_str() {
+                    wrong.push(format!("{}: {} {field:?}: {e}", case["rule"], e.code()));
+                }
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{wrong:#?}");
 }

@@ -12,7 +12,21 @@ fn status_of(out: &Output) -> String {
         .filter_map(Result::ok)
         .last()
         .unwrap_or_else(|| panic!("no result: {}", String::from_utf8_lossy(&out.stderr)));
+    assert_timestamps(&last);
     last["status"].as_str().unwrap_or_default().to_string()
+}
+
+/// A result's `started_at` and `finished_at` in the contract's one form (README): RFC 3339,
+/// UTC with `Z`, milliseconds.
+fn assert_timestamps(result: &serde_json::Value) {
+    for key in ["started_at", "finished_at"] {
+        let t = result[key].as_str().unwrap_or_default();
+        let ok = t.len() == "2026-12-04T16:43:07.286Z".len()
+            && t.ends_with('Z')
+            && t.as_bytes()[19] == b'.'
+            && chrono::DateTime::parse_from_rfc3339(t).is_ok();
+        assert!(ok, "{key} {t:?} in {result}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -438,7 +438,7 @@ async fn scan_parts_outside_their_plan_are_dead_lettered_with_the_reason() {
         connection_id: "known".into(),
         confidence: ConfidenceLevel::Medium,
         reply_to: None,
-        started_at: "2026-01-01T00:00:00Z".into(),
+        started_at: "2026-01-01T00:00:00.000Z".into(),
         total_parts: 2,
         objects: vec![("Contact".into(), 2)],
         missing: vec![],

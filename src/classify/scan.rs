@@ -100,10 +100,6 @@ pub fn scan_profiles(d: &SObjectDescribe) -> Vec<FieldProfile> {
         .collect()
 }
 
-fn now() -> String {
-    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
-}
-
 fn part_soql(part: &ScanPart, profiles: &[FieldProfile]) -> String {
     let mut fields: Vec<&str> = vec!["Id"];
     fields.extend(
@@ -203,7 +199,7 @@ pub async fn coordinate_with(
         connection_id: req.connection_id.clone(),
         confidence: req.confidence,
         reply_to,
-        started_at: now(),
+        started_at: crate::message::now(),
         total_parts: parts.len() as u64,
         objects,
         missing,
@@ -600,7 +596,7 @@ pub async fn assemble(
         api_calls: totals.api_calls + meta.plan_api_calls,
         records_scanned: totals.records,
         started_at: meta.started_at.clone(),
-        finished_at: now(),
+        finished_at: crate::message::now(),
     })
 }
 

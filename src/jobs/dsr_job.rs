@@ -140,7 +140,7 @@ impl DsrJob<'_> {
             error: None,
             api_calls: report.api_calls.max(self.client.api_calls()),
             started_at: self.started_at.clone(),
-            finished_at: chrono::Utc::now().to_rfc3339(),
+            finished_at: crate::message::now(),
         };
         out.push(OutMessage::new(
             Destination::Reply,

@@ -197,7 +197,7 @@ impl Jobs {
 
     /// Handles one delivery body. Never panics, never returns without a decision.
     pub async fn handle(&self, body: &[u8], meta: &DeliveryMeta) -> Outcome {
-        let started_at = chrono::Utc::now().to_rfc3339();
+        let started_at = crate::message::now();
         let request = match Request::parse(body) {
             Ok(r) => r,
             Err(e) => {

@@ -90,7 +90,7 @@ impl Answering {
         api_calls: u64,
         started_at: &str,
     ) -> Vec<OutMessage> {
-        let now = chrono::Utc::now().to_rfc3339();
+        let now = crate::message::now();
         let message_id = message_id.to_string();
         let error = Some(ErrorInfo {
             code: code.to_string(),

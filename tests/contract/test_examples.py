@@ -50,3 +50,57 @@ def test_every_message_type_has_a_valid_schema():
     for kind in ["dsr.request", "scan.request", "scan.part", "dsr.result", "dsr.export_chunk",
                  "scan.result", "progress"]:
         validator(kind)
+
+
+CASES = json.loads((ROOT / "tests" / "contract" / "requests.json").read_text(encoding="utf-8"))
+
+
+def build_case(case):
+    """The case's body as tests/contract_examples.rs builds it (the worker's side)."""
+    if "body" in case:
+        return case["body"]
+    body = json.loads(json.dumps(CASES["bases"][case["base"]]))
+    def parent(ptr):
+        *path, key = ptr.split("/")[1:]
+        node = body
+        for p in path:
+            node = node[p]
+        return node, key
+    for ptr, value in case.get("set", {}).items():
+        node, key = parent(ptr)
+        node[key] = value
+    for ptr in case.get("remove", []):
+        node, key = parent(ptr)
+        del node[key]
+    return body
+
+
+def kind(body):
+    return body.get("type") if isinstance(body, dict) else None
+
+
+def case_id(case):
+    return case["rule"]
+
+
+@pytest.mark.parametrize("case", CASES["accepted"], ids=case_id)
+def test_the_schema_accepts_what_the_worker_accepts(case):
+    body = build_case(case)
+    validator(kind(body)).validate(body)
+
+
+@pytest.mark.parametrize("case", CASES["refused"], ids=case_id)
+def test_the_schema_refuses_what_the_worker_refuses(case):
+    body = build_case(case)
+    # A body the worker refuses for its type is checked against the schema its base names.
+    schema_kind = CASES["bases"][case["base"]]["type"]
+    errors = list(validator(schema_kind).iter_errors(body))
+    assert errors, f"schema accepts {body!r}"
+
+
+@pytest.mark.parametrize("case", CASES["schema_gaps"], ids=case_id)
+def test_the_schema_gaps_are_still_gaps(case):
+    """Rules JSON Schema cannot express: the schema accepts these (the worker refuses them, see
+    tests/contract_examples.rs). Should the schema learn one, move the case to `refused`."""
+    body = build_case(case)
+    validator(kind(body)).validate(body)
