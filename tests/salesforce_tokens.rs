@@ -329,3 +329,26 @@ async fn connections_sharing_an_id_but_not_credentials_do_not_share_a_cached_tok
     assert_eq!(third.token_requests(), 0);
     h.cleanup().await;
 }
+
+/// A failing login host is retried by the call's one retry loop: 1 + 3 token requests, not a
+/// retry loop inside each of the call's attempts (16).
+#[tokio::test]
+async fn a_failing_token_endpoint_is_retried_once_per_attempt_of_the_call() {
+    let h = Harness::start().await;
+    let client = h.replica(h.connection()).await.for_job();
+    h.admin(
+        reqwest::Method::PUT,
+        "/__emulator/faults",
+        serde_json::json!({"fail_next": [{"endpoint": "oauth2/token", "kind": "SERVER_UNAVAILABLE", "count": 50}]}),
+    )
+    .await;
+    let before = h.count("POST /services/oauth2/token").await;
+    let err = client.org_limits().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Transient, "{err}");
+    assert_eq!(
+        h.count("POST /services/oauth2/token").await - before,
+        4,
+        "token requests"
+    );
+    h.cleanup().await;
+}

@@ -15,7 +15,6 @@
 
 use super::auth::{self, TokenResponse};
 use super::error::{ErrorKind, SfError};
-use super::http::RetryPolicy;
 use crate::config::{Connection, Grant, Secret};
 use crate::store::lock;
 use crate::store::org_ids::{OrgIds, org_id_from_identity_url};
@@ -41,8 +40,6 @@ pub struct SessionOptions {
     pub lock_ttl: Duration,
     /// How long a replica waits for another's refresh before giving up (transient error).
     pub lock_wait: Duration,
-    /// Retries of transient token-endpoint failures.
-    pub retry: RetryPolicy,
 }
 
 impl Default for SessionOptions {
@@ -50,7 +47,6 @@ impl Default for SessionOptions {
         Self {
             lock_ttl: Duration::from_secs(30),
             lock_wait: Duration::from_secs(35),
-            retry: RetryPolicy::default(),
         }
     }
 }
@@ -299,16 +295,13 @@ impl Sessions {
             }
             _ => true,
         };
-        let result = self
-            .options
-            .retry
-            .run(|| {
-                if sends {
-                    self.token_requests.fetch_add(1, Ordering::Relaxed);
-                }
-                auth::grant(&self.http, &self.connection, refresh_token)
-            })
-            .await;
+        // One attempt: every session is fetched inside the REST call's own retry loop
+        // (`SalesforceClient::send`), so retrying here too made up to 16 token requests, each
+        // waited for, against a failing login host.
+        if sends {
+            self.token_requests.fetch_add(1, Ordering::Relaxed);
+        }
+        let result = auth::grant(&self.http, &self.connection, refresh_token).await;
         if !sends {
             return result;
         }

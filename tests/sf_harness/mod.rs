@@ -6,7 +6,7 @@
 use sf_emulator::oauth::{DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, INTEGRATION_REFRESH_TOKEN};
 use sf_emulator::{Emulator, EmulatorConfig, RunningEmulator};
 use sfprivacy::config::{Connection, Environment, Grant, Secret};
-use sfprivacy::salesforce::{ClientOptions, RetryPolicy, SalesforceClient, SessionOptions};
+use sfprivacy::salesforce::{ClientOptions, RetryPolicy, SalesforceClient};
 use sfprivacy::store::Store;
 use sfprivacy::store::crypto::TokenCipher;
 use sfprivacy::store::tokens::TokenCache;
@@ -28,11 +28,7 @@ pub fn quick_options() -> ClientOptions {
         max_delay: Duration::from_millis(40),
     };
     ClientOptions {
-        retry: retry.clone(),
-        session: SessionOptions {
-            retry,
-            ..SessionOptions::default()
-        },
+        retry,
         ..ClientOptions::default()
     }
 }
