@@ -49,10 +49,13 @@ values, nbytes = p["values"], p["bytes"]
 o = json.load(open(f"{work}/ours.score.json"))["overall"]
 q = json.load(open(f"{work}/presidio.score.json"))["overall"]
 print(f"values: {values}, bytes: {nbytes}")
+def m(v):
+    # `score` reports a metric with no support (nothing found, nothing true) as null.
+    return "n/a" if v is None else f"{v:.3f}"
 print("| engine | seconds | values/s | MB/s | precision | recall | F1 |")
 print("|---|---|---|---|---|---|---|")
-print(f"| sfprivacy | {ours_s:.3f} | {values/ours_s:,.0f} | {nbytes/ours_s/1e6:.2f} | {o['precision']:.3f} | {o['recall']:.3f} | {o['f1']:.3f} |")
-print(f"| presidio-analyzer | {p['seconds']:.3f} | {p['values_per_s']:,.0f} | {p['mb_per_s']:.3f} | {q['precision']:.3f} | {q['recall']:.3f} | {q['f1']:.3f} |")
+print(f"| sfprivacy | {ours_s:.3f} | {values/ours_s:,.0f} | {nbytes/ours_s/1e6:.2f} | {m(o['precision'])} | {m(o['recall'])} | {m(o['f1'])} |")
+print(f"| presidio-analyzer | {p['seconds']:.3f} | {p['values_per_s']:,.0f} | {p['mb_per_s']:.3f} | {m(q['precision'])} | {m(q['recall'])} | {m(q['f1'])} |")
 print(f"speed-up: {p['seconds']/ours_s:.0f}x")
 for name in ("ours", "presidio"):
     s = json.load(open(f"{work}/{name}.score.json"))

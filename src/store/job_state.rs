@@ -236,7 +236,7 @@ impl JobStates {
     ) -> Result<(), StoreError> {
         let stored = StoredRef {
             phase: "completed",
-            completed_at: chrono::Utc::now().to_rfc3339(),
+            completed_at: crate::message::now(),
             fingerprint,
             messages,
         };
