@@ -28,6 +28,10 @@ struct Cli {
     /// Salesforce may.
     #[arg(long, env = "SF_EMULATOR_VARY_QUERY_PAGE_SIZES")]
     vary_query_page_sizes: bool,
+    /// Play a sandbox org: JWT assertions must name https://test.salesforce.com (not
+    /// https://login.salesforce.com) as audience.
+    #[arg(long, env = "SF_EMULATOR_SANDBOX")]
+    sandbox: bool,
     #[command(flatten)]
     edge: sf_emulator::faults::EdgeFlags,
 }
@@ -42,6 +46,7 @@ async fn main() -> anyhow::Result<()> {
         index_lag_ms: cli.index_lag_ms,
         vary_query_page_sizes: cli.vary_query_page_sizes,
         org_id: cli.org_id.clone(),
+        sandbox: cli.sandbox,
     };
     let started = std::time::Instant::now();
     let emulator = sf_emulator::Emulator::new(config);

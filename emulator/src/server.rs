@@ -34,6 +34,10 @@ pub struct EmulatorConfig {
     /// introspect. Two emulators with different ids look like two orgs to a client that keys
     /// anything per org. See [`crate::admin::input::check_org_id`] for what the flag accepts.
     pub org_id: String,
+    /// A sandbox org: its JWT bearer assertions must name `https://test.salesforce.com` as
+    /// audience, a production org's `https://login.salesforce.com` (either accepts this host's
+    /// own URL, which plays the My Domain host).
+    pub sandbox: bool,
 }
 
 impl Default for EmulatorConfig {
@@ -45,6 +49,7 @@ impl Default for EmulatorConfig {
             index_lag_ms: 3000,
             vary_query_page_sizes: false,
             org_id: crate::oauth::ORG_ID.to_string(),
+            sandbox: false,
         }
     }
 }

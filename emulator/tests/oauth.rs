@@ -6,6 +6,7 @@ use base64::Engine;
 use common::{API, assert_sf_error, spawn};
 use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
+use sf_emulator::EmulatorConfig;
 use sf_emulator::oauth::{
     DEFAULT_CLIENT_ID as CID, DEFAULT_CLIENT_SECRET as SECRET, DENIER_USERNAME, INACTIVE_USERNAME,
     INTEGRATION_PASSWORD, INTEGRATION_REFRESH_TOKEN as RT, INTEGRATION_USER_ID,
@@ -228,19 +229,27 @@ async fn jwt_bearer_checks_signature_issuer_audience_expiry_and_user() {
     assert_eq!(s, 200, "{b}");
     assert_success_shape(&app, &b);
     assert!(b.get("refresh_token").is_none());
-    // login.salesforce.com is an accepted audience too (this host plays every login host).
-    let prod = assertion(
-        CID,
-        INTEGRATION_USERNAME,
-        "https://login.salesforce.com",
-        180,
-    );
-    assert_eq!(
-        app.token(&[("grant_type", JWT), ("assertion", &prod)])
-            .await
-            .0,
-        200
-    );
+    // A production org also takes its login host as audience, and refuses the sandbox one;
+    // a sandbox org the other way round (this host's own URL plays My Domain for both).
+    let sandbox = common::spawn_with(EmulatorConfig {
+        sandbox: true,
+        ..EmulatorConfig::default()
+    })
+    .await;
+    for (org, login, accepted) in [
+        (&app, "https://login.salesforce.com", true),
+        (&app, "https://test.salesforce.com", false),
+        (&sandbox, "https://test.salesforce.com", true),
+        (&sandbox, "https://login.salesforce.com", false),
+    ] {
+        let a = assertion(CID, INTEGRATION_USERNAME, login, 180);
+        let (s, b) = org.token(&[("grant_type", JWT), ("assertion", &a)]).await;
+        if accepted {
+            assert_eq!(s, 200, "{login}: {b}");
+        } else {
+            assert_oauth_error(s, &b, "invalid_grant", "audience is invalid");
+        }
+    }
 
     let cases = [
         (

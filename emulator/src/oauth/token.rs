@@ -65,18 +65,28 @@ pub async fn token(
     let form = parse_form(&body);
     let base = base_url(&headers, is_tls(conn.as_deref()));
     let now = super::now(&state);
+    let login_host = if state.config.sandbox {
+        SANDBOX_LOGIN
+    } else {
+        PRODUCTION_LOGIN
+    };
     let mut inner = state.oauth.lock();
-    match grant(&mut inner, &form, &headers, &base, now) {
+    match grant(&mut inner, &form, &headers, &base, login_host, now) {
         Ok(body) => Json(body).into_response(),
         Err(e) => e.into_response(),
     }
 }
+
+/// The login hosts a JWT bearer assertion may name as audience, by kind of org.
+const PRODUCTION_LOGIN: &str = "https://login.salesforce.com";
+const SANDBOX_LOGIN: &str = "https://test.salesforce.com";
 
 fn grant(
     inner: &mut Inner,
     form: &HashMap<String, String>,
     headers: &HeaderMap,
     base: &str,
+    login_host: &str,
     now: DateTime<Utc>,
 ) -> Result<serde_json::Value, OAuthError> {
     let grant_type = form.get("grant_type").map(String::as_str).unwrap_or("");
@@ -191,11 +201,8 @@ fn grant(
         }
         JWT_BEARER => {
             let assertion = form.get("assertion").ok_or(errors::INVALID_ASSERTION)?;
-            let audiences = [
-                base.to_string(),
-                "https://login.salesforce.com".to_string(),
-                "https://test.salesforce.com".to_string(),
-            ];
+            // A sandbox refuses the production login host and the other way round.
+            let audiences = [base.to_string(), login_host.to_string()];
             let (app, user) = super::jwt::verify(assertion, &inner.directory, &audiences, now)
                 .map(|(a, u)| (a.clone(), u.clone()))?;
             Ok(issue(inner, &app, &user, &app.scope, base, now, None, None))

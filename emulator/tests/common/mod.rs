@@ -18,10 +18,11 @@ impl Drop for App {
 }
 
 pub async fn spawn() -> App {
-    let emu = Emulator::new(EmulatorConfig::default())
-        .start("127.0.0.1:0")
-        .await
-        .unwrap();
+    spawn_with(EmulatorConfig::default()).await
+}
+
+pub async fn spawn_with(config: EmulatorConfig) -> App {
+    let emu = Emulator::new(config).start("127.0.0.1:0").await.unwrap();
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
