@@ -300,16 +300,6 @@ async fn query_calls(emulator_url: &str) -> u64 {
         .sum()
 }
 
-async fn redis_keys(pattern: &str) -> Vec<String> {
-    let client = redis::Client::open(common::REDIS_URL).unwrap();
-    let mut c = client.get_multiplexed_async_connection().await.unwrap();
-    redis::cmd("KEYS")
-        .arg(pattern)
-        .query_async(&mut c)
-        .await
-        .unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_run_command_runs_a_scans_parts_in_process_and_prints_its_result() {
     let emu = emulator(ORG_SIZE).await;
@@ -368,7 +358,11 @@ async fn the_run_command_runs_a_scans_parts_in_process_and_prints_its_result() {
     assert!(scanned > 300, "{scanned} records");
 
     // The private scope is gone; the anonymizer's personal-field list is where workers put it.
-    assert!(redis_keys(&format!("{prefix}:run:*")).await.is_empty());
+    assert!(
+        common::redis_keys(&format!("{prefix}:run:*"))
+            .await
+            .is_empty()
+    );
     let store = sfprivacy::store::Store::connect(common::REDIS_URL, &prefix)
         .await
         .unwrap();
@@ -401,11 +395,7 @@ async fn the_run_command_runs_a_scans_parts_in_process_and_prints_its_result() {
         "the second run queried Salesforce again"
     );
 
-    for k in redis_keys(&format!("{prefix}:*")).await {
-        let client = redis::Client::open(common::REDIS_URL).unwrap();
-        let mut c = client.get_multiplexed_async_connection().await.unwrap();
-        let _: () = redis::cmd("DEL").arg(k).query_async(&mut c).await.unwrap();
-    }
+    common::delete_redis_keys(&format!("{prefix}:*")).await;
     emu.shutdown.cancel();
 }
 
@@ -509,14 +499,6 @@ async fn rows(client: &sfprivacy::salesforce::SalesforceClient, object: &str) ->
         .total_size()
 }
 
-async fn delete_keys(prefix: &str) {
-    let client = redis::Client::open(common::REDIS_URL).unwrap();
-    let mut c = client.get_multiplexed_async_connection().await.unwrap();
-    for k in redis_keys(&format!("{prefix}:*")).await {
-        let _: () = redis::cmd("DEL").arg(k).query_async(&mut c).await.unwrap();
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sampled_scan_reads_at_most_max_records_of_each_object() {
     const MAX: u64 = 10;
@@ -566,7 +548,7 @@ async fn a_sampled_scan_reads_at_most_max_records_of_each_object() {
         .unwrap_or_else(|| panic!("no Contact.Email: {result}"));
     assert_eq!(email["data_types"][0]["data_type"], "email", "{email}");
 
-    delete_keys(&prefix).await;
+    common::delete_redis_keys(&format!("{prefix}:*")).await;
     emu.shutdown.cancel();
 }
 
@@ -676,6 +658,6 @@ async fn a_scan_sliced_by_id_ranges_counts_what_one_part_per_object_counts() {
     );
     assert_eq!(whole.records_scanned, sliced.records_scanned);
 
-    delete_keys(&prefix).await;
+    common::delete_redis_keys(&format!("{prefix}:*")).await;
     emu.shutdown.cancel();
 }

@@ -11,30 +11,6 @@ use common::{AppOptions, broker_rig};
 use std::process::Stdio;
 use std::time::Duration;
 
-async fn redis_keys(pattern: &str) -> Vec<String> {
-    let client = redis::Client::open(common::REDIS_URL).unwrap();
-    let mut c = client.get_multiplexed_async_connection().await.unwrap();
-    redis::cmd("KEYS")
-        .arg(pattern)
-        .query_async(&mut c)
-        .await
-        .unwrap()
-}
-
-async fn delete_keys(pattern: &str) {
-    let keys = redis_keys(pattern).await;
-    if keys.is_empty() {
-        return;
-    }
-    let client = redis::Client::open(common::REDIS_URL).unwrap();
-    let mut c = client.get_multiplexed_async_connection().await.unwrap();
-    let _: () = redis::cmd("DEL")
-        .arg(keys)
-        .query_async(&mut c)
-        .await
-        .unwrap();
-}
-
 async fn emulator() -> sf_emulator::server::RunningEmulator {
     sf_emulator::Emulator::new(sf_emulator::EmulatorConfig {
         seed: 11,
@@ -150,9 +126,9 @@ async fn run_with_stderr_closed_prints_its_result_and_deletes_its_scope() {
     assert_ne!(out.status.code(), Some(101), "panicked: {stdout}");
     assert!(stdout.contains("\"scan.result\""), "{stdout}");
     assert!(out.status.success(), "{:?}: {stdout}", out.status);
-    let left = redis_keys(&format!("{prefix}:run:*")).await;
+    let left = common::redis_keys(&format!("{prefix}:run:*")).await;
     assert!(left.is_empty(), "private scope left behind: {left:?}");
-    delete_keys(&format!("{prefix}:*")).await;
+    common::delete_redis_keys(&format!("{prefix}:*")).await;
     emu.shutdown.cancel();
 }
 
@@ -182,7 +158,7 @@ async fn ctrl_c_on_a_running_scan_deletes_its_private_scope() {
     // Wait until the scan wrote its private scope.
     let scope = format!("{prefix}:run:*");
     let start = std::time::Instant::now();
-    while redis_keys(&scope).await.is_empty() {
+    while common::redis_keys(&scope).await.is_empty() {
         assert!(
             child.try_wait().unwrap().is_none(),
             "run ended before the signal"
@@ -207,11 +183,11 @@ async fn ctrl_c_on_a_running_scan_deletes_its_private_scope() {
         .unwrap();
     let log = log.await.unwrap();
     assert_eq!(status.code(), Some(130), "{log}");
-    let left = redis_keys(&scope).await;
+    let left = common::redis_keys(&scope).await;
     assert!(
         left.is_empty(),
         "private scope left behind: {left:?}\n{log}"
     );
-    delete_keys(&format!("{prefix}:*")).await;
+    common::delete_redis_keys(&format!("{prefix}:*")).await;
     emu.shutdown.cancel();
 }

@@ -61,20 +61,7 @@ async fn exit_status_is_zero_only_for_a_completed_result() {
     assert_eq!(out.status.code(), Some(1), "{out:?}");
     emu.shutdown.cancel();
 
-    let client = redis::Client::open(common::REDIS_URL).unwrap();
-    let mut c = client.get_multiplexed_async_connection().await.unwrap();
-    let keys: Vec<String> = redis::cmd("KEYS")
-        .arg(format!("{prefix}:*"))
-        .query_async(&mut c)
-        .await
-        .unwrap();
-    if !keys.is_empty() {
-        let _: () = redis::cmd("DEL")
-            .arg(keys)
-            .query_async(&mut c)
-            .await
-            .unwrap();
-    }
+    common::delete_redis_keys(&format!("{prefix}:*")).await;
 }
 
 /// `run` is used at a terminal: plain-text logs by default, JSON when asked for.

@@ -96,18 +96,5 @@ async fn score_reads_the_scan_result_in_what_run_printed() {
     );
     emu.shutdown.cancel();
 
-    let client = redis::Client::open(common::REDIS_URL).unwrap();
-    let mut c = client.get_multiplexed_async_connection().await.unwrap();
-    let keys: Vec<String> = redis::cmd("KEYS")
-        .arg(format!("{prefix}:*"))
-        .query_async(&mut c)
-        .await
-        .unwrap();
-    if !keys.is_empty() {
-        let _: () = redis::cmd("DEL")
-            .arg(keys)
-            .query_async(&mut c)
-            .await
-            .unwrap();
-    }
+    common::delete_redis_keys(&format!("{prefix}:*")).await;
 }

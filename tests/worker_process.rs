@@ -626,24 +626,8 @@ async fn until_metric(w: &WorkerProcess, what: &str, mut f: impl AsyncFnMut() ->
 /// Closes the worker process's own AMQP connection on the broker side (as an operator or a
 /// network failure would); other tests' connections are untouched.
 fn close_amqp_connection_of(w: &WorkerProcess) {
-    let out = std::process::Command::new("rabbitmqctl")
-        .args(["-q", "list_connections", "pid", "client_properties"])
-        .output()
-        .expect("rabbitmqctl");
-    let text = String::from_utf8_lossy(&out.stdout);
     // The binary names its connection `sfprivacy-worker-{pid}`.
-    let name = format!("\"sfprivacy-worker-{}\"", w.id());
-    let mut closed = 0;
-    for line in text.lines().filter(|l| l.contains(&name)) {
-        let pid = line.split_whitespace().next().unwrap_or_default();
-        let st = std::process::Command::new("rabbitmqctl")
-            .args(["-q", "close_connection", pid, "test"])
-            .status()
-            .expect("rabbitmqctl close_connection");
-        assert!(st.success());
-        closed += 1;
-    }
-    assert!(closed > 0, "worker connection {name} not found in:\n{text}");
+    common::close_broker_connections_named(&format!("\"sfprivacy-worker-{}\"", w.id()));
 }
 
 /// `/metrics` of a real worker, every figure produced by the code that counts it: Salesforce

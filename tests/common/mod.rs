@@ -296,23 +296,7 @@ impl TestApp {
     /// Closes this test's worker connection on the broker side (as an operator or a network
     /// failure would), without touching other tests' connections.
     pub fn close_worker_connection(&self) {
-        let out = std::process::Command::new("rabbitmqctl")
-            .args(["-q", "list_connections", "pid", "client_properties"])
-            .output()
-            .expect("rabbitmqctl");
-        let text = String::from_utf8_lossy(&out.stdout);
-        let name = format!("{}-worker", self.prefix);
-        let mut closed = 0;
-        for line in text.lines().filter(|l| l.contains(&name)) {
-            let pid = line.split_whitespace().next().unwrap_or_default();
-            let st = std::process::Command::new("rabbitmqctl")
-                .args(["-q", "close_connection", pid, "test"])
-                .status()
-                .expect("rabbitmqctl close_connection");
-            assert!(st.success());
-            closed += 1;
-        }
-        assert!(closed > 0, "worker connection {name} not found");
+        close_broker_connections_named(&format!("{}-worker", self.prefix));
     }
 
     /// Opens a new test-side connection and channel (after the broker closed the old ones).
@@ -560,6 +544,53 @@ impl TestApp {
             }
         }
     }
+}
+
+/// Redis keys matching `pattern` (a test's own prefix, e.g. `{prefix}:run:*`).
+pub async fn redis_keys(pattern: &str) -> Vec<String> {
+    let client = redis::Client::open(REDIS_URL).unwrap();
+    let mut c = client.get_multiplexed_async_connection().await.unwrap();
+    redis::cmd("KEYS")
+        .arg(pattern)
+        .query_async(&mut c)
+        .await
+        .unwrap()
+}
+
+/// Deletes the Redis keys matching `pattern`.
+pub async fn delete_redis_keys(pattern: &str) {
+    let keys = redis_keys(pattern).await;
+    if keys.is_empty() {
+        return;
+    }
+    let client = redis::Client::open(REDIS_URL).unwrap();
+    let mut c = client.get_multiplexed_async_connection().await.unwrap();
+    let _: () = redis::cmd("DEL")
+        .arg(keys)
+        .query_async(&mut c)
+        .await
+        .unwrap();
+}
+
+/// Closes, on the broker side, every AMQP connection whose client properties contain `name`
+/// (as an operator or a network failure would); other connections are untouched.
+pub fn close_broker_connections_named(name: &str) {
+    let out = std::process::Command::new("rabbitmqctl")
+        .args(["-q", "list_connections", "pid", "client_properties"])
+        .output()
+        .expect("rabbitmqctl");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut closed = 0;
+    for line in text.lines().filter(|l| l.contains(name)) {
+        let pid = line.split_whitespace().next().unwrap_or_default();
+        let st = std::process::Command::new("rabbitmqctl")
+            .args(["-q", "close_connection", pid, "test"])
+            .status()
+            .expect("rabbitmqctl close_connection");
+        assert!(st.success());
+        closed += 1;
+    }
+    assert!(closed > 0, "connection {name} not found in:\n{text}");
 }
 
 /// Inserts `records` into the emulator at `base_url` through its admin API, searchable at
