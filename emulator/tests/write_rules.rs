@@ -263,6 +263,23 @@ async fn field_history_is_deleted_only_with_the_permission() {
     let row = v["ids"][0].as_str().unwrap().to_string();
     let path = format!("composite/sobjects?ids={row}&allOrNone=false");
     let delete = || app.call(Method::DELETE, &path, None, &[]);
+    // Describe says what a delete will meet: per object and in the global list.
+    let deletable = || async {
+        let (_, d) = app
+            .call(Method::GET, "sobjects/ContactHistory/describe", None, &[])
+            .await;
+        let (_, g) = app.call(Method::GET, "sobjects", None, &[]).await;
+        let listed = g["sobjects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["name"] == "ContactHistory")
+            .unwrap()["deletable"]
+            .clone();
+        assert_eq!(d["undeletable"], false, "never in the recycle bin");
+        (d["deletable"].clone(), listed)
+    };
+    assert_eq!(deletable().await, (json!(false), json!(false)));
     let (_, r) = delete().await;
     assert_eq!(
         r[0]["errors"][0]["statusCode"], "INSUFFICIENT_ACCESS_OR_READONLY",
@@ -275,6 +292,7 @@ async fn field_history_is_deleted_only_with_the_permission() {
         &[],
     )
     .await;
+    assert_eq!(deletable().await, (json!(true), json!(true)));
     let (_, r) = delete().await;
     assert_eq!(r[0]["success"], true, "{r}");
     let (_, q) = app

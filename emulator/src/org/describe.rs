@@ -16,13 +16,14 @@ fn urls(o: &ObjectDef, version: &str) -> Value {
 }
 
 /// One entry of `GET /sobjects`.
-pub fn summary(o: &ObjectDef, version: &str) -> Value {
+/// `deletable`: for the integration user (see `Org::deletable`).
+pub fn summary(o: &ObjectDef, version: &str, deletable: bool) -> Value {
     json!({
         "activateable": false,
         "createable": o.createable,
         "custom": o.custom,
         "customSetting": false,
-        "deletable": o.deletable,
+        "deletable": deletable,
         "deprecatedAndHidden": false,
         "feedEnabled": false,
         "hasSubtypes": false,
@@ -39,6 +40,7 @@ pub fn summary(o: &ObjectDef, version: &str) -> Value {
         "retrieveable": true,
         "searchable": o.searchable,
         "triggerable": true,
+        // Restorable from the recycle bin: deleted field history never goes there.
         "undeletable": o.deletable,
         "updateable": o.updateable,
         "urls": urls(o, version),
@@ -125,8 +127,9 @@ pub fn describe(
     version: &str,
     fls_read_only: impl Fn(usize) -> bool,
     length: impl Fn(usize) -> u32,
+    deletable: bool,
 ) -> Value {
-    let mut v = summary(o, version);
+    let mut v = summary(o, version, deletable);
     let fields: Vec<Value> = o
         .visible_fields()
         .map(|(fi, f)| field(f, fls_read_only(fi), length(fi)))

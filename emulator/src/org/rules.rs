@@ -147,6 +147,13 @@ fn coerce(obj: &ObjectDef, fi: usize, v: &Value) -> Result<Value, RecordError> {
 impl Org {
     /// Whether field-level security makes field `fi` of `oi` read-only for the integration
     /// user (`readOnlyFields`; names are stored as the schema spells them).
+    /// Whether the integration user may delete rows of `oi`: the object's own flag, or field
+    /// history with the Delete From Field History permission. Describe and delete agree on it.
+    pub fn deletable(&self, oi: usize) -> bool {
+        let obj = &self.schema.objects[oi];
+        obj.deletable || (self.settings.delete_field_history && obj.name.ends_with("History"))
+    }
+
     pub fn fls_read_only(&self, oi: usize, fi: usize) -> bool {
         let obj = &self.schema.objects[oi];
         self.settings
@@ -655,12 +662,11 @@ impl Org {
         opts: WriteOptions,
     ) -> Result<(), RecordError> {
         let (oi, number) = self.resolve_for_write(object, id)?;
-        let history =
-            self.settings.delete_field_history && self.schema.objects[oi].name.ends_with("History");
-        if !self.schema.objects[oi].deletable && !history {
+        if !self.deletable(oi) {
             return Err(err("INSUFFICIENT_ACCESS_OR_READONLY", ACCESS_MSG, vec![]));
         }
-        // Deleted field history skips the recycle bin.
+        // Deletable only through the field-history permission: such rows skip the recycle bin.
+        let history = !self.schema.objects[oi].deletable;
         let hard = hard || history;
         // Collect the cascade (depth-first), checking restrictions on every node.
         let mut plan: Vec<(usize, u64)> = Vec::new();

@@ -44,7 +44,8 @@ pub async fn global(state: Shared, Path(version): Path<String>) -> Result<Json<V
         .schema
         .objects
         .iter()
-        .map(|o| describe::summary(o, &version))
+        .enumerate()
+        .map(|(oi, o)| describe::summary(o, &version, org.deletable(oi)))
         .collect();
     Ok(Json(
         json!({"encoding": "UTF-8", "maxBatchSize": 200, "sobjects": sobjects}),
@@ -57,9 +58,10 @@ pub async fn basic(
 ) -> Result<Json<Value>, ApiError> {
     check_version(&version)?;
     let org = state.org();
-    let o = org.schema.object(&object).ok_or_else(ApiError::not_found)?;
+    let oi = org.object_index(&object).ok_or_else(ApiError::not_found)?;
+    let o = &org.schema.objects[oi];
     Ok(Json(
-        json!({"objectDescribe": describe::summary(o, &version), "recentItems": []}),
+        json!({"objectDescribe": describe::summary(o, &version, org.deletable(oi)), "recentItems": []}),
     ))
 }
 
@@ -77,5 +79,6 @@ pub async fn object(
         &version,
         |fi| org.fls_read_only(oi, fi),
         |fi| org.field_length(oi, fi),
+        org.deletable(oi),
     )))
 }
