@@ -10,6 +10,8 @@
 //!   SecurityClassification/ComplianceGroup).
 //! - [`detect`]: one multi-pattern pass finds candidates in a value; validators confirm them.
 //! - [`aggregate`]: per-field counts and the field verdict (prevalence, confidence, level).
+//! - [`history`]: field history objects, whose rows' `Field` is the name hint for their
+//!   `OldValue`/`NewValue`.
 //! - [`table`]: streaming classification of a table's records into per-field counts.
 //! - [`offline`]: `sfprivacy classify FILE` (CSV or JSON Lines).
 //! - [`score`]: field-level precision/recall/F1 against ground truth.
@@ -19,6 +21,7 @@
 
 pub mod aggregate;
 pub mod detect;
+pub mod history;
 pub mod lexicon;
 pub mod offline;
 pub mod profile;

@@ -15,6 +15,7 @@
 
 use super::aggregate::{FieldStats, verdict};
 use super::detect::Detector;
+use super::history;
 use super::profile::{ContentKind, FieldProfile};
 use super::table::TableClassifier;
 use super::types::DataType;
@@ -98,6 +99,17 @@ pub fn scan_profiles(d: &SObjectDescribe) -> Vec<FieldProfile> {
         .map(|f| FieldProfile::from_describe(&d.name, f).person_accounts(&d.name, person_accounts))
         .filter(|p| p.kind != ContentKind::Skip)
         .collect()
+}
+
+/// The object a field history object tracks, when `d` is one (`Field` and anyType
+/// `OldValue`/`NewValue`): its rows' values are read with their `Field` as the name hint.
+pub fn history_parent(d: &SObjectDescribe) -> Option<String> {
+    d.field(history::KEY)?;
+    let any_type = |n: &str| d.field(n).is_some_and(|f| f.kind == "anyType");
+    if !history::VALUES.iter().any(|n| any_type(n)) {
+        return None;
+    }
+    history::parent_object(&d.name)
 }
 
 fn part_soql(part: &ScanPart, profiles: &[FieldProfile]) -> String {
@@ -336,18 +348,18 @@ fn progress(scan_id: &str, objects_done: u64, objects_total: u64, records: u64) 
 /// Counts as Redis hash fields: `object␟field␟ne`, `…␟h␟type`, `…␟c␟type`.
 fn count_fields(object: &str, table: &TableClassifier) -> Vec<(String, u64)> {
     let mut out = Vec::new();
-    for (p, s) in table.profiles().iter().zip(table.stats()) {
+    for (name, s) in table.counted() {
         if s.non_empty == 0 {
             continue;
         }
-        out.push((format!("{object}{SEP}{}{SEP}ne", p.name), s.non_empty));
+        out.push((format!("{object}{SEP}{name}{SEP}ne"), s.non_empty));
         for &t in DataType::ALL {
             let (h, c) = (s.hits[t.index()], s.cands[t.index()]);
             if h > 0 {
-                out.push((format!("{object}{SEP}{}{SEP}h{SEP}{}", p.name, t.name()), h));
+                out.push((format!("{object}{SEP}{name}{SEP}h{SEP}{}", t.name()), h));
             }
             if c > 0 {
-                out.push((format!("{object}{SEP}{}{SEP}c{SEP}{}", p.name, t.name()), c));
+                out.push((format!("{object}{SEP}{name}{SEP}c{SEP}{}", t.name()), c));
             }
         }
     }
@@ -439,6 +451,9 @@ async fn scan_records(
     let d = client.describe(&part.object).await?;
     let profiles = scan_profiles(&d);
     let mut table = TableClassifier::new(Detector::default(), profiles);
+    if let Some(parent) = history_parent(&d) {
+        table = table.history_of(&parent);
+    }
     let soql = part_soql(part, table.profiles());
     let mut pager = client.query(&soql, false).await?;
     while let Some(page) = pager.next_page().await? {
@@ -477,6 +492,36 @@ fn object_stats(object: &str, counts: &HashMap<String, u64>) -> HashMap<String, 
         }
     }
     out
+}
+
+/// Every scanned field's verdict from its summed counts; a history object's value columns
+/// join their buckets' verdicts.
+fn object_verdicts(
+    d: &SObjectDescribe,
+    stats: &HashMap<String, FieldStats>,
+    threshold: ConfidenceLevel,
+) -> Vec<FieldVerdict> {
+    let parent = history_parent(d);
+    scan_profiles(d)
+        .iter()
+        .map(|p| {
+            let s = stats.get(&p.name).cloned().unwrap_or_default();
+            let Some(parent) = parent.as_deref() else {
+                return verdict(p, &s, threshold);
+            };
+            let mut buckets: Vec<(FieldProfile, FieldStats)> = stats
+                .iter()
+                .filter_map(|(name, bs)| {
+                    let (col, tracked) = history::split_bucket(name)?;
+                    (col == p.name).then_some(())?;
+                    Some((history::bucket_profile(p, parent, tracked)?, bs.clone()))
+                })
+                .collect();
+            // Counts come from a map: a fixed order keeps ties between buckets stable.
+            buckets.sort_by(|a, b| a.0.name.cmp(&b.0.name));
+            history::verdict(p, &s, &buckets, threshold)
+        })
+        .collect()
 }
 
 /// A compound field (address, location) reports the union of its components' types.
@@ -532,13 +577,7 @@ pub async fn assemble(
     for (object, _) in &meta.objects {
         let d = client.describe(object).await?;
         let stats = object_stats(object, &totals.counts);
-        let mut fields: Vec<FieldVerdict> = scan_profiles(&d)
-            .iter()
-            .map(|p| {
-                let s = stats.get(&p.name).cloned().unwrap_or_default();
-                verdict(p, &s, meta.confidence)
-            })
-            .collect();
+        let mut fields = object_verdicts(&d, &stats, meta.confidence);
         fields.extend(compound_verdicts(&d, &fields));
         for f in &fields {
             if f.data_types
@@ -770,5 +809,55 @@ mod tests {
         types.sort();
         assert_eq!(compound[0].field, "MailingAddress");
         assert_eq!(types, ["city", "street_address"]);
+    }
+
+    fn history(name: &str) -> SObjectDescribe {
+        serde_json::from_value(serde_json::json!({"name": name}))
+            .map(|mut d: SObjectDescribe| {
+                d.fields = vec![
+                    field("Id", "id", None),
+                    field("ContactId", "reference", None),
+                    field("Field", "picklist", None),
+                    field("OldValue", "anyType", None),
+                    field("NewValue", "anyType", None),
+                ];
+                d
+            })
+            .unwrap()
+    }
+
+    #[test]
+    fn a_history_objects_buckets_round_trip_through_the_counts() {
+        let d = history("ContactHistory");
+        assert_eq!(history_parent(&d).as_deref(), Some("Contact"));
+        assert_eq!(history_parent(&contact()), None);
+        let mut table =
+            TableClassifier::new(Detector::default(), scan_profiles(&d)).history_of("Contact");
+        let rows = [
+            ("LastName", "Okafor", "Brennan"),
+            ("MailingCity", "Lyon", "Porto"),
+            ("Status", "Working", "Closed"),
+            ("Status", "Open", "Working"),
+        ];
+        for i in 0..100 {
+            let (f, a, b) = rows[i % rows.len()];
+            table.add_record(&[Some(f), Some(a), Some(b)]);
+        }
+        let counts: HashMap<String, u64> =
+            count_fields("ContactHistory", &table).into_iter().collect();
+        assert!(counts.contains_key(&format!("ContactHistory{SEP}OldValue/LastName{SEP}ne")));
+        // No bucket for a tracked field that hints at nothing.
+        assert!(!counts.keys().any(|k| k.contains("/Status")));
+        let stats = object_stats("ContactHistory", &counts);
+        let fields = object_verdicts(&d, &stats, ConfidenceLevel::Medium);
+        assert_eq!(fields, table.verdicts(ConfidenceLevel::Medium));
+        let old = fields.iter().find(|f| f.field == "OldValue").unwrap();
+        let mut types: Vec<&str> = old
+            .data_types
+            .iter()
+            .map(|t| t.data_type.as_str())
+            .collect();
+        types.sort();
+        assert_eq!(types, ["city", "person_name"]);
     }
 }

@@ -4,9 +4,13 @@
 //!
 //! Phone numbers in national format depend on the country: the record's own country columns
 //! (profile hint `country`) give the region for its phone values.
+//!
+//! A field history object's value columns are read with each row's tracked field as their
+//! name hint ([`history`](super::history)).
 
 use super::aggregate::{FieldStats, verdict};
 use super::detect::{Detector, region_of};
+use super::history::{self, HistoryColumns};
 use super::profile::FieldProfile;
 use super::types::DataType;
 use crate::message::{ConfidenceLevel, FieldVerdict};
@@ -18,6 +22,7 @@ pub struct TableClassifier {
     profiles: Vec<FieldProfile>,
     stats: Vec<FieldStats>,
     country_cols: Vec<usize>,
+    history: Option<HistoryColumns>,
     records: u64,
 }
 
@@ -45,8 +50,16 @@ impl TableClassifier {
             profiles,
             stats,
             country_cols,
+            history: None,
             records: 0,
         }
+    }
+
+    /// Reads the table as a field history of `parent`: each row's `Field` is the name hint
+    /// for its `OldValue`/`NewValue`. Without those columns, nothing changes.
+    pub fn history_of(mut self, parent: &str) -> Self {
+        self.history = HistoryColumns::find(parent, &self.profiles);
+        self
     }
 
     /// Adds a column met late (JSON Lines keys): earlier records simply lacked it, and only
@@ -72,6 +85,21 @@ impl TableClassifier {
         self.records
     }
 
+    /// Every set of counts to store, by name: the columns', then any history buckets'
+    /// (named by [`history::bucket_name`]).
+    pub fn counted(&self) -> Vec<(&str, &FieldStats)> {
+        let mut out: Vec<(&str, &FieldStats)> = self
+            .profiles
+            .iter()
+            .zip(&self.stats)
+            .map(|(p, s)| (p.name.as_str(), s))
+            .collect();
+        if let Some(h) = &self.history {
+            out.extend(h.buckets.iter().map(|(_, p, s)| (p.name.as_str(), s)));
+        }
+        out
+    }
+
     /// One record, its cells in profile order (`None` or empty for missing values).
     pub fn add_record<S: AsRef<str>>(&mut self, cells: &[Option<S>]) {
         self.records += 1;
@@ -80,6 +108,13 @@ impl TableClassifier {
             .iter()
             .filter_map(|&i| cells.get(i).and_then(|c| c.as_ref()))
             .find_map(|c| region_of(c.as_ref()));
+        let buckets = match &mut self.history {
+            Some(h) => match cells.get(h.key).and_then(|c| c.as_ref()) {
+                Some(tracked) => h.row_buckets(tracked.as_ref().trim(), &self.profiles),
+                None => Vec::new(),
+            },
+            None => Vec::new(),
+        };
         for (i, cell) in cells.iter().enumerate().take(self.profiles.len()) {
             let Some(value) = cell.as_ref().map(|c| c.as_ref().trim()) else {
                 continue;
@@ -87,8 +122,20 @@ impl TableClassifier {
             if value.is_empty() {
                 continue;
             }
-            let f = self.detector.detect(value, &self.profiles[i], region);
-            self.stats[i].add(f);
+            let bucket = buckets.iter().find(|(col, _)| *col == i).map(|&(_, b)| b);
+            match (bucket, &mut self.history) {
+                (Some(b), Some(h)) => {
+                    let (_, p, s) = &mut h.buckets[b];
+                    let f = self.detector.detect(value, p, region);
+                    let (hinted, rest) = history::split(f, p);
+                    s.add(hinted);
+                    self.stats[i].add(rest);
+                }
+                _ => {
+                    let f = self.detector.detect(value, &self.profiles[i], region);
+                    self.stats[i].add(f);
+                }
+            }
         }
     }
 
@@ -107,7 +154,11 @@ impl TableClassifier {
         self.profiles
             .iter()
             .zip(&self.stats)
-            .map(|(p, s)| verdict(p, s, threshold))
+            .enumerate()
+            .map(|(i, (p, s))| match &self.history {
+                Some(h) => history::verdict(p, s, &h.of_column(i), threshold),
+                None => verdict(p, s, threshold),
+            })
             .collect()
     }
 }

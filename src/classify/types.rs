@@ -124,6 +124,12 @@ impl TypeSet {
     pub fn union(self, other: TypeSet) -> TypeSet {
         TypeSet(self.0 | other.0)
     }
+    pub fn intersection(self, other: TypeSet) -> TypeSet {
+        TypeSet(self.0 & other.0)
+    }
+    pub fn difference(self, other: TypeSet) -> TypeSet {
+        TypeSet(self.0 & !other.0)
+    }
     pub fn iter(self) -> impl Iterator<Item = DataType> {
         DataType::ALL
             .iter()
