@@ -1368,7 +1368,11 @@ fn history(name: &'static str, parent: &'static str, prefix: &'static str) -> Ob
         f("CreatedDate", T::DateTime).sys().fill(Gen::System),
         f("Field", T::Picklist)
             .sys()
-            .picks(&["Email", "Phone", "LastName", "MailingCity"])
+            .picks(if parent == "Lead" {
+                &["Email", "Phone", "LastName", "City"]
+            } else {
+                &["Email", "Phone", "LastName", "MailingCity"]
+            })
             .fill(Gen::HistoryField),
         f("DataType", T::Picklist).ro().fill(Gen::Const("Text")),
         f("OldValue", T::AnyType)

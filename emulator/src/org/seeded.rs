@@ -941,9 +941,9 @@ impl Generator {
                     .map_or(Value::Null, |pi| self.value(schema, po, prow, pi))
             }
             Gen::SupportAddress => s("support@sfprivacy-emulator.example.com".into()),
-            Gen::HistoryField => s(history_field(&mut self.rng(name, row, "hf")).into()),
+            Gen::HistoryField => s(history_field(name, &mut self.rng(name, row, "hf")).into()),
             Gen::HistoryValue(new) => {
-                let which = history_field(&mut self.rng(name, row, "hf"));
+                let which = history_field(name, &mut self.rng(name, row, "hf"));
                 let mut r2 = self.rng(name, row, if *new { "new" } else { "old" });
                 let p = self.persona_for("Contact", r2.below(1 << 20));
                 let d = locale::data(p.locale);
@@ -951,6 +951,7 @@ impl Generator {
                     "Email" => p.email(),
                     "Phone" => pick_pattern(&mut r2, d.phones),
                     "LastName" => p.last.to_string(),
+                    // MailingCity (Contact) or City (Lead).
                     _ => r2.pick(d.cities).0.to_string(),
                 })
             }
@@ -1126,9 +1127,40 @@ fn system_user_value(row: u64, field: &str) -> Option<Value> {
     })
 }
 
-fn history_field(r: &mut Rng) -> &'static str {
-    const FIELDS: [&str; 4] = ["Email", "Phone", "LastName", "MailingCity"];
-    FIELDS[r.below(4) as usize]
+/// The tracked field a history row of `history` (e.g. `LeadHistory`) records, by its API name
+/// on the parent object.
+fn history_field(history: &str, r: &mut Rng) -> &'static str {
+    let city = if history == "LeadHistory" {
+        "City"
+    } else {
+        "MailingCity"
+    };
+    ["Email", "Phone", "LastName", city][r.below(4) as usize]
+}
+
+/// The personal data a tracked field's values are, in the ground truth's vocabulary.
+fn history_label(field: &str) -> &'static str {
+    match field {
+        "Email" => "email",
+        "Phone" => "phone",
+        "LastName" => "person_name",
+        _ => "city",
+    }
+}
+
+impl Generator {
+    /// Ground truth of a history object's `OldValue`/`NewValue`: the kinds of the tracked
+    /// fields its rows really record. A small org's few rows may not record every field, and
+    /// a label no row supports is not in the data. Past a few hundred rows every field shows.
+    pub fn history_labels(&self, history: &str) -> Vec<&'static str> {
+        let rows = self.count(history).min(10_000);
+        let mut labels: Vec<&'static str> = (0..rows)
+            .map(|row| history_label(history_field(history, &mut self.rng(history, row, "hf"))))
+            .collect();
+        labels.sort_unstable();
+        labels.dedup();
+        labels
+    }
 }
 
 fn company(r: &mut Rng) -> String {

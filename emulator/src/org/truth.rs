@@ -48,7 +48,10 @@ pub fn ground_truth(org: &Org) -> Value {
     for o in &org.schema.objects {
         let mut fields = BTreeMap::new();
         for (_, fd) in o.visible_fields() {
-            let labels = fd.fill.labels(o, org.generator.person_accounts);
+            let labels = match fd.fill {
+                super::seeded::Gen::HistoryValue(_) => org.generator.history_labels(o.name),
+                _ => fd.fill.labels(o, org.generator.person_accounts),
+            };
             fields.insert(fd.name.to_string(), json!(labels));
         }
         objects.insert(o.name.to_string(), json!(fields));
@@ -88,6 +91,38 @@ mod tests {
                     .any(|l| l.as_array().unwrap().iter().any(|x| x == kind))
             });
             assert!(used, "no field holds {kind}");
+        }
+    }
+
+    /// History values are labelled by the tracked fields their rows really record: exactly
+    /// the kinds read back from the rows.
+    #[test]
+    fn history_values_are_labelled_by_what_their_rows_record() {
+        for size in [1000, 100_000] {
+            let org = Org::new(11, size, true);
+            let gt = ground_truth(&org);
+            for history in ["ContactHistory", "LeadHistory"] {
+                let oi = org.schema.object_index(history).unwrap();
+                let o = &org.schema.objects[oi];
+                let fi = o.field_index_any("Field").unwrap();
+                let rows = org.generator.count(history).min(10_000);
+                let mut seen: Vec<&str> = (0..rows)
+                    .map(|row| match org.generator.value(&org.schema, o, row, fi) {
+                        Value::String(f) if f == "Email" => "email",
+                        Value::String(f) if f == "Phone" => "phone",
+                        Value::String(f) if f == "LastName" => "person_name",
+                        _ => "city",
+                    })
+                    .collect();
+                seen.sort_unstable();
+                seen.dedup();
+                for col in ["OldValue", "NewValue"] {
+                    assert_eq!(gt["objects"][history][col], json!(seen), "{history}.{col}");
+                }
+                if size == 100_000 {
+                    assert_eq!(seen, ["city", "email", "person_name", "phone"]);
+                }
+            }
         }
     }
 }
