@@ -469,6 +469,9 @@ async fn a_dead_lettered_request_replayed_with_the_cli_completes_and_a_second_re
     assert_eq!(h.counters().await["total"], 0, "no Salesforce call");
     assert_eq!(rig.depth(&rig.names.dead).await, 0);
     w.probe("/healthz").await.expect("worker still up");
+    // The worker that took them counts both replays (the `replay` command serves no /metrics);
+    // its first, unreplayed delivery is not one.
+    assert_eq!(w.metric(sfprivacy::ops::metrics::REPLAYED).await, 2.0);
     w.stop().await;
     rig.cleanup().await;
     h.cleanup().await;

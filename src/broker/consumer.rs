@@ -297,7 +297,12 @@ impl TaskCtx {
             connection_id = tracing::field::Empty,
         );
         async move {
-            let timer = crate::ops::job_metrics::JobTimer::start(routing_key);
+            // A replayed request's first delivery (replay resets the attempt count); not its
+            // retries or a redelivery after a lost connection.
+            let replayed = meta.attempts == 0
+                && !meta.redelivered
+                && headers::has(&delivery.properties, crate::broker::replay::REPLAYS);
+            let timer = crate::ops::job_metrics::JobTimer::start(routing_key, replayed);
             let outcome = self.jobs.handle(&delivery.data, &meta).await;
             // What is done with the delivery, not what the job asked for: a retry past the
             // last tier is dead-lettered, and is logged and timed as such.

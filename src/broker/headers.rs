@@ -23,6 +23,14 @@ pub fn attempts(props: &BasicProperties) -> u32 {
     }
 }
 
+/// Whether the header is present, whatever its value.
+pub fn has(props: &BasicProperties, name: &str) -> bool {
+    props
+        .headers()
+        .as_ref()
+        .is_some_and(|h| h.inner().contains_key(name))
+}
+
 /// Reads a string header (for tests and replay).
 pub fn string(props: &BasicProperties, name: &str) -> Option<String> {
     match props.headers().as_ref()?.inner().get(name)? {

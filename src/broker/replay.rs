@@ -37,7 +37,6 @@ use super::publisher::Publisher;
 use super::topology::{Names, ROUTING_KEYS};
 use super::{BrokerError, short};
 use crate::message::redact_value;
-use crate::ops::metrics as names;
 use chrono::{DateTime, Utc};
 use indicatif::ProgressBar;
 use lapin::message::Delivery;
@@ -518,7 +517,6 @@ async fn pass(
                 }
                 ack(&d).await?;
                 summary.replayed += 1;
-                metrics::counter!(names::REPLAYED, "outcome" => "replayed").increment(1);
                 tracing::info!(
                     target: "sfprivacy::audit",
                     action = "replay",
@@ -543,7 +541,6 @@ async fn pass(
                         reason = %reason,
                         "dead letter matches but its work queue cannot be told; kept"
                     );
-                    metrics::counter!(names::REPLAYED, "outcome" => "unroutable").increment(1);
                 }
                 reappend(publisher, names, &d).await?;
                 ack(&d).await?;

@@ -17,9 +17,13 @@ pub struct JobTimer {
 }
 
 impl JobTimer {
-    /// `kind`: the work queue's routing key (`dsr`, `scan`, `scan.part`).
-    pub fn start(kind: &'static str) -> Self {
+    /// `kind`: the work queue's routing key (`dsr`, `scan`, `scan.part`); `replayed`: the
+    /// delivery is a dead letter an operator replayed.
+    pub fn start(kind: &'static str, replayed: bool) -> Self {
         metrics::counter!(names::REQUESTS_RECEIVED, "type" => kind).increment(1);
+        if replayed {
+            metrics::counter!(names::REPLAYED).increment(1);
+        }
         metrics::gauge!(names::JOBS_IN_FLIGHT).increment(1.0);
         Self {
             kind,
@@ -151,7 +155,7 @@ mod tests {
         let recorder = names::builder().unwrap().build_recorder();
         let handle = recorder.handle();
         metrics::with_local_recorder(&recorder, || {
-            let t = JobTimer::start("dsr");
+            let t = JobTimer::start("dsr", false);
             OutcomeCount::of(
                 "dsr",
                 &Outcome::Publish(vec![terminal(serde_json::json!({"status": "completed"}))]),

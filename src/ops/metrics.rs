@@ -132,7 +132,10 @@ fn describe() {
     describe_counter!(SCAN_RECORDS_SCANNED, "Records read by scans");
     describe_gauge!(BREAKER_OPEN, "1 while the org's circuit breaker is open");
     describe_counter!(BREAKER_OPENED, "Times the org's circuit breaker opened");
-    describe_counter!(REPLAYED, "Dead letters handled by replay");
+    describe_counter!(
+        REPLAYED,
+        "Replayed dead letters taken by this worker (the replay command itself serves no metrics)"
+    );
     describe_gauge!(READY, "1 while this replica is ready");
 }
 
