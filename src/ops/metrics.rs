@@ -101,6 +101,18 @@ pub fn install() -> Result<PrometheusHandle, BuildError> {
     }
     let handle = builder()?.install_recorder()?;
     describe();
+    // Label-free counters exist from the start at 0, so `increase()` and `rate()` in alerts see
+    // their first event (a series that appears at 1 shows no increase).
+    for name in [
+        BROKER_RECONNECTS,
+        PUBLISH_RETURNS,
+        PUBLISH_NACKS,
+        SCAN_PARTS_DONE,
+        SCAN_RECORDS_SCANNED,
+        REPLAYED,
+    ] {
+        metrics::counter!(name).absolute(0);
+    }
     *slot = Some(handle.clone());
     Ok(handle)
 }
@@ -142,6 +154,24 @@ fn describe() {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn label_free_counters_are_exported_before_their_first_event() {
+        let text = install().unwrap().render();
+        for name in [
+            BROKER_RECONNECTS,
+            PUBLISH_RETURNS,
+            PUBLISH_NACKS,
+            SCAN_PARTS_DONE,
+            SCAN_RECORDS_SCANNED,
+            REPLAYED,
+        ] {
+            assert!(
+                text.lines().any(|l| l.starts_with(&format!("{name} "))),
+                "{name} missing from:\n{text}"
+            );
+        }
+    }
 
     #[test]
     fn names_are_unique_and_prometheus_safe() {
