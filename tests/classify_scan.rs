@@ -661,3 +661,41 @@ async fn a_scan_sliced_by_id_ranges_counts_what_one_part_per_object_counts() {
     common::delete_redis_keys(&format!("{prefix}:*")).await;
     emu.shutdown.cancel();
 }
+
+/// Progress counts every requested object, one the org lacks included (settled at planning:
+/// it is reported with its error, nothing to scan), with one `objects_total` from the
+/// `planned` message to the last, whose `objects_done` reaches it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn progress_counts_every_requested_object_to_the_end() {
+    let emu = emulator(ORG_SIZE).await;
+    let prefix = common::unique("progress");
+    let request = serde_json::json!({
+        "type": "scan.request", "version": 1,
+        "scan_id": "progress-scan-1", "connection_id": "emulator",
+        "confidence": "medium", "objects": ["Contact", "Lead", "Nope__c"],
+        "max_records_per_object": null
+    });
+    let url = emu.base_url.clone();
+    let p = prefix.clone();
+    let (_, printed, stderr) = tokio::task::spawn_blocking(move || run_command(&request, &url, &p))
+        .await
+        .unwrap();
+    let result = printed.last().expect("something printed");
+    assert_eq!(result["status"], "partial", "{result}\n{stderr}");
+    let progress: Vec<(&str, u64, u64)> = printed
+        .iter()
+        .filter(|m| m["type"] == "progress")
+        .map(|m| {
+            (
+                m["phase"].as_str().unwrap_or_default(),
+                m["objects_done"].as_u64().unwrap_or(0),
+                m["objects_total"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    assert_eq!(progress.first(), Some(&("planned", 1, 3)), "{progress:?}");
+    assert!(progress.iter().all(|p| p.2 == 3), "{progress:?}");
+    assert_eq!(progress.last().map(|p| p.1), Some(3), "{progress:?}");
+    common::delete_redis_keys(&format!("{prefix}:*")).await;
+    emu.shutdown.cancel();
+}

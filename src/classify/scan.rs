@@ -366,6 +366,20 @@ fn count_fields(object: &str, table: &TableClassifier) -> Vec<(String, u64)> {
     out
 }
 
+/// The `planned` progress of a scan whose plan is stored: every requested object counts in
+/// `objects_total`, and those the org lacks are already done (reported, nothing to scan), as
+/// the parts' progress counts them.
+pub async fn planned_progress(store: &Store, scan_id: &str) -> Result<Progress, ScanError> {
+    let meta = ScanState::new(store.clone())
+        .meta(scan_id)
+        .await?
+        .ok_or_else(|| ScanError::NotPlanned(scan_id.to_string()))?;
+    let missing = meta.missing.len() as u64;
+    let mut p = progress(scan_id, missing, meta.objects.len() as u64 + missing, 0);
+    p.phase = "planned".into();
+    Ok(p)
+}
+
 /// Runs one part: streams its records through the detectors, commits the counts once, and
 /// assembles the report when this part completed the scan.
 pub async fn run_part(
@@ -436,7 +450,8 @@ pub async fn run_part(
     Ok(PartOutcome {
         progress: Some(progress(
             &part.scan_id,
-            commit.objects_done,
+            // Objects the org lacks were settled when the scan was planned.
+            commit.objects_done + meta.missing.len() as u64,
             objects_total,
             commit.records_done,
         )),

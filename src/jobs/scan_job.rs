@@ -6,7 +6,7 @@
 use super::JobEnd;
 use super::outcome::{Destination, OutMessage};
 use crate::classify::scan::{self, ScanError};
-use crate::message::{Progress, ScanPart, ScanRequest, VERSION};
+use crate::message::{ScanPart, ScanRequest};
 use crate::salesforce::{ErrorKind, SalesforceClient};
 use crate::store::Store;
 
@@ -79,6 +79,10 @@ pub async fn coordinate(
             Err(e) => failure(e),
         };
     }
+    let planned = match scan::planned_progress(store, &req.scan_id).await {
+        Ok(p) => p,
+        Err(e) => return failure(e),
+    };
     let build = || -> Result<Vec<OutMessage>, serde_json::Error> {
         let mut out = Vec::with_capacity(parts.len() + 1);
         for p in &parts {
@@ -91,25 +95,13 @@ pub async fn coordinate(
                 p,
             )?);
         }
-        let objects: std::collections::BTreeSet<&str> =
-            parts.iter().map(|p| p.object.as_str()).collect();
-        let id = uuid::Uuid::new_v4().to_string();
         out.push(OutMessage::new(
             dest.clone(),
-            &id,
+            &planned.message_id,
             &req.scan_id,
             "progress",
             false,
-            &Progress {
-                kind: "progress".into(),
-                version: VERSION,
-                message_id: id.clone(),
-                correlation_id: req.scan_id.clone(),
-                phase: "planned".into(),
-                objects_done: 0,
-                objects_total: objects.len() as u64,
-                records_done: 0,
-            },
+            &planned,
         )?);
         Ok(out)
     };
