@@ -31,10 +31,11 @@ use serde_json::{Map, Value, json};
 
 use crate::org::Org;
 use crate::org::rules::{FieldLength, FieldRef, ValidationRule};
+use crate::org::schema::{FType, FieldDef};
 use crate::org::store::StoredRow;
 use crate::org::truth::ground_truth;
 use crate::server::{AppState, Shared};
-use input::{AdminError, millis, parse, present};
+use input::{AdminError, millis, objects, parse, present};
 
 pub fn routes() -> Router<Arc<AppState>> {
     Router::new()
@@ -108,7 +109,7 @@ async fn insert(
     Path(object): Path<String>,
     body: Bytes,
 ) -> Result<(StatusCode, Json<Value>), AdminError> {
-    let v: Value = parse(&body)?;
+    let v: Value = input::parse_json(&body)?;
     // An object with `records` is the wrapped form, strictly; any other object is a record.
     let (records, searchable, key) = match v {
         Value::Object(m) if m.contains_key("records") => {
@@ -283,11 +284,11 @@ struct SettingsUpdate {
     duplicate_rules: Option<bool>,
     #[serde(default, deserialize_with = "present")]
     duplicate_rule_fields: Option<Vec<String>>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "objects")]
     validation_rules: Option<Vec<ValidationRule>>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "objects")]
     read_only_fields: Option<Vec<FieldRef>>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "objects")]
     field_lengths: Option<Vec<FieldLength>>,
     #[serde(default, deserialize_with = "present")]
     unreadable_objects: Option<Vec<String>>,
@@ -321,6 +322,7 @@ async fn put_settings(state: Shared, body: Bytes) -> Result<Json<Value>, AdminEr
                     .map(|(i, l)| {
                         let key = format!("fieldLengths[{i}]");
                         let r = canonical_field(&org, &key, &l.object, &l.field)?;
+                        check_length(&org, &key, &r, l.length)?;
                         Ok(FieldLength {
                             object: r.object,
                             field: r.field,
@@ -454,16 +456,70 @@ fn canonical_field(
     })
 }
 
+/// The longest length Salesforce allows a field of `kind`, for the text kinds whose length
+/// can be set: text 255, email 80, phone 40, URL 255, long text area 131,072.
+pub fn max_length(kind: FType) -> Option<u32> {
+    match kind {
+        FType::String | FType::Url => Some(255),
+        FType::Email => Some(80),
+        FType::Phone => Some(40),
+        FType::TextArea => Some(131_072),
+        _ => None,
+    }
+}
+
+/// A `fieldLengths` entry's length: the field must be a text field with a length, and the
+/// length 1 to Salesforce's maximum for its type.
+fn check_length(org: &Org, key: &str, r: &FieldRef, length: u32) -> Result<(), AdminError> {
+    let fd = schema_field(org, key, r)?;
+    let Some(max) = max_length(fd.kind) else {
+        return Err(AdminError::invalid(
+            format!("{key}.field"),
+            format!(
+                "{}.{} is a {} field; only string, textarea, email, phone and url fields take a length",
+                r.object,
+                r.field,
+                fd.kind.as_str()
+            ),
+        ));
+    };
+    if !(1..=max).contains(&length) {
+        return Err(AdminError::invalid(
+            format!("{key}.length"),
+            format!(
+                "length {length} is outside 1..={max} for a {} field",
+                fd.kind.as_str()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The schema's definition of a field already named canonically.
+fn schema_field<'a>(org: &'a Org, key: &str, r: &FieldRef) -> Result<&'a FieldDef, AdminError> {
+    org.schema
+        .object(&r.object)
+        .and_then(|o| o.field(&r.field))
+        .ok_or_else(|| AdminError::invalid(format!("{key}.field"), "no such field"))
+}
+
 /// A `readOnlyFields` entry as the schema spells it. The field must be visible (a hidden one
-/// is not readable at all) and not required: Salesforce does not let field-level security
-/// restrict universally required fields.
+/// is not readable at all), writable (system and calculated fields such as `Id` or
+/// `CreatedDate` are read-only for everyone; field-level security does not apply to them) and
+/// not required: Salesforce does not let field-level security restrict universally required
+/// fields.
 fn canonical_read_only(org: &Org, key: &str, r: &FieldRef) -> Result<FieldRef, AdminError> {
     let c = canonical_field(org, key, &r.object, &r.field)?;
-    let fd = org
-        .schema
-        .object(&c.object)
-        .and_then(|o| o.field(&c.field))
-        .ok_or_else(|| AdminError::invalid(format!("{key}.field"), "no such field"))?;
+    let fd = schema_field(org, key, &c)?;
+    if !fd.createable && !fd.updateable {
+        return Err(AdminError::invalid(
+            format!("{key}.field"),
+            format!(
+                "{}.{} is a system or calculated field, read-only for everyone; field-level security does not apply",
+                c.object, c.field
+            ),
+        ));
+    }
     if !fd.nillable && !fd.defaulted_on_create && fd.createable {
         return Err(AdminError::invalid(
             format!("{key}.field"),

@@ -27,7 +27,7 @@ use rand::{Rng, SeedableRng};
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::admin::input::{AdminError, check_rate, parse, present};
+use crate::admin::input::{AdminError, check_rate, object_list, parse, present};
 
 use crate::listener::DropConnection;
 use crate::server::AppState;
@@ -303,9 +303,9 @@ struct FaultUpdate {
     latency_ms: u64,
     #[serde(default, deserialize_with = "millis")]
     jitter_ms: u64,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "object_list")]
     error_rates: Vec<ErrorRate>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "object_list")]
     fail_next: Vec<FailNext>,
     #[serde(default)]
     seed: Option<u64>,
@@ -440,7 +440,7 @@ pub struct EdgeFlags {
     #[arg(long, env = "SF_EMULATOR_TLS_KEY", requires = "tls_cert")]
     pub tls_key: Option<String>,
     /// Idle timeout of sessions, in seconds.
-    #[arg(long, env = "SF_EMULATOR_SESSION_TIMEOUT_SECS", default_value_t = 7200)]
+    #[arg(long, env = "SF_EMULATOR_SESSION_TIMEOUT_SECS", default_value_t = 7200, value_parser = crate::admin::input::flag::session_timeout)]
     pub session_timeout_secs: u64,
     /// Daily API request allocation.
     #[arg(long, env = "SF_EMULATOR_DAILY_API_REQUESTS", default_value_t = crate::limits::DEFAULT_DAILY_API_REQUESTS)]

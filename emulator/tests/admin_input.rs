@@ -148,6 +148,53 @@ async fn refused_settings_change_nothing() {
             r#"{"varyQueryPageSizes":true,"readOnlyFields":[{"object":"Contact","field":"LastName"}]}"#,
             "readOnlyFields[0].field",
         ),
+        // System fields are read-only for everyone: field-level security does not apply.
+        (
+            r#"{"readOnlyFields":[{"object":"Contact","field":"Title"},{"object":"Contact","field":"Id"}]}"#,
+            "readOnlyFields[1].field",
+        ),
+        (
+            r#"{"readOnlyFields":[{"object":"Contact","field":"CreatedDate"}]}"#,
+            "readOnlyFields[0].field",
+        ),
+        // Only text fields have a length, 1 to Salesforce's maximum for the type.
+        (
+            r#"{"fieldLengths":[{"object":"Contact","field":"Birthdate","length":10}]}"#,
+            "fieldLengths[0].field",
+        ),
+        (
+            r#"{"fieldLengths":[{"object":"Contact","field":"Id","length":18}]}"#,
+            "fieldLengths[0].field",
+        ),
+        (
+            r#"{"fieldLengths":[{"object":"Contact","field":"LastName","length":0}]}"#,
+            "fieldLengths[0].length",
+        ),
+        (
+            r#"{"fieldLengths":[{"object":"Contact","field":"LastName","length":256}]}"#,
+            "fieldLengths[0].length",
+        ),
+        (
+            r#"{"fieldLengths":[{"object":"Contact","field":"Title","length":5},{"object":"Contact","field":"Email","length":81}]}"#,
+            "fieldLengths[1].length",
+        ),
+        (
+            r#"{"fieldLengths":[{"object":"Contact","field":"Phone","length":41}]}"#,
+            "fieldLengths[0].length",
+        ),
+        (
+            r#"{"fieldLengths":[{"object":"Contact","field":"Description","length":131073}]}"#,
+            "fieldLengths[0].length",
+        ),
+        // An entry is an object, never an array read by position.
+        (
+            r#"{"fieldLengths":[["Contact","LastName",5]]}"#,
+            "fieldLengths[0]",
+        ),
+        (
+            r#"{"readOnlyFields":[["Contact","Title"]]}"#,
+            "readOnlyFields[0]",
+        ),
     ] {
         let (s, e) = call(&app, Method::PUT, "/__emulator/settings", body).await;
         assert_refused(s, &e, 400, Some(key));
@@ -196,6 +243,11 @@ async fn refused_faults_limits_clock_and_oauth_change_nothing() {
             "daily_api_requests",
         ),
         (r#"{"latency_ms":5,"expire":true}"#, "expire"),
+        (
+            r#"{"error_rates":[["query","DROP",0.5]]}"#,
+            "error_rates[0]",
+        ),
+        (r#"{"fail_next":[["query","DROP",1,0]]}"#, "fail_next[0]"),
     ] {
         let (s, e) = call(&app, Method::PUT, "/__emulator/faults", body).await;
         assert_refused(s, &e, 400, Some(key));
@@ -349,4 +401,185 @@ async fn the_org_id_is_configurable_and_shows_everywhere() {
             .unwrap();
         assert_eq!(i["sub"], id_url, "{i}");
     }
+}
+
+/// Everything an admin call can change that a GET (or an empty PATCH) shows.
+async fn snapshot(app: &App, apps: &str) -> Vec<Value> {
+    let (_, connected_app) = call(app, Method::PATCH, apps, "{}").await;
+    let mut v = vec![connected_app];
+    for path in [
+        "/__emulator/settings",
+        "/__emulator/faults",
+        "/__emulator/limits",
+        "/__emulator/ground-truth",
+    ] {
+        v.push(get(app, path).await);
+    }
+    // `now` moves with real time; the offset is what an advance changes.
+    v.push(get(app, "/__emulator/clock").await["offsetMs"].clone());
+    v
+}
+
+/// Every admin body that names keys must be a JSON object: serde would fill a struct from an
+/// array by position (`[5]` was `latency_ms: 5`).
+#[tokio::test]
+async fn bodies_that_are_not_objects_are_refused_and_change_nothing() {
+    let app = spawn().await;
+    let apps = format!("/__emulator/oauth/apps/{CID}");
+    let before = snapshot(&app, &apps).await;
+    let token = app.login().await;
+    let routes = [
+        (Method::PUT, "/__emulator/settings"),
+        (Method::PUT, "/__emulator/faults"),
+        (Method::PUT, "/__emulator/limits"),
+        (Method::POST, "/__emulator/clock/advance"),
+        (Method::POST, "/__emulator/seed"),
+        (Method::PUT, "/__emulator/oauth/session-timeout"),
+        (Method::PUT, "/__emulator/oauth/authorize-user"),
+        (Method::POST, "/__emulator/oauth/revoke"),
+        (Method::POST, "/__emulator/oauth/refresh-tokens"),
+        (Method::PATCH, apps.as_str()),
+    ];
+    for (method, path) in routes {
+        for body in [
+            "[]",
+            "[5]",
+            "[false]",
+            "[1]",
+            "[0]",
+            r#"[1,5,false]"#,
+            r#"["integration@example.com"]"#,
+            "5",
+            "null",
+            r#""x""#,
+        ] {
+            let (s, e) = call(&app, method.clone(), path, body).await;
+            assert_refused(s, &e, 400, None);
+            assert_eq!(
+                e["error"]["message"], "the body must be a JSON object",
+                "{method} {path} {body}"
+            );
+        }
+    }
+    assert_eq!(snapshot(&app, &apps).await, before);
+    let row = format!("/services/data/{}/limits", common::API);
+    assert_eq!(
+        app.get(&row, &token).await.status(),
+        200,
+        "the session neither timed out nor was revoked"
+    );
+}
+
+#[tokio::test]
+async fn messages_do_not_name_rust_types() {
+    let app = spawn().await;
+    for (method, path, body) in [
+        (Method::POST, "/__emulator/seed", r#"{"seed":"x","size":1}"#),
+        (Method::POST, "/__emulator/seed", r#"{"seed":-1,"size":1}"#),
+        (
+            Method::PUT,
+            "/__emulator/settings",
+            r#"{"fieldLengths":[5]}"#,
+        ),
+        (Method::PUT, "/__emulator/settings", r#"{"indexLagMs":1.5}"#),
+        (Method::PUT, "/__emulator/faults", r#"{"error_rates":[1]}"#),
+        (
+            Method::PUT,
+            "/__emulator/oauth/session-timeout",
+            r#"{"seconds":"x"}"#,
+        ),
+    ] {
+        let (s, e) = call(&app, method, path, body).await;
+        assert_eq!(s, 400, "{e}");
+        let m = e["error"]["message"].as_str().unwrap();
+        for rust in [
+            "u64",
+            "u32",
+            "f64",
+            "struct",
+            "Body",
+            "Update",
+            "FieldLength",
+            "ErrorRate",
+        ] {
+            assert!(!m.contains(rust), "{body}: {m}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn settings_take_salesforce_lengths_at_their_bounds() {
+    let app = spawn().await;
+    let body = json!({"fieldLengths": [
+        {"object": "Contact", "field": "LastName", "length": 255},
+        {"object": "Contact", "field": "Email", "length": 80},
+        {"object": "Contact", "field": "Phone", "length": 40},
+        {"object": "Contact", "field": "Description", "length": 131_072},
+        {"object": "Contact", "field": "Title", "length": 1},
+    ]});
+    let (s, v) = call(&app, Method::PUT, "/__emulator/settings", &body.to_string()).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["fieldLengths"], body["fieldLengths"]);
+}
+
+#[tokio::test]
+async fn session_timeout_and_callback_urls_are_checked() {
+    let app = spawn().await;
+    let token = app.login().await;
+    for body in [r#"{"seconds":0}"#, r#"{"seconds":86401}"#] {
+        let (s, e) = call(&app, Method::PUT, "/__emulator/oauth/session-timeout", body).await;
+        assert_refused(s, &e, 400, Some("seconds"));
+    }
+    // A timeout of 0 would have ended this session.
+    let limits = format!("/services/data/{}/limits", common::API);
+    assert_eq!(app.get(&limits, &token).await.status(), 200);
+    for secs in [1, 86_400, 7200] {
+        let body = json!({ "seconds": secs }).to_string();
+        let (s, v) = call(
+            &app,
+            Method::PUT,
+            "/__emulator/oauth/session-timeout",
+            &body,
+        )
+        .await;
+        assert_eq!((s, &v["seconds"]), (200, &json!(secs)), "{v}");
+    }
+
+    let apps = format!("/__emulator/oauth/apps/{CID}");
+    let (_, before) = call(&app, Method::PATCH, &apps, "{}").await;
+    for (body, key) in [
+        (
+            r#"{"rotate_refresh_tokens":true,"callback_urls":["not a url"]}"#,
+            "callback_urls[0]",
+        ),
+        (
+            r#"{"callback_urls":["http://localhost:1717/OauthRedirect","/relative"]}"#,
+            "callback_urls[1]",
+        ),
+        (
+            r#"{"callback_urls":["https://app.example/cb#frag"]}"#,
+            "callback_urls[0]",
+        ),
+        (r#"{"callback_urls":[]}"#, "callback_urls"),
+    ] {
+        let (s, e) = call(&app, Method::PATCH, &apps, body).await;
+        assert_refused(s, &e, 400, Some(key));
+        assert_eq!(
+            call(&app, Method::PATCH, &apps, "{}").await.1,
+            before,
+            "after {body}"
+        );
+    }
+    let (s, v) = call(
+        &app,
+        Method::PATCH,
+        &apps,
+        r#"{"callback_urls":["https://app.example/cb","myapp://oauth/done"]}"#,
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(
+        v["callback_urls"],
+        json!(["https://app.example/cb", "myapp://oauth/done"])
+    );
 }

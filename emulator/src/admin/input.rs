@@ -1,16 +1,21 @@
 //! Strict input of the admin API (`/__emulator/…`) and the limits the start flags share with it.
 //!
-//! Every admin body is parsed into a typed struct that refuses unknown keys, wrong types and
-//! `null` where a value is expected; values out of range are refused with the same checks the
+//! Every admin body is a JSON object parsed into a typed struct that refuses unknown keys, wrong
+//! types and `null` where a value is expected (and arrays where a struct is expected: serde
+//! would read them by position); values out of range are refused with the same checks the
 //! flags/env of `sf-emulator` use ([`check_ms`], [`check_size`], [`check_rate`],
-//! [`check_org_id`]). A refused request changes nothing: handlers validate everything before
+//! [`check_org_id`], [`check_session_timeout`]). A refused request changes nothing: handlers validate everything before
 //! they apply anything. Refusals have one shape, [`AdminError`]:
 //! `{"error":{"key":"error_rates[0].rate","message":"…"}}` (`key` is `null` when the body as a
 //! whole is at fault, e.g. not JSON).
 
+use std::fmt;
+use std::marker::PhantomData;
+
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde::de::{DeserializeOwned, Error as _};
+use serde::de::value::MapAccessDeserializer;
+use serde::de::{DeserializeOwned, Error as _, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 
 /// The longest duration a millisecond setting takes: one year. Longer ones would overflow the
@@ -56,8 +61,24 @@ impl IntoResponse for AdminError {
     }
 }
 
-/// Parses an admin body into `T` (a struct with `deny_unknown_fields`).
+/// Parses an admin body into `T` (a struct with `deny_unknown_fields`). The body must be a
+/// JSON object: serde would otherwise fill a struct from an array, by position.
 pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, AdminError> {
+    let first = body.iter().find(|b| !b.is_ascii_whitespace());
+    if first != Some(&b'{') {
+        // Valid JSON of another shape gets its own message; anything else is "not JSON".
+        parse_json::<serde::de::IgnoredAny>(body)?;
+        return Err(AdminError {
+            status: StatusCode::BAD_REQUEST,
+            key: None,
+            message: "the body must be a JSON object".into(),
+        });
+    }
+    parse_json(body)
+}
+
+/// Parses an admin body of any JSON shape (`POST /__emulator/records` takes an array too).
+pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, AdminError> {
     let mut de = serde_json::Deserializer::from_slice(body);
     let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
@@ -82,11 +103,12 @@ pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, AdminError> {
 /// A serde data error at `path` as a refusal. Serde reports a missing or unknown key at the
 /// object holding it; the key named in the message is appended so `key` names it.
 fn refusal(path: &str, message: &str) -> AdminError {
-    let message = message
-        .split(" at line ")
-        .next()
-        .unwrap_or(message)
-        .to_string();
+    let message = message.split(" at line ").next().unwrap_or(message);
+    // Serde names what it expected by Rust type (`u64`, `struct FieldLength`); say it in JSON.
+    let message = match message.split_once(", expected ") {
+        Some((head, expected)) => format!("{head}, expected {}", json_kind(expected)),
+        None => message.to_string(),
+    };
     let named = ["unknown field `", "missing field `"]
         .iter()
         .find_map(|p| message.strip_prefix(p))
@@ -102,6 +124,60 @@ fn refusal(path: &str, message: &str) -> AdminError {
         key,
         message,
     }
+}
+
+/// What serde's `expected` text means in JSON terms; other texts are kept.
+fn json_kind(expected: &str) -> &str {
+    match expected {
+        "u8" | "u16" | "u32" | "u64" | "u128" | "usize" => "a non-negative integer",
+        "i8" | "i16" | "i32" | "i64" | "i128" | "isize" => "an integer",
+        "f32" | "f64" => "a number",
+        "char" => "a one-character string",
+        e if e.starts_with("struct ") || e.starts_with("tuple struct ") => "a JSON object",
+        e if e.starts_with("enum ") => "a string",
+        e => e,
+    }
+}
+
+/// Deserializes `T`, a struct, from a JSON object only (not from an array, by position).
+fn object<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<T, D::Error> {
+    struct ObjectOnly<T>(PhantomData<T>);
+    impl<'de, T: Deserialize<'de>> Visitor<'de> for ObjectOnly<T> {
+        type Value = T;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a JSON object")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+            T::deserialize(MapAccessDeserializer::new(map))
+        }
+    }
+    d.deserialize_map(ObjectOnly(PhantomData))
+}
+
+/// A struct read by [`object`].
+struct Obj<T>(T);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Obj<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        object(d).map(Obj)
+    }
+}
+
+/// `deserialize_with` for an optional list of structs (as [`present`]): each entry must be a
+/// JSON object.
+pub fn objects<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Vec<T>>, D::Error> {
+    object_list(d).map(Some)
+}
+
+/// `deserialize_with` for a list of structs defaulting to empty: each entry must be a JSON
+/// object.
+pub fn object_list<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Vec<T>, D::Error> {
+    let list = Vec::<Obj<T>>::deserialize(d)?;
+    Ok(list.into_iter().map(|o| o.0).collect())
 }
 
 /// `deserialize_with` for optional keys: absent is `None` (with `#[serde(default)]`), but an
@@ -152,6 +228,31 @@ pub fn check_org_id(id: &str) -> Result<String, String> {
     Ok(id.to_string())
 }
 
+/// The longest session idle timeout: 24 hours, Salesforce's longest. Its shortest is 15 minutes;
+/// the emulator goes down to 1 s so tests can watch a session expire.
+pub const MAX_SESSION_TIMEOUT_SECS: u64 = 24 * 3600;
+
+/// A session idle timeout in seconds: 1 to [`MAX_SESSION_TIMEOUT_SECS`] (0 would end every
+/// session at once).
+pub fn check_session_timeout(secs: u64) -> Result<u64, String> {
+    if !(1..=MAX_SESSION_TIMEOUT_SECS).contains(&secs) {
+        return Err(format!(
+            "a session timeout of {secs} s is outside 1..={MAX_SESSION_TIMEOUT_SECS} (24 hours)"
+        ));
+    }
+    Ok(secs)
+}
+
+/// A connected app's callback URL: absolute, without a fragment (OAuth 2.0 forbids one in a
+/// redirect URI), as Salesforce's connected app form checks.
+pub fn check_callback_url(s: &str) -> Result<String, String> {
+    let u = url::Url::parse(s).map_err(|e| format!("{s:?} is not an absolute URL: {e}"))?;
+    if u.fragment().is_some() {
+        return Err(format!("{s:?} has a fragment; a callback URL cannot"));
+    }
+    Ok(s.to_string())
+}
+
 /// Clap value parsers over the same checks.
 pub mod flag {
     pub fn ms(s: &str) -> Result<u64, String> {
@@ -166,6 +267,10 @@ pub mod flag {
     pub fn org_id(s: &str) -> Result<String, String> {
         super::check_org_id(s)
     }
+
+    pub fn session_timeout(s: &str) -> Result<u64, String> {
+        super::check_session_timeout(s.parse().map_err(|e| format!("{s:?}: {e}"))?)
+    }
 }
 
 #[cfg(test)]
@@ -179,8 +284,8 @@ mod tests {
         seed: u64,
         #[serde(default, deserialize_with = "millis")]
         lag: Option<u64>,
-        #[serde(default)]
-        list: Vec<Item>,
+        #[serde(default, deserialize_with = "objects")]
+        list: Option<Vec<Item>>,
     }
 
     #[derive(Debug, Deserialize)]
@@ -210,6 +315,48 @@ mod tests {
         assert_eq!(key("nope"), None);
         assert_eq!(key(r#"{"seed":1} x"#), None);
         assert!(parse::<Body>(br#"{"seed":1,"lag":5}"#).is_ok());
+        // A struct is never filled from an array, by position.
+        assert_eq!(
+            key(r#"{"seed":1,"list":[{"name":"a"},["b"]]}"#).as_deref(),
+            Some("list[1]")
+        );
+    }
+
+    #[test]
+    fn a_body_must_be_an_object() {
+        for body in ["[1]", "[]", " [1, 5] ", "5", "\"x\"", "null", "true"] {
+            let e = parse::<Body>(body.as_bytes()).unwrap_err();
+            assert_eq!(
+                (e.status, e.key.as_deref(), e.message.as_str()),
+                (
+                    StatusCode::BAD_REQUEST,
+                    None,
+                    "the body must be a JSON object"
+                ),
+                "{body}"
+            );
+        }
+        for body in ["", "[1", "{"] {
+            let e = parse::<Body>(body.as_bytes()).unwrap_err();
+            assert!(e.message.starts_with("the body is not JSON"), "{body}: {e}");
+        }
+    }
+
+    #[test]
+    fn messages_name_json_kinds_not_rust_types() {
+        for body in [
+            r#"{"seed":"x"}"#,
+            r#"{"seed":-1}"#,
+            r#"{"seed":1,"list":[5]}"#,
+            r#"{"seed":1,"list":[{"name":1}]}"#,
+        ] {
+            let m = parse::<Body>(body.as_bytes()).unwrap_err().message;
+            for rust in ["u64", "struct", "Body", "Item", "String"] {
+                assert!(!m.contains(rust), "{body}: {m}");
+            }
+        }
+        let m = parse::<Body>(br#"{"seed":"x"}"#).unwrap_err().message;
+        assert!(m.ends_with("expected a non-negative integer"), "{m}");
     }
 
     #[test]
@@ -221,5 +368,10 @@ mod tests {
         assert!(flag::org_id("00D000000000EMUAAA").is_ok());
         assert!(flag::org_id("00D000000000EMU").is_err());
         assert!(flag::org_id("001000000000EMUAAA").is_err());
+        assert!(flag::session_timeout("0").is_err() && flag::session_timeout("86401").is_err());
+        assert_eq!(flag::session_timeout("1"), Ok(1));
+        assert!(check_callback_url("not a url").is_err());
+        assert!(check_callback_url("https://a.example/cb#x").is_err());
+        assert!(check_callback_url("http://localhost:1717/OauthRedirect").is_ok());
     }
 }

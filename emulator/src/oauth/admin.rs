@@ -14,7 +14,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 
 use super::sessions::RefreshGrant;
-use crate::admin::input::{AdminError, parse, present};
+use crate::admin::input::{self, AdminError, parse, present};
 use crate::server::AppState;
 
 pub fn routes() -> Router<Arc<AppState>> {
@@ -88,7 +88,12 @@ async fn revoke(State(state): State<Arc<AppState>>, body: Bytes) -> Result<Respo
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Timeout {
+    #[serde(deserialize_with = "timeout_secs")]
     seconds: u64,
+}
+
+fn timeout_secs<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    input::check_session_timeout(u64::deserialize(d)?).map_err(serde::de::Error::custom)
 }
 
 async fn session_timeout(
@@ -139,6 +144,19 @@ async fn update_app(
     body: Bytes,
 ) -> Result<Response, AdminError> {
     let req: AppUpdate = parse(&body)?;
+    if let Some(urls) = &req.callback_urls {
+        // Salesforce requires at least one callback URL on an app with OAuth enabled.
+        if urls.is_empty() {
+            return Err(AdminError::invalid(
+                "callback_urls",
+                "a connected app needs at least one callback URL",
+            ));
+        }
+        for (i, u) in urls.iter().enumerate() {
+            input::check_callback_url(u)
+                .map_err(|e| AdminError::invalid(format!("callback_urls[{i}]"), e))?;
+        }
+    }
     let mut inner = state.oauth.lock();
     // A named user must exist; checked before anything changes.
     if let Some(u) = req.client_credentials_user.as_deref()
