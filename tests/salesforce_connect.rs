@@ -87,7 +87,10 @@ async fn forged_state_is_refused_and_nothing_is_stored() {
     let forged = format!("{}?code=stolen&state=not-the-one", pending.redirect_uri());
     let http = h.http.clone();
     let finish = tokio::spawn(async move { pending.finish(&http).await });
-    browse(&forged).await;
+    let page = browse(&forged).await;
+    // The browser is not told it worked.
+    assert_eq!(page.status(), 400);
+    assert!(page.text().await.unwrap().contains("Authorization failed"));
     let err = finish.await.unwrap().unwrap_err();
     assert!(matches!(err, ConnectError::StateMismatch), "{err}");
     assert!(!file.exists());

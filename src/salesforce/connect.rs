@@ -160,14 +160,30 @@ pub async fn start(
 
 type Callback = HashMap<String, String>;
 
+/// What the browser shows: success only for a redirect that carries a code and this flow's
+/// state; anything else (a denial, a forged or stale redirect) says it failed. The terminal
+/// gets the details either way.
 async fn callback(
-    State(tx): State<mpsc::Sender<Callback>>,
+    State((tx, expected)): State<(mpsc::Sender<Callback>, String)>,
     Query(q): Query<Callback>,
-) -> Html<&'static str> {
+) -> (axum::http::StatusCode, Html<&'static str>) {
+    let ok = q.contains_key("code") && q.get("state") == Some(&expected);
     let _ = tx.send(q).await;
-    Html(
-        "<!doctype html><title>sfprivacy</title><p>You can close this window and return to the terminal.</p>",
-    )
+    if ok {
+        (
+            axum::http::StatusCode::OK,
+            Html(
+                "<!doctype html><title>sfprivacy</title><p>Authorization received. You can close this window and return to the terminal.</p>",
+            ),
+        )
+    } else {
+        (
+            axum::http::StatusCode::BAD_REQUEST,
+            Html(
+                "<!doctype html><title>sfprivacy</title><p>Authorization failed: this redirect was denied or does not belong to the running <code>sfprivacy connect</code>. The terminal says why.</p>",
+            ),
+        )
+    }
 }
 
 impl PendingAuthorization {
@@ -189,7 +205,7 @@ impl PendingAuthorization {
         let (tx, mut rx) = mpsc::channel::<Callback>(4);
         let app = axum::Router::new()
             .route(&path, axum::routing::get(callback))
-            .with_state(tx);
+            .with_state((tx, self.state.clone()));
         let stop = tokio_util::sync::CancellationToken::new();
         let server = {
             let stop = stop.clone();
