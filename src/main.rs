@@ -253,13 +253,16 @@ fn real_main() -> anyhow::Result<()> {
                     .block_on(score::fetch_truth(&url))?,
                 (None, None) => anyhow::bail!("give --truth FILE or --emulator URL"),
             };
-            let report = std::fs::read(&report)
-                .with_context(|| format!("cannot read {}", report.display()))
+            let report_path = report;
+            let report = std::fs::read(&report_path)
+                .with_context(|| format!("cannot read {}", report_path.display()))
                 .and_then(|bytes| {
                     score::report_from_stream(&bytes)
-                        .with_context(|| format!("--report {}", report.display()))
+                        .with_context(|| format!("--report {}", report_path.display()))
                 })?;
-            let file_report = report.get("objects").is_none();
+            let file_report = score::report_kind(&report)
+                .with_context(|| format!("--report {}", report_path.display()))?
+                == score::ReportKind::File;
             let known = || truth.keys().cloned().collect::<Vec<_>>().join(", ");
             let object = match object {
                 Some(o) if file_report && !truth.contains_key(&o) => {
@@ -276,6 +279,12 @@ fn real_main() -> anyhow::Result<()> {
                 None => truth.keys().next().cloned().unwrap_or_default(),
             };
             let report = score::report_from_json(&report, &object)?;
+            // A file is one object's fields: scored against that object's truth only.
+            let truth = if file_report {
+                score::truth_of(&truth, &object)
+            } else {
+                truth
+            };
             let result = score::score(&report, &truth, only_reported_objects);
             return print_json(&result);
         }

@@ -277,3 +277,102 @@ fn a_dash_reads_stdin_in_either_format() {
     let out = classify_stdin("{\"a\":1,\"a\":2}\n");
     refused(&out, "JSON Lines, line 1: key `a` given twice", &[]);
 }
+
+fn non_empty(report: &serde_json::Value, field: &str) -> u64 {
+    report["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["field"] == field)
+        .unwrap_or_else(|| panic!("no field {field}: {report}"))["non_empty"]
+        .as_u64()
+        .unwrap()
+}
+
+#[test]
+fn nested_json_lines_values_are_classified_as_dotted_columns() {
+    // Was: `a` and `b` with non_empty 0, the emails never looked at.
+    let r = report(&classify_stdin(
+        "{\"a\":{\"email\":\"jane@x.com\"},\"b\":[\"bob@y.org\"]}\n",
+    ));
+    assert_eq!(field_names(&r), ["a.email", "b"], "{r}");
+    assert_eq!(types(&r, "a.email"), ["email"]);
+    assert_eq!(types(&r, "b"), ["email"]);
+    // Each array element is a value of its column, the record still counts once; objects in
+    // an array give dotted columns under it.
+    let r = report(&classify_stdin(
+        "{\"b\":[\"bob@y.org\",\"al@y.org\",null],\"c\":[{\"ip\":\"10.1.2.3\"},{\"ip\":\"192.168.0.7\"}]}\n\
+         {\"b\":\"cy@y.org\",\"d\":null}\n",
+    ));
+    assert_eq!(r["records"], 2, "{r}");
+    assert_eq!(non_empty(&r, "b"), 3, "{r}");
+    assert_eq!(types(&r, "c.ip"), ["ip_address"]);
+    assert_eq!(non_empty(&r, "c.ip"), 2, "{r}");
+    assert_eq!(non_empty(&r, "d"), 0, "{r}");
+    // A dotted key and a nested object naming one column would be mixed up: refused.
+    let out = classify_stdin("{\"a.b\":\"x\",\"a\":{\"b\":\"jane@x.com\"}}\n");
+    refused(
+        &out,
+        "JSON Lines, line 1: two different keys flatten to the column `a.b`",
+        &["jane"],
+    );
+    // A nested key that is an email address is refused as a top-level one is.
+    let out = classify_stdin("{\"a\":{\"jane@x.com\":\"1\"}}\n");
+    refused(
+        &out,
+        "JSON Lines, line 1: a key is an email address",
+        &["jane"],
+    );
+}
+
+#[test]
+fn a_csv_quote_never_closed_is_refused_naming_its_line() {
+    // Was: records 1, the 50 rows below swallowed into one field, exit 0.
+    let mut text = String::from("Name,Email\n\"Jane Doe,jane@x.com\n");
+    for i in 0..50 {
+        text.push_str(&format!("P{i} Smith,p{i}@example.com\n"));
+    }
+    refused(
+        &classify_text("people.csv", &text),
+        "CSV, line 2: a quoted field starts here and is never closed",
+        &["jane", "Smith"],
+    );
+    // Lines before it count, a closed multi-line field before it on the same record too.
+    let out = classify_stdin("\nName,Notes,Email\nA,\"one\ntwo \"\"q\"\"\",\"open\nB,x\n");
+    refused(&out, "CSV, line 4: a quoted field", &["open"]);
+    // In a row that then has too many values: the open quote is the cause, said first.
+    let out = classify_stdin("Name,Email\nA,a@x.com,\"extra\nB,b@x.com\n");
+    refused(&out, "CSV, line 2: a quoted field", &["a@x", "extra"]);
+    // In the header row.
+    let out = classify_stdin("\"Name,Email\nA,a@x.com\n");
+    refused(&out, "CSV, line 1: a quoted field", &[]);
+    // Closed quotes, line breaks and `""` inside, and a quote mid-field are read as before.
+    let r = report(&classify_stdin(
+        "Name,Notes\nJane,\"multi\nline \"\"q\"\" \"\nBob,x\"y\nAl,\"last\"\n",
+    ));
+    assert_eq!(r["records"], 3, "{r}");
+}
+
+#[test]
+fn a_csv_header_name_blank_or_given_twice_is_refused_naming_its_column() {
+    refused(
+        &classify_stdin("Email,Email\njane@x.com,bob@y.org\n"),
+        "CSV, line 1, column 2: the same header name as column 1",
+        &["jane", "bob"],
+    );
+    refused(
+        &classify_text("people.csv", "\nName, Name ,Email\nA,B,a@x.com\n"),
+        "CSV, line 2, column 2: the same header name as column 1",
+        &[],
+    );
+    refused(
+        &classify_stdin("Name,,Email\nA,x,a@x.com\n"),
+        "CSV, line 1, column 2: a blank header name",
+        &[],
+    );
+    refused(
+        &classify_stdin("Name,Email,\nA,a@x.com,\n"),
+        "CSV, line 1, column 3: a blank header name",
+        &[],
+    );
+}

@@ -98,3 +98,77 @@ async fn score_reads_the_scan_result_in_what_run_printed() {
 
     common::delete_redis_keys(&format!("{prefix}:*")).await;
 }
+
+/// `sfprivacy score` with a ground truth file.
+fn score_with_truth(report: &std::path::Path, truth: &std::path::Path, extra: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_sfprivacy"))
+        .arg("score")
+        .arg("--report")
+        .arg(report)
+        .arg("--truth")
+        .arg(truth)
+        .args(extra)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .output()
+        .expect("run sfprivacy score")
+}
+
+#[test]
+fn classify_output_is_scored_against_its_one_object_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let truth = dir.path().join("truth.json");
+    std::fs::write(
+        &truth,
+        json!({"objects":{
+            "Contact":{"Email":["email"],"Phone":["phone"]},
+            "Lead":{"Email":["email"],"MobilePhone":["phone"]},
+            "User":{"Username":["email"]}}})
+        .to_string(),
+    )
+    .unwrap();
+    let report = dir.path().join("contacts.json");
+    std::fs::write(
+        &report,
+        json!({"records":3,"fields":[
+            {"field":"Email","non_empty":3,"data_types":[{"data_type":"email"}]},
+            {"field":"Phone","non_empty":3,"data_types":[{"data_type":"phone"}]}]})
+        .to_string(),
+    )
+    .unwrap();
+    let out = score_with_truth(&report, &truth, &["--object", "Contact"]);
+    assert!(out.status.success(), "{out:?}");
+    let scored: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // Was: Lead's and User's fields counted as misses (recall 0.4).
+    assert_eq!(scored["overall"]["recall"], 1.0, "{scored}");
+    assert_eq!(scored["overall"]["fn"], 0, "{scored}");
+    assert_eq!(scored["mismatches"], json!([]), "{scored}");
+}
+
+#[test]
+fn a_report_that_is_neither_a_scan_result_nor_classify_output_is_named_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let truth = dir.path().join("truth.json");
+    std::fs::write(
+        &truth,
+        json!({"objects":{"Contact":{"Email":["email"]},"Lead":{"Email":["email"]}}}).to_string(),
+    )
+    .unwrap();
+    let report = dir.path().join("report.json");
+    let progress = json!({"type":"progress","version":1,"correlation_id":"s-1","phase":"scan"});
+    for (text, what) in [
+        ("{}".to_string(), "a JSON object with neither"),
+        (json!([progress, progress]).to_string(), "a JSON array"),
+    ] {
+        std::fs::write(&report, &text).unwrap();
+        // Was: "give --object NAME", for a file that no --object could make scorable.
+        let out = score_with_truth(&report, &truth, &[]);
+        assert!(!out.status.success(), "{out:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("not a scan.result or classify output") && stderr.contains(what),
+            "{text}: {stderr}"
+        );
+        assert!(!stderr.contains("--object"), "{text}: {stderr}");
+    }
+}

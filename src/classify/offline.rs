@@ -1,13 +1,15 @@
 //! Offline classification of a file: CSV with a header row, or JSON Lines (one object per
 //! line), told apart by content. Each column is classified with the same engine as a scan and
 //! the result has the same shape as an object report, so exports can be checked and benchmarks
-//! compared. What would misread the data is refused, naming the line and never a value: a CSV
-//! row with more values than the header has columns, a JSON key given twice, a field name that
-//! is an email address (a headerless file).
+//! compared. A JSON Lines value that is an object or array is read into dotted columns.
+//! What would misread the data is refused, naming the line and never a value: a CSV row with
+//! more values than the header has columns, a CSV quote never closed, a CSV header name blank
+//! or given twice, a JSON key given twice (or two keys flattening to one column), a field name
+//! that is an email address (a headerless file).
 
 use super::detect::Detector;
 use super::profile::FieldProfile;
-use super::table::TableClassifier;
+use super::table::{TableClassifier, cell_text};
 use crate::message::{ConfidenceLevel, ContractError, FieldVerdict, SubjectEmail};
 use serde::Serialize;
 use std::io::{BufRead, BufReader, Read};
@@ -25,6 +27,16 @@ pub enum OfflineError {
     Csv(#[from] csv::Error),
     #[error("JSON Lines, line {line}: {message}")]
     Json { line: u64, message: String },
+    #[error(
+        "CSV, line {line}: a quoted field starts here and is never closed (the input ends inside it)"
+    )]
+    UnclosedQuote { line: u64 },
+    #[error("CSV, line {line}, column {column}: {problem}")]
+    BadHeader {
+        line: u64,
+        column: usize,
+        problem: String,
+    },
     #[error(
         "CSV, line {line}: {values} values for {columns} columns in the header row (a value with an unquoted comma?)"
     )]
@@ -137,11 +149,21 @@ fn classify_csv_from<R: Read>(
     threshold: ConfidenceLevel,
     skipped: u64,
 ) -> Result<FileReport, OfflineError> {
+    let tail = Tail::new(input);
+    let kept = tail.kept.clone();
     // Flexible so a short row is read (its missing trailing values are empty); a long one is
     // refused below, naming its line, rather than cut to the header's width.
-    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(input);
+    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(tail);
     let headers = reader.headers()?.clone();
-    let header_line = headers.position().map_or(1, |p| p.line()) + skipped;
+    let header_at = headers
+        .position()
+        .cloned()
+        .unwrap_or_else(csv::Position::new);
+    let header_line = header_at.line().max(1) + skipped;
+    // A quote left open in the header row swallowed the file: say so before naming columns.
+    if headers.iter().any(|h| h.contains(['\n', '\r'])) {
+        kept.borrow().check_quotes(&header_at, skipped)?;
+    }
     for (i, h) in headers.iter().enumerate() {
         check_field_name(
             h.trim(),
@@ -149,11 +171,23 @@ fn classify_csv_from<R: Read>(
             &format!("header {} of {}", i + 1, headers.len()),
         )?;
     }
+    check_header_names(&headers, header_line)?;
     let profiles = headers.iter().map(FieldProfile::from_column).collect();
     let mut table = TableClassifier::new(Detector::default(), profiles);
     let mut record = csv::StringRecord::new();
+    let mut last = header_at;
     while reader.read_record(&mut record)? {
+        if let Some(at) = record.position() {
+            last = at.clone();
+            kept.borrow_mut().forget_before(at.byte());
+        }
         if record.len() > headers.len() {
+            // Its extra values may be the rest of the file in a quote left open: say that.
+            let to_the_end = record.iter().next_back().is_some_and(|f| f.contains('\n'))
+                && !reader.read_record(&mut csv::StringRecord::new())?;
+            if to_the_end {
+                kept.borrow().check_quotes(&last, skipped)?;
+            }
             return Err(OfflineError::Ragged {
                 line: record.position().map_or(0, |p| p.line()) + skipped,
                 values: record.len(),
@@ -163,13 +197,133 @@ fn classify_csv_from<R: Read>(
         let cells: Vec<Option<&str>> = record.iter().map(Some).collect();
         table.add_record(&cells);
     }
+    // An unclosed quote runs to the end of the input, so it can only be in the last record.
+    kept.borrow().check_quotes(&last, skipped)?;
     Ok(FileReport {
         records: table.records(),
         fields: table.verdicts(threshold),
     })
 }
 
-/// Classifies JSON Lines: a column per key, added when first met.
+/// Refuses a blank header name and a name given twice (after trimming): either would leave
+/// columns that cannot be told apart. Names are not shown (a headerless file's first row is
+/// data); their columns are.
+fn check_header_names(headers: &csv::StringRecord, line: u64) -> Result<(), OfflineError> {
+    let mut seen: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for (i, h) in headers.iter().enumerate() {
+        let name = h.trim();
+        let problem = if name.is_empty() {
+            Some("a blank header name".to_string())
+        } else {
+            seen.get(name)
+                .map(|first| format!("the same header name as column {first}"))
+        };
+        if let Some(problem) = problem {
+            return Err(OfflineError::BadHeader {
+                line,
+                column: i + 1,
+                problem,
+            });
+        }
+        seen.insert(name, i + 1);
+    }
+    Ok(())
+}
+
+/// The raw bytes the CSV reader has been given since the start of the record being read, so
+/// the last record can be checked for a quote left open (the csv crate reads such a field to
+/// the end of the input and returns it without an error).
+struct Tail<R> {
+    inner: R,
+    kept: std::rc::Rc<std::cell::RefCell<Kept>>,
+}
+
+#[derive(Default)]
+struct Kept {
+    /// Offset in the input of `bytes[0]`.
+    start: u64,
+    bytes: Vec<u8>,
+}
+
+impl<R> Tail<R> {
+    fn new(inner: R) -> Self {
+        Self {
+            inner,
+            kept: Default::default(),
+        }
+    }
+}
+
+impl<R: Read> Read for Tail<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.kept.borrow_mut().bytes.extend_from_slice(&buf[..n]);
+        Ok(n)
+    }
+}
+
+impl Kept {
+    /// Drops the bytes before input offset `offset` (a record's start) once they are many:
+    /// memory stays about one record plus the reader's buffer, without a copy per record.
+    fn forget_before(&mut self, offset: u64) {
+        let drop = usize::try_from(offset.saturating_sub(self.start))
+            .unwrap_or(usize::MAX)
+            .min(self.bytes.len());
+        if drop < 64 * 1024 {
+            return;
+        }
+        self.bytes.drain(..drop);
+        self.start += drop as u64;
+    }
+
+    /// Refuses input that ends inside a quoted field opened in the record starting at `at`,
+    /// naming the line the field starts on.
+    fn check_quotes(&self, at: &csv::Position, skipped: u64) -> Result<(), OfflineError> {
+        let from = usize::try_from(at.byte().saturating_sub(self.start))
+            .unwrap_or(usize::MAX)
+            .min(self.bytes.len());
+        let raw = &self.bytes[from..];
+        match open_quote(raw) {
+            Some(i) => Err(OfflineError::UnclosedQuote {
+                line: at.line().max(1)
+                    + raw[..i].iter().filter(|&&b| b == b'\n').count() as u64
+                    + skipped,
+            }),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Where the quoted field left open at the end of `raw` (a record's bytes to the end of the
+/// input) starts, read as the csv crate reads: a quote opens a field only at its start, `""`
+/// inside is a quote, and after the closing quote the field goes on unquoted.
+fn open_quote(raw: &[u8]) -> Option<usize> {
+    #[derive(Clone, Copy)]
+    enum S {
+        FieldStart,
+        Unquoted,
+        Quoted(usize),
+        /// A quote inside a quoted field: its end, or the first of `""`.
+        QuoteInQuoted(usize),
+    }
+    let mut s = S::FieldStart;
+    for (i, &b) in raw.iter().enumerate() {
+        s = match (s, b) {
+            (S::FieldStart, b'"') => S::Quoted(i),
+            (S::Quoted(open), b'"') => S::QuoteInQuoted(open),
+            (S::Quoted(open), _) => S::Quoted(open),
+            (S::QuoteInQuoted(open), b'"') => S::Quoted(open),
+            (_, b',' | b'\n' | b'\r') => S::FieldStart,
+            _ => S::Unquoted,
+        };
+    }
+    match s {
+        S::Quoted(open) => Some(open),
+        _ => None,
+    }
+}
+
+/// Classifies JSON Lines: a column per key (nested keys dotted), added when first met.
 pub fn classify_jsonl<R: Read>(
     input: R,
     threshold: ConfidenceLevel,
@@ -184,7 +338,8 @@ fn classify_jsonl_from<R: Read>(
     skipped: u64,
 ) -> Result<FileReport, OfflineError> {
     let mut table = TableClassifier::new(Detector::default(), Vec::new());
-    let mut known: std::collections::HashSet<String> = std::collections::HashSet::new();
+    let mut columns: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    let mut records = 0u64;
     for (i, line) in BufReader::new(input).lines().enumerate() {
         let line = line?;
         if line.trim().is_empty() {
@@ -206,18 +361,132 @@ fn classify_jsonl_from<R: Read>(
         let serde_json::Value::Object(obj) = value else {
             return Err(bad("not a JSON object".into()));
         };
-        for k in obj.keys() {
-            if known.insert(k.clone()) {
-                check_field_name(k, || format!("JSON Lines, line {number}"), "a key")?;
-                table.add_column(FieldProfile::from_column(k));
-            }
+        let mut flat = Flat::default();
+        for (k, v) in &obj {
+            flat.add(k, std::slice::from_ref(&k), v)
+                .map_err(|e| e.at(number))?;
         }
-        table.add_json(&obj);
+        let mut cells: Vec<(usize, Vec<std::borrow::Cow<'_, str>>)> = Vec::new();
+        for (name, (_, values)) in flat.columns {
+            let index = match columns.get(&name) {
+                Some(&index) => index,
+                None => {
+                    let index = table.add_column(FieldProfile::from_column(&name));
+                    columns.insert(name, index);
+                    index
+                }
+            };
+            cells.push((index, values));
+        }
+        // An array's elements are values of one column: a record with arrays goes to the
+        // table in rounds, the k-th element of each array in round k, and counts once.
+        let rounds = cells.iter().map(|(_, v)| v.len()).max().unwrap_or(0).max(1);
+        for round in 0..rounds {
+            let mut row: Vec<Option<&str>> = vec![None; table.profiles().len()];
+            for (index, values) in &cells {
+                row[*index] = values.get(round).map(|v| v.as_ref());
+            }
+            table.add_record(&row);
+        }
+        records += 1;
     }
     Ok(FileReport {
-        records: table.records(),
+        records,
         fields: table.verdicts(threshold),
     })
+}
+
+/// One JSON Lines record flattened to columns: a nested object's keys become dotted columns
+/// (`a.email`), an array's scalar elements are values of the array's column (its objects'
+/// keys, of dotted columns under it). Each column remembers the key path that named it.
+#[derive(Default)]
+struct Flat<'a> {
+    columns: Vec<(String, FlatColumn<'a>)>,
+}
+
+/// The key path that named a column (arrays not counted), and its values in one record.
+type FlatColumn<'a> = (Vec<&'a str>, Vec<std::borrow::Cow<'a, str>>);
+
+/// Why a record cannot be flattened; the line is added by the caller.
+enum FlatError {
+    EmailKey,
+    /// Two key paths give one dotted name (`{"a.b":1,"a":{"b":2}}`).
+    SameColumn(String),
+}
+
+impl FlatError {
+    fn at(self, line: u64) -> OfflineError {
+        match self {
+            FlatError::EmailKey => OfflineError::DataAsFieldName {
+                at: format!("JSON Lines, line {line}"),
+                what: "a key".into(),
+            },
+            FlatError::SameColumn(name) => OfflineError::Json {
+                line,
+                message: format!(
+                    "two different keys flatten to the column `{}` (a key with a dot and a nested object)",
+                    crate::message::redact_value(&name)
+                ),
+            },
+        }
+    }
+}
+
+impl<'a> Flat<'a> {
+    /// The column `name` reached by `path` (keys from the top, arrays not counted).
+    fn column(
+        &mut self,
+        name: &str,
+        path: &[&'a String],
+    ) -> Result<&mut Vec<std::borrow::Cow<'a, str>>, FlatError> {
+        let path: Vec<&'a str> = path.iter().map(|k| k.as_str()).collect();
+        let at = match self.columns.iter().position(|(n, _)| n == name) {
+            Some(at) if self.columns[at].1.0 != path => {
+                return Err(FlatError::SameColumn(name.to_string()));
+            }
+            Some(at) => at,
+            None => {
+                self.columns.push((name.to_string(), (path, Vec::new())));
+                self.columns.len() - 1
+            }
+        };
+        Ok(&mut self.columns[at].1.1)
+    }
+
+    fn add(
+        &mut self,
+        name: &str,
+        path: &[&'a String],
+        value: &'a serde_json::Value,
+    ) -> Result<(), FlatError> {
+        use serde_json::Value;
+        if let Some(key) = path.last()
+            && key.contains('@')
+            && SubjectEmail::parse(key).is_some()
+        {
+            return Err(FlatError::EmailKey);
+        }
+        match value {
+            Value::Object(obj) if !obj.is_empty() => {
+                for (k, v) in obj {
+                    let mut sub = path.to_vec();
+                    sub.push(k);
+                    self.add(&format!("{name}.{k}"), &sub, v)?;
+                }
+            }
+            Value::Array(items) if !items.is_empty() => {
+                for v in items {
+                    self.add(name, path, v)?;
+                }
+            }
+            // Null, `{}`, `[]`: the column exists, with no value here.
+            _ => {
+                let values = self.column(name, path)?;
+                values.extend(cell_text(value));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Classifies input in the format its content shows ([`Format`]); `name` is the file's path

@@ -22,6 +22,8 @@ pub enum ScoreError {
     Http(String),
     #[error("{0}")]
     NoReport(String),
+    #[error("not a scan.result or classify output: {0}")]
+    NotAReport(&'static str),
     #[error(
         "{} different scans' results ({}): score one at a time",
         .0.len(),
@@ -190,6 +192,45 @@ pub fn truth_from_json(v: &serde_json::Value) -> Result<Labels, ScoreError> {
     Ok(labels)
 }
 
+/// Which report a JSON value is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportKind {
+    /// A scan result: `objects: [{object, fields}]`.
+    Scan,
+    /// `classify` output: `fields: [...]`, one object's worth.
+    File,
+}
+
+/// The kind of report `v` is, or why it is neither (so `{}` is not taken for a file report
+/// and met with a request for `--object`).
+pub fn report_kind(v: &serde_json::Value) -> Result<ReportKind, ScoreError> {
+    use serde_json::Value;
+    let Value::Object(map) = v else {
+        return Err(ScoreError::NotAReport(match v {
+            Value::Array(_) => "a JSON array",
+            _ => "not a JSON object",
+        }));
+    };
+    if map.get("objects").is_some_and(Value::is_array) {
+        Ok(ReportKind::Scan)
+    } else if map.get("fields").is_some_and(Value::is_array) {
+        Ok(ReportKind::File)
+    } else {
+        Err(ScoreError::NotAReport(
+            "a JSON object with neither an `objects` nor a `fields` list",
+        ))
+    }
+}
+
+/// The truth for a file report scored as `object`: that object's fields only (the others
+/// would all count as misses).
+pub fn truth_of(truth: &Labels, object: &str) -> Labels {
+    truth
+        .get(object)
+        .map(|fields| Labels::from([(object.to_string(), fields.clone())]))
+        .unwrap_or_default()
+}
+
 /// A report: a scan result (`objects: [{object, fields: [...]}]`) or a file report
 /// (`fields: [...]`, scored as `file_object`).
 pub fn report_from_json(v: &serde_json::Value, file_object: &str) -> Result<Labels, ScoreError> {
@@ -223,7 +264,8 @@ pub fn report_from_json(v: &serde_json::Value, file_object: &str) -> Result<Labe
         }
         Ok(())
     };
-    if let Some(objects) = v.get("objects").and_then(|o| o.as_array()) {
+    let kind = report_kind(v)?;
+    if let (ReportKind::Scan, Some(objects)) = (kind, v.get("objects").and_then(|o| o.as_array())) {
         for o in objects {
             let name = o
                 .get("object")
@@ -233,11 +275,6 @@ pub fn report_from_json(v: &serde_json::Value, file_object: &str) -> Result<Labe
         }
     } else if let Some(fields) = v.get("fields") {
         add_fields(file_object, fields)?;
-    } else {
-        return Err(ScoreError::Shape(
-            "report",
-            "a scan result or a file report",
-        ));
     }
     Ok(labels)
 }
