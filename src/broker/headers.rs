@@ -59,7 +59,7 @@ pub fn with_failure(
         set(
             &mut table,
             FAILED_AT,
-            long(&chrono::Utc::now().to_rfc3339()),
+            long(&crate::message::now()),
         );
         set(&mut table, WORKER_VERSION, long(env!("CARGO_PKG_VERSION")));
     }

@@ -338,7 +338,7 @@ pub fn replay_properties(props: &BasicProperties, previous: &DeadLetter) -> Basi
     );
     set(
         REPLAYED_AT,
-        AMQPValue::LongString(LongString::from(Utc::now().to_rfc3339())),
+        AMQPValue::LongString(LongString::from(crate::message::now())),
     );
     if let Some(code) = &previous.error_code {
         set(
