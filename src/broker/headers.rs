@@ -56,11 +56,7 @@ pub fn with_failure(
         set(&mut table, ERROR_CODE, long(code));
         // Error texts are ours or Salesforce's, never personal data; cap them anyway.
         set(&mut table, ERROR, long(&truncate(message, 2000)));
-        set(
-            &mut table,
-            FAILED_AT,
-            long(&crate::message::now()),
-        );
+        set(&mut table, FAILED_AT, long(&crate::message::now()));
         set(&mut table, WORKER_VERSION, long(env!("CARGO_PKG_VERSION")));
     }
     props.clone().with_headers(table)
