@@ -376,3 +376,22 @@ fn a_csv_header_name_blank_or_given_twice_is_refused_naming_its_column() {
         &[],
     );
 }
+
+/// A header with a (closed) multi-line name, followed by far more than the reader's buffer of
+/// rows with quoted notes, is read whole: the open-quote check waits for the end of the input
+/// instead of judging the bytes read so far.
+#[test]
+fn a_closed_multi_line_header_is_not_taken_for_an_unclosed_quote() {
+    let mut text = String::from("\"first\nname\",note\n");
+    for i in 0..2_000 {
+        text.push_str(&format!("Ann{i},\"a note, with a comma, number {i}\"\n"));
+    }
+    for out in [classify_stdin(&text), classify_text("multi.csv", &text)] {
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(report(&out)["records"], 2_000);
+    }
+}

@@ -161,8 +161,15 @@ fn classify_csv_from<R: Read>(
         .unwrap_or_else(csv::Position::new);
     let header_line = header_at.line().max(1) + skipped;
     // A quote left open in the header row swallowed the file: say so before naming columns.
+    // Only once the input is known to end there: a header with a closed multi-line name is
+    // followed by records, and the bytes read so far may stop inside one of their quotes.
+    let mut record = csv::StringRecord::new();
+    let mut pending = false;
     if headers.iter().any(|h| h.contains(['\n', '\r'])) {
-        kept.borrow().check_quotes(&header_at, skipped)?;
+        pending = reader.read_record(&mut record)?;
+        if !pending {
+            kept.borrow().check_quotes(&header_at, skipped)?;
+        }
     }
     for (i, h) in headers.iter().enumerate() {
         check_field_name(
@@ -174,9 +181,8 @@ fn classify_csv_from<R: Read>(
     check_header_names(&headers, header_line)?;
     let profiles = headers.iter().map(FieldProfile::from_column).collect();
     let mut table = TableClassifier::new(Detector::default(), profiles);
-    let mut record = csv::StringRecord::new();
     let mut last = header_at;
-    while reader.read_record(&mut record)? {
+    while std::mem::take(&mut pending) || reader.read_record(&mut record)? {
         if let Some(at) = record.position() {
             last = at.clone();
             kept.borrow_mut().forget_before(at.byte());
