@@ -395,3 +395,13 @@ fn a_closed_multi_line_header_is_not_taken_for_an_unclosed_quote() {
         assert_eq!(report(&out)["records"], 2_000);
     }
 }
+
+/// A JSON Lines file whose keys are data (a new key on every line) is refused once it has
+/// more distinct keys than any export has fields, naming the line, instead of growing the work
+/// with every line.
+#[test]
+fn json_lines_with_more_distinct_keys_than_fields_can_be_is_refused() {
+    let text: String = (0..10_001).map(|i| format!("{{\"k{i}\":1}}\n")).collect();
+    let out = classify_stdin(&text);
+    refused(&out, "line 10001: more than 10000 distinct keys", &[]);
+}

@@ -337,6 +337,9 @@ pub fn classify_jsonl<R: Read>(
     classify_jsonl_from(input, threshold, 0)
 }
 
+/// The most distinct (flattened) keys a JSON Lines file may have.
+const MAX_JSONL_COLUMNS: usize = 10_000;
+
 /// [`classify_jsonl`] of input whose first `skipped` lines were already read (blank).
 fn classify_jsonl_from<R: Read>(
     input: R,
@@ -376,6 +379,14 @@ fn classify_jsonl_from<R: Read>(
         for (name, (_, values)) in flat.columns {
             let index = match columns.get(&name) {
                 Some(&index) => index,
+                // Each record is passed to the table at the width of every column seen, so
+                // the count is bounded: no export has this many fields, a key-per-line file
+                // would make the work quadratic.
+                None if columns.len() >= MAX_JSONL_COLUMNS => {
+                    return Err(bad(format!(
+                        "more than {MAX_JSONL_COLUMNS} distinct keys in the file (keys that are data, not field names?)"
+                    )));
+                }
                 None => {
                     let index = table.add_column(FieldProfile::from_column(&name));
                     columns.insert(name, index);
@@ -408,6 +419,8 @@ fn classify_jsonl_from<R: Read>(
 #[derive(Default)]
 struct Flat<'a> {
     columns: Vec<(String, FlatColumn<'a>)>,
+    /// Position of each name in `columns`: a record with many keys stays linear.
+    index: std::collections::HashMap<String, usize>,
 }
 
 /// The key path that named a column (arrays not counted), and its values in one record.
@@ -446,13 +459,14 @@ impl<'a> Flat<'a> {
         path: &[&'a String],
     ) -> Result<&mut Vec<std::borrow::Cow<'a, str>>, FlatError> {
         let path: Vec<&'a str> = path.iter().map(|k| k.as_str()).collect();
-        let at = match self.columns.iter().position(|(n, _)| n == name) {
-            Some(at) if self.columns[at].1.0 != path => {
+        let at = match self.index.get(name) {
+            Some(&at) if self.columns[at].1.0 != path => {
                 return Err(FlatError::SameColumn(name.to_string()));
             }
-            Some(at) => at,
+            Some(&at) => at,
             None => {
                 self.columns.push((name.to_string(), (path, Vec::new())));
+                self.index.insert(name.to_string(), self.columns.len() - 1);
                 self.columns.len() - 1
             }
         };
