@@ -164,6 +164,13 @@ async fn breaker_isolates_a_failing_org_and_half_opens_one_probe() {
             ..
         }
     ));
+    // A probe that tells nothing about the org (our Redis or our cap failed it) frees its
+    // claim: the next caller probes at once instead of after the claim's lifetime.
+    a.release_probe("acme").await.unwrap();
+    assert_eq!(
+        b.admit("acme").await.unwrap(),
+        Admission::Proceed { probe: true }
+    );
     // The probe fails: open again for a full cool-down.
     assert_eq!(
         a.record_transient_failure("acme").await.unwrap(),

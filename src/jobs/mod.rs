@@ -135,6 +135,16 @@ impl JobEnd {
     }
 }
 
+/// What a job's end tells the org's breaker. A success needs Salesforce to have answered: a
+/// job that made no call (a panic, a connection it could not build) says nothing about the
+/// org, and must not close a half-open breaker.
+fn verdict(end: &JobEnd, calls: u64) -> BreakerVerdict {
+    match end.breaker_verdict() {
+        BreakerVerdict::Success if calls == 0 => BreakerVerdict::Neutral,
+        v => v,
+    }
+}
+
 /// Salesforce codes that mean "an admin must grant something", which a retry cannot fix but
 /// an operator can: dead-letter them instead of failing the request for good.
 pub fn operator_fixable(code: &str) -> bool {
@@ -300,14 +310,17 @@ impl Jobs {
                 Err(e) => return transient("STORE_UNAVAILABLE", e.to_string(), 0),
             },
         };
-        if let Some(deferred) = self.admit(&connection.id).await {
-            if let Some((states, lease)) = &lease
-                && let Err(e) = states.release(lease).await
-            {
-                warn!(error = %e, "could not release the job lease (it will expire)");
+        let probe = match self.admit(&connection.id).await {
+            Ok(probe) => probe,
+            Err(deferred) => {
+                if let Some((states, lease)) = &lease
+                    && let Err(e) = states.release(lease).await
+                {
+                    warn!(error = %e, "could not release the job lease (it will expire)");
+                }
+                return deferred;
             }
-            return deferred;
-        }
+        };
         // Keep the lease while the job runs (renewed at a third of its length).
         let renewer = lease.as_ref().map(|(states, lease)| {
             let (states, lease) = (states.clone(), lease.clone());
@@ -347,7 +360,7 @@ impl Jobs {
         if let Some(r) = renewer {
             r.abort();
         }
-        self.observe_limits(&connection, &end).await;
+        self.observe_limits(&connection, &end, calls, probe).await;
         let outcome = match end {
             JobEnd::Finished(msgs) => self.finish(kind, &id, &fingerprint, msgs).await,
             JobEnd::Failed { code, message } => {
@@ -437,17 +450,20 @@ impl Jobs {
         }
     }
 
-    /// `Some(Defer)` when the org's budget or breaker says not now. A Redis failure here lets
-    /// the job run: the limits protect the org, they must not stop work on their own.
-    async fn admit(&self, connection_id: &str) -> Option<Outcome> {
+    /// `Ok(probe)` to run the job (`probe`: it is the half-open breaker's probe), `Err(Defer)`
+    /// when the org's budget or breaker says not now. A Redis failure here lets the job run:
+    /// the limits protect the org, they must not stop work on their own.
+    async fn admit(&self, connection_id: &str) -> Result<bool, Outcome> {
         use crate::store::budget::{Admission, DeferReason};
-        let limits = self.limits.as_ref()?;
+        let Some(limits) = self.limits.as_ref() else {
+            return Ok(false);
+        };
         match limits.admit(connection_id).await {
             Ok(Admission::Proceed { probe }) => {
                 if probe {
                     info!("circuit breaker half-open: this job is the probe");
                 }
-                None
+                Ok(probe)
             }
             Ok(Admission::Defer {
                 reason,
@@ -459,22 +475,30 @@ impl Jobs {
                     }
                     DeferReason::BreakerOpen => info!("org's circuit breaker is open: deferring"),
                 }
-                Some(Outcome::Defer {
+                Err(Outcome::Defer {
                     code: reason.code().to_string(),
                     delay: retry_after,
                 })
             }
             Err(e) => {
                 warn!(error = %e, "cannot read the org's limits; running the job");
-                None
+                Ok(false)
             }
         }
     }
 
     /// Feeds the job's end into the org's breaker and publishes its latest API usage.
-    async fn observe_limits(&self, connection: &Arc<Connection>, end: &JobEnd) {
+    /// `calls`: the Salesforce calls the job made; `probe`: it was the half-open probe.
+    async fn observe_limits(
+        &self,
+        connection: &Arc<Connection>,
+        end: &JobEnd,
+        calls: u64,
+        probe: bool,
+    ) {
         let Some(limits) = &self.limits else { return };
-        let result = match end.breaker_verdict() {
+        let result = match verdict(end, calls) {
+            BreakerVerdict::Neutral if probe => limits.release_probe(&connection.id).await,
             BreakerVerdict::Neutral => Ok(()),
             BreakerVerdict::Failure => limits
                 .record_transient_failure(&connection.id)
@@ -604,6 +628,27 @@ fn reused(id: &str) -> Outcome {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_an_answer_from_salesforce_is_a_success_for_the_breaker() {
+        let failed = JobEnd::Failed {
+            code: "internal_error".into(),
+            message: "the job panicked".into(),
+        };
+        assert_eq!(verdict(&failed, 0), BreakerVerdict::Neutral);
+        assert_eq!(verdict(&failed, 2), BreakerVerdict::Success);
+        assert_eq!(
+            verdict(&JobEnd::Finished(Vec::new()), 5),
+            BreakerVerdict::Success
+        );
+        // A login host that does not answer: no REST call was made, and it is still a failure.
+        let down = JobEnd::Transient {
+            code: "TRANSPORT_ERROR".into(),
+            message: "connect".into(),
+            cause: TransientCause::Salesforce,
+        };
+        assert_eq!(verdict(&down, 0), BreakerVerdict::Failure);
+    }
     use crate::classify::scan::ScanError;
     use crate::dsr::DsrError;
     use crate::salesforce::SfError;

@@ -338,6 +338,19 @@ impl OrgLimits {
         Ok(was_open == 1)
     }
 
+    /// The half-open probe ended without telling anything about the org (our Redis or our own
+    /// cap failed it): frees the probe's claim so the next job probes now, instead of every job
+    /// waiting out the claim's lifetime. The breaker's state is left as it is.
+    pub async fn release_probe(&self, connection: &str) -> Result<(), StoreError> {
+        let scope = self.scope(connection).await;
+        let mut conn = self.store.conn();
+        let _: i64 = redis::cmd("DEL")
+            .arg(self.key(&scope, "probe"))
+            .query_async(&mut conn)
+            .await?;
+        Ok(())
+    }
+
     /// Takes one of the org's concurrent-request slots if one is free.
     pub async fn try_acquire(&self, connection: &str) -> Result<Option<Permit>, StoreError> {
         let scope = self.scope(connection).await;
