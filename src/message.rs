@@ -1187,7 +1187,9 @@ pub struct DsrResult {
     pub plan: Option<serde_json::Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<ErrorInfo>,
-    /// Salesforce API calls this request used (all attempts).
+    /// Salesforce API calls this request used: across all attempts for a DSR that completed
+    /// (its checkpoint adds them up), the ending attempt's in a `failed` or `dead_lettered`
+    /// result.
     pub api_calls: u64,
     /// RFC 3339, UTC, milliseconds: `2026-12-04T16:43:07.286Z`.
     #[schemars(pattern(TIMESTAMP_PATTERN))]

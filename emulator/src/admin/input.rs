@@ -115,7 +115,9 @@ fn refusal(path: &str, message: &str) -> AdminError {
         .and_then(|rest| rest.split('`').next());
     let base = (path != ".").then_some(path);
     let key = match (base, named) {
-        (Some(b), Some(n)) if !b.ends_with(n) => Some(format!("{b}.{n}")),
+        // The path may already end in the named key (`a.name`), but not merely in its letters
+        // (`xname`).
+        (Some(b), Some(n)) if b != n && !b.ends_with(&format!(".{n}")) => Some(format!("{b}.{n}")),
         (None, Some(n)) => Some(n.to_string()),
         (b, _) => b.map(str::to_string),
     };
@@ -286,6 +288,8 @@ mod tests {
         lag: Option<u64>,
         #[serde(default, deserialize_with = "objects")]
         list: Option<Vec<Item>>,
+        #[serde(default)]
+        xname: Option<Item>,
     }
 
     #[derive(Debug, Deserialize)]
@@ -311,6 +315,11 @@ mod tests {
         assert_eq!(
             key(r#"{"seed":1,"list":[{"name":"a"},{"nome":"b"}]}"#).as_deref(),
             Some("list[1].nome")
+        );
+        // A path that merely ends in the missing key's letters still gets the key added.
+        assert_eq!(
+            key(r#"{"seed":1,"xname":{}}"#).as_deref(),
+            Some("xname.name")
         );
         assert_eq!(key("nope"), None);
         assert_eq!(key(r#"{"seed":1} x"#), None);
