@@ -15,6 +15,7 @@ use super::detect::Findings;
 use super::profile::{FieldProfile, credential_name, name_hints, tokens};
 use super::types::{DataType, TypeSet};
 use crate::message::{ConfidenceLevel, FieldVerdict};
+pub use crate::salesforce::history::parent_object;
 
 /// The column naming each row's tracked field.
 pub const KEY: &str = "Field";
@@ -27,19 +28,6 @@ pub const MAX_TRACKED: usize = 64;
 /// Between a value column and a tracked field in a bucket's name (`OldValue/LastName`): no
 /// API name holds it.
 const BUCKET_SEP: char = '/';
-
-/// The object whose fields a history object tracks, when `object` is one: `Foo__History`
-/// tracks `Foo__c`, `OpportunityFieldHistory` `Opportunity`, `ContactHistory` `Contact`.
-pub fn parent_object(object: &str) -> Option<String> {
-    let parent = if let Some(p) = object.strip_suffix("__History") {
-        format!("{p}__c")
-    } else if let Some(p) = object.strip_suffix("FieldHistory") {
-        p.to_string()
-    } else {
-        object.strip_suffix("History")?.to_string()
-    };
-    (!parent.is_empty() && !parent.starts_with("__")).then_some(parent)
-}
 
 /// The stored name of a value column's bucket for one tracked field.
 pub fn bucket_name(column: &str, tracked: &str) -> String {

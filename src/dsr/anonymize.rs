@@ -27,6 +27,7 @@ use super::{
     COLLECTION_CHUNK, DsrContext, DsrError, DsrReport, checkpoint, outcome, overall_status,
 };
 use crate::message::{DsrRequest, RecordOutcome, RecordOutcomeKind};
+use crate::salesforce::history::history_object;
 use crate::salesforce::{ErrorKind, FieldDescribe, Record, SObjectDescribe, SalesforceClient};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -843,15 +844,6 @@ async fn prove(
     }))
 }
 
-/// History object and its parent field for `object` (`ContactHistory.ContactId`,
-/// `Foo__History.ParentId`).
-pub fn history_object(object: &str) -> (String, String) {
-    match object.strip_suffix("__c") {
-        Some(base) => (format!("{base}__History"), "ParentId".into()),
-        None => (format!("{object}History"), format!("{object}Id")),
-    }
-}
-
 /// Objects whose history object every org has (ContactHistory, LeadHistory).
 const ALWAYS_HAS_HISTORY: [&str; 2] = ["Contact", "Lead"];
 
@@ -1279,17 +1271,5 @@ mod tests {
         let p = plan_record(&d, &r, &[], true);
         assert_eq!(p.via, None);
         assert!(!p.writes.is_empty());
-    }
-
-    #[test]
-    fn history_objects() {
-        assert_eq!(
-            history_object("Contact"),
-            ("ContactHistory".into(), "ContactId".into())
-        );
-        assert_eq!(
-            history_object("Invoice__c"),
-            ("Invoice__History".into(), "ParentId".into())
-        );
     }
 }

@@ -23,6 +23,7 @@ pub mod connect;
 pub mod describe;
 pub mod describe_cache;
 pub mod error;
+pub mod history;
 pub mod http;
 pub mod limits;
 pub mod query;
