@@ -91,6 +91,17 @@ pub fn builder() -> Result<PrometheusBuilder, BuildError> {
         .set_buckets_for_metric(Matcher::Suffix("_seconds".to_string()), DURATION_BUCKETS)
 }
 
+/// Counters without labels: they exist from the start at 0, so `increase()` and `rate()` in
+/// alerts see their first event (a series that appears at 1 shows no increase).
+pub const LABEL_FREE_COUNTERS: &[&str] = &[
+    BROKER_RECONNECTS,
+    PUBLISH_RETURNS,
+    PUBLISH_NACKS,
+    SCAN_PARTS_DONE,
+    SCAN_RECORDS_SCANNED,
+    REPLAYED,
+];
+
 /// Installs the process-wide recorder once and returns the handle `/metrics` renders.
 /// Later calls return the same handle. Fails only if another recorder was installed first.
 pub fn install() -> Result<PrometheusHandle, BuildError> {
@@ -101,17 +112,8 @@ pub fn install() -> Result<PrometheusHandle, BuildError> {
     }
     let handle = builder()?.install_recorder()?;
     describe();
-    // Label-free counters exist from the start at 0, so `increase()` and `rate()` in alerts see
-    // their first event (a series that appears at 1 shows no increase).
-    for name in [
-        BROKER_RECONNECTS,
-        PUBLISH_RETURNS,
-        PUBLISH_NACKS,
-        SCAN_PARTS_DONE,
-        SCAN_RECORDS_SCANNED,
-        REPLAYED,
-    ] {
-        metrics::counter!(name).absolute(0);
+    for name in LABEL_FREE_COUNTERS {
+        metrics::counter!(*name).absolute(0);
     }
     *slot = Some(handle.clone());
     Ok(handle)
@@ -158,14 +160,7 @@ mod tests {
     #[test]
     fn label_free_counters_are_exported_before_their_first_event() {
         let text = install().unwrap().render();
-        for name in [
-            BROKER_RECONNECTS,
-            PUBLISH_RETURNS,
-            PUBLISH_NACKS,
-            SCAN_PARTS_DONE,
-            SCAN_RECORDS_SCANNED,
-            REPLAYED,
-        ] {
+        for name in LABEL_FREE_COUNTERS {
             assert!(
                 text.lines().any(|l| l.starts_with(&format!("{name} "))),
                 "{name} missing from:\n{text}"
